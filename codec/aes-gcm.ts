@@ -1,0 +1,161 @@
+// AES-256-GCM payload codec. The whole Payload message (metadata included, since the encoding and
+// type hints can say as much as the data) is serialized and encrypted; what Temporal stores is an
+// envelope that names only the cipher and the key id.
+import { webcrypto } from 'node:crypto';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { Keyring } from './keys';
+import { KEY_FILE_ENV, KEYS_ENV } from './keys';
+
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+export const KEY_ID_METADATA = 'encryption-key-id';
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+const ProtoPayload = temporal.api.common.v1.Payload;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A payload that cannot be decrypted. Thrown, never swallowed: handing ciphertext on as if it were
+ * data would surface later as a baffling deserialization error, or worse, be stored again as-is.
+ */
+export class PayloadDecryptionError extends Error {
+  override readonly name = 'PayloadDecryptionError';
+  constructor(
+    message: string,
+    /** The key id the payload names, when it names one. */
+    readonly keyId?: string,
+  ) {
+    super(message);
+  }
+}
+
+function readMetadata(payload: Payload, key: string): string | undefined {
+  const bytes = payload.metadata?.[key];
+  if (bytes === undefined || bytes === null) return undefined;
+  try {
+    return fromUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isEncrypted(payload: Payload): boolean {
+  return readMetadata(payload, METADATA_ENCODING_KEY) === ENCRYPTED_ENCODING;
+}
+
+/** The key id an encrypted payload was written with, for tooling that audits rotation. */
+export function encryptionKeyId(payload: Payload): string | undefined {
+  return isEncrypted(payload) ? readMetadata(payload, KEY_ID_METADATA) : undefined;
+}
+
+// protobufjs puts defaults on the prototype (an empty *array* for absent bytes), so the decoded
+// message is copied into a plain object that carries only the fields the writer actually set.
+function toPlainPayload(message: temporal.api.common.v1.Payload): Payload {
+  const payload: Payload = { metadata: { ...message.metadata } };
+  if (Object.hasOwn(message, 'data')) payload.data = message.data;
+  if (message.externalPayloads.length > 0) payload.externalPayloads = message.externalPayloads;
+  return payload;
+}
+
+export class EncryptionCodec implements PayloadCodec {
+  constructor(private readonly keyring: Keyring) {
+    if (!keyring.keys.has(keyring.activeKeyId)) {
+      throw new Error(`EncryptionCodec: the active key "${keyring.activeKeyId}" is not in the keyring`);
+    }
+  }
+
+  get activeKeyId(): string {
+    return this.keyring.activeKeyId;
+  }
+
+  get keyIds(): readonly string[] {
+    return [...this.keyring.keys.keys()];
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    const keyId = this.keyring.activeKeyId;
+    const key = this.keyring.keys.get(keyId)!;
+    return Promise.all(
+      payloads.map(async (payload): Promise<Payload> => {
+        const plaintext = ProtoPayload.encode(payload).finish();
+        // A fresh random IV every time: reusing one under the same GCM key leaks the XOR of the
+        // plaintexts and the authentication key.
+        const iv = webcrypto.getRandomValues(new Uint8Array(IV_BYTES));
+        const sealed = new Uint8Array(
+          await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv, tagLength: TAG_BYTES * 8 }, key, plaintext),
+        );
+        const data = new Uint8Array(IV_BYTES + sealed.length);
+        data.set(iv, 0);
+        data.set(sealed, IV_BYTES);
+        return {
+          metadata: {
+            [METADATA_ENCODING_KEY]: utf8.encode(ENCRYPTED_ENCODING),
+            [KEY_ID_METADATA]: utf8.encode(keyId),
+          },
+          data,
+        };
+      }),
+    );
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(payloads.map((payload) => this.decodeOne(payload)));
+  }
+
+  private async decodeOne(payload: Payload): Promise<Payload> {
+    // Histories written before encryption was switched on still have to replay.
+    if (!isEncrypted(payload)) return payload;
+
+    const keyId = readMetadata(payload, KEY_ID_METADATA);
+    if (keyId === undefined || keyId === '') {
+      throw new PayloadDecryptionError(
+        `Cannot decrypt payload: it is marked ${ENCRYPTED_ENCODING} but has no "${KEY_ID_METADATA}" metadata.`,
+      );
+    }
+    const key = this.keyring.keys.get(keyId);
+    if (key === undefined) {
+      throw new PayloadDecryptionError(
+        `Cannot decrypt payload: it was encrypted with key "${keyId}", which is not in this keyring ` +
+          `(known: ${this.keyIds.join(', ')}). Keep retired keys listed after the active one in ` +
+          `${KEYS_ENV} or in the key file named by ${KEY_FILE_ENV}.`,
+        keyId,
+      );
+    }
+    const data = payload.data ?? new Uint8Array(0);
+    if (data.length < IV_BYTES + TAG_BYTES) {
+      throw new PayloadDecryptionError(
+        `Cannot decrypt payload encrypted with key "${keyId}": its data is ${data.length} bytes, ` +
+          `shorter than an IV and an authentication tag; it is truncated or not ciphertext.`,
+        keyId,
+      );
+    }
+    let plaintext: Uint8Array;
+    try {
+      plaintext = new Uint8Array(
+        await webcrypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: data.subarray(0, IV_BYTES), tagLength: TAG_BYTES * 8 },
+          key,
+          data.subarray(IV_BYTES),
+        ),
+      );
+    } catch {
+      // webcrypto reports every GCM failure as a bare OperationError, so the likely causes are spelt out.
+      throw new PayloadDecryptionError(
+        `Cannot decrypt payload encrypted with key "${keyId}": authentication failed. Either the ` +
+          `ciphertext was altered, or the key configured as "${keyId}" is not the key it was written with.`,
+        keyId,
+      );
+    }
+    try {
+      return toPlainPayload(ProtoPayload.decode(plaintext));
+    } catch {
+      throw new PayloadDecryptionError(
+        `Payload encrypted with key "${keyId}" decrypted, but the result is not a Temporal Payload message.`,
+        keyId,
+      );
+    }
+  }
+}
