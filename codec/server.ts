@@ -1,0 +1,225 @@
+// Codec server for the Temporal Web UI and CLI: POST {payloads: [...]} in proto3 JSON (every bytes
+// field base64) to /encode or /decode, optionally under a namespace segment, the path the CLI's
+// `--codec-endpoint http://host/{namespace}` template produces. It hands decrypted patient data to
+// whoever can reach it, hence loopback by default, an origin allow-list rather than `*`, and an
+// optional bearer token.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { z } from 'zod';
+import { PayloadDecryptionError } from './aes-gcm';
+
+export interface CodecServerOptions {
+  /** 0 picks a free port; read the chosen one from the returned handle. */
+  port: number;
+  /** Defaults to 127.0.0.1: exposing decryption to the network is a decision, not a default. */
+  host?: string;
+  codec: PayloadCodec;
+  /** Exact origins allowed to call from a browser, such as `http://localhost:8233` for the dev Web UI. */
+  corsOrigins?: readonly string[];
+  /**
+   * When set, every encode/decode must carry `Authorization: Bearer <token>` (the CLI's
+   * `--codec-auth "Bearer <token>"`). Preflights are exempt: browsers never send credentials on them.
+   */
+  authToken?: string;
+  /** Request bodies above this are refused with 413. Defaults to 32 MiB. */
+  maxBodyBytes?: number;
+  /** Told about failures that are not the caller's fault; never given payload contents. */
+  onError?: (error: unknown) => void;
+}
+
+export interface CodecServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Proto3 JSON of a Payload: bytes as base64 strings. */
+export interface JSONPayload {
+  metadata?: Record<string, string> | null;
+  data?: string | null;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const ALLOWED_HEADERS = 'Content-Type, X-Namespace, Authorization';
+
+// Proto3 JSON parsers accept standard and URL-safe base64, with or without padding; so does this.
+const base64Field = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, { message: 'is not base64' });
+const jsonPayloadSchema = z.object({
+  metadata: z.record(z.string(), base64Field).nullish(),
+  data: base64Field.nullish(),
+});
+const requestSchema = z.object({ payloads: z.array(jsonPayloadSchema) });
+
+export function payloadFromJSON(json: JSONPayload): Payload {
+  const payload: Payload = {
+    metadata: Object.fromEntries(
+      Object.entries(json.metadata ?? {}).map(([key, value]) => [key, new Uint8Array(Buffer.from(value, 'base64'))]),
+    ),
+  };
+  if (json.data !== undefined && json.data !== null) payload.data = new Uint8Array(Buffer.from(json.data, 'base64'));
+  return payload;
+}
+
+export function payloadToJSON(payload: Payload): JSONPayload {
+  const json: JSONPayload = {
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    ),
+  };
+  if (payload.data !== undefined && payload.data !== null) json.data = Buffer.from(payload.data).toString('base64');
+  return json;
+}
+
+type Operation = 'encode' | 'decode';
+
+/** `/encode`, `/decode`, `/<namespace>/encode`, `/<namespace>/decode`; a trailing slash is tolerated. */
+function routeOf(pathname: string): Operation | undefined {
+  const segments = pathname.split('/').filter((s) => s !== '');
+  const last = segments.at(-1);
+  if (segments.length > 2 || (last !== 'encode' && last !== 'decode')) return undefined;
+  return last;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `request body exceeds ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) throw new HttpError(413, `request body exceeds ${limit} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseRequest(body: Buffer): JSONPayload[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'request body is not JSON; expected {"payloads": [...]}');
+  }
+  const parsed = requestSchema.safeParse(json, { reportInput: false });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'} ${i.message}`);
+    throw new HttpError(400, `request body is not {"payloads": [proto JSON Payload, ...]}: ${issues.join('; ')}`);
+  }
+  return parsed.data.payloads;
+}
+
+function send(res: ServerResponse, status: number, body: string, contentType: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  const host = options.host ?? '127.0.0.1';
+  const origins = new Set(options.corsOrigins ?? []);
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const expectedAuth = options.authToken === undefined ? undefined : `Bearer ${options.authToken}`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      // A page from anywhere else gets nothing, not even the work done on its behalf.
+      if (!origins.has(origin)) throw new HttpError(403, `origin ${origin} is not allowed to use this codec server`);
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+    }
+    res.setHeader('Vary', 'Origin');
+
+    const operation = routeOf(new URL(req.url ?? '/', 'http://codec.invalid').pathname);
+    if (operation === undefined) throw new HttpError(404, 'not found; POST to /encode or /decode (optionally /<namespace>/...)');
+
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'POST, OPTIONS',
+        'Access-Control-Allow-Headers': ALLOWED_HEADERS,
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
+    if (req.method !== 'POST') throw new HttpError(405, 'method not allowed; use POST', { Allow: 'POST, OPTIONS' });
+
+    if (expectedAuth !== undefined && !sameSecret(req.headers.authorization ?? '', expectedAuth)) {
+      throw new HttpError(401, 'missing or wrong Authorization header', { 'WWW-Authenticate': 'Bearer' });
+    }
+
+    const payloads = parseRequest(await readBody(req, limit)).map(payloadFromJSON);
+    let result: Payload[];
+    try {
+      result = operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+    } catch (err) {
+      // The caller's payload cannot be read with these keys: say why (the message names key ids
+      // only), rather than a bare 500.
+      if (err instanceof PayloadDecryptionError) throw new HttpError(400, err.message);
+      throw err;
+    }
+    send(res, 200, JSON.stringify({ payloads: result.map(payloadToJSON) }), 'application/json');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+        // Plain text, so the Web UI's JSON parse fails and it shows the payload as undecodable
+        // instead of rendering an error object as if it were the decoded payloads.
+        send(res, err.status, `${err.message}\n`, 'text/plain; charset=utf-8');
+        // Unread body bytes would otherwise keep the socket busy.
+        if (!req.complete) req.resume();
+        return;
+      }
+      options.onError?.(err);
+      send(res, 500, 'internal error\n', 'text/plain; charset=utf-8');
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => options.onError?.(err));
+
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    host,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive connections from a browser would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
