@@ -156,7 +156,11 @@ export function readKeyFile(path: string): RawKeyring {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this process' : `cannot be read (${code ?? 'unknown error'})`;
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable by this process'
+          : `cannot be read (${code ?? 'unknown error'})`;
     throw new CodecKeyError(`${source} ${why}. ${MINT_HINT}`);
   }
   return parseKeyFile(text, source);
