@@ -1,0 +1,197 @@
+// Provisions the two Temporal servers this project runs on, from the package registries these
+// machines reach (the SDK's own download of them needs the open internet and fails here):
+//   - the Temporal CLI (dev server + Web UI), built from its Go module with `go install`;
+//   - the Java time-skipping test server, from Maven Central, behind a `<port>` launcher.
+// Plain Node with no dependencies, because it runs before `npm ci` has anything installed.
+// Idempotent: a stamp file per server records the pinned version that was built.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1'; // Temporal server 1.29.1 with the Web UI
+export const TEST_SERVER_VERSION = '1.38.0'; // io.temporal:temporal-test-server
+const LAUNCHER_REVISION = '2'; // bump when the launcher script changes, so caches rewrite it
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const cacheDir = join(root, '.cache', 'temporal');
+
+const cliDir = join(cacheDir, `cli-${TEMPORAL_CLI_VERSION}`);
+const testServerDir = join(cacheDir, `test-server-${TEST_SERVER_VERSION}`);
+
+export class ProvisionError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ProvisionError';
+  }
+}
+
+function log(message) {
+  process.stderr.write(`[provision] ${message}\n`);
+}
+
+function onPath(command) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, command))) return join(dir, command);
+  }
+  return undefined;
+}
+
+function requireTool(command, versionArgs, what, install) {
+  const found = spawnSync(command, versionArgs, { encoding: 'utf8' });
+  if (found.error || found.status !== 0) {
+    throw new ProvisionError(
+      `${command} is needed to ${what} but was not found on PATH.\n` +
+        `  Install it (${install}), or skip this build by pointing the project at a server you already have:\n` +
+        `  TEMPORAL_CLI_PATH=/path/to/temporal, TEMPORAL_TEST_SERVER_PATH=/path/to/test-server, or TEMPORAL_ADDRESS=host:port.`,
+    );
+  }
+}
+
+/** Runs a long build, printing a heartbeat with elapsed time so a first build never looks hung. */
+function runWithProgress(label, command, args, options) {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    let lines = 0;
+    let tail = [];
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const take = (chunk) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim()) continue;
+        lines += 1;
+        tail = [...tail.slice(-19), line];
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const beat = setInterval(() => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      log(`${label}: ${seconds}s, ${lines} steps so far (${tail.at(-1)?.slice(0, 90) ?? 'starting'})`);
+    }, 15_000);
+    child.on('error', (err) => {
+      clearInterval(beat);
+      reject(new ProvisionError(`${label} could not start ${command}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearInterval(beat);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (code === 0) {
+        log(`${label}: done in ${seconds}s`);
+        resolvePromise();
+      } else {
+        reject(new ProvisionError(`${label} failed (exit ${code}) after ${seconds}s. Last output:\n${tail.join('\n')}`));
+      }
+    });
+  });
+}
+
+/**
+ * The Temporal CLI: TEMPORAL_CLI_PATH, else `temporal` on PATH, else built into the cache.
+ * v1.5.1 is the newest tag whose go.mod has no `replace` directive, which `go install pkg@version` refuses.
+ */
+export async function ensureTemporalCli() {
+  if (process.env.TEMPORAL_CLI_PATH) {
+    if (!existsSync(process.env.TEMPORAL_CLI_PATH)) {
+      throw new ProvisionError(`TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} does not exist.`);
+    }
+    return process.env.TEMPORAL_CLI_PATH;
+  }
+  const onUserPath = onPath('temporal');
+  if (onUserPath) return onUserPath;
+
+  const binary = join(cliDir, 'bin', 'temporal');
+  const stamp = join(cliDir, 'version');
+  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === TEMPORAL_CLI_VERSION) {
+    return binary;
+  }
+  requireTool('go', ['version'], 'build the Temporal CLI dev server', 'Go 1.24 or newer, e.g. `apt-get install golang` or from go.dev');
+  mkdirSync(join(cliDir, 'bin'), { recursive: true });
+  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first time only; a few minutes)`);
+  await runWithProgress(
+    `go install temporal ${TEMPORAL_CLI_VERSION}`,
+    'go',
+    ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
+    { env: { ...process.env, GOBIN: join(cliDir, 'bin') } },
+  );
+  writeFileSync(stamp, `${TEMPORAL_CLI_VERSION}\n`);
+  return binary;
+}
+
+/**
+ * The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else the Java server from Maven Central
+ * behind a launcher that takes `<port>` like the native binary the SDK would have downloaded.
+ */
+export async function ensureTestServer() {
+  if (process.env.TEMPORAL_TEST_SERVER_PATH) {
+    if (!existsSync(process.env.TEMPORAL_TEST_SERVER_PATH)) {
+      throw new ProvisionError(`TEMPORAL_TEST_SERVER_PATH=${process.env.TEMPORAL_TEST_SERVER_PATH} does not exist.`);
+    }
+    return process.env.TEMPORAL_TEST_SERVER_PATH;
+  }
+  const launcher = join(testServerDir, 'temporal-test-server');
+  const stamp = join(testServerDir, 'version');
+  if (existsSync(launcher) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === `${TEST_SERVER_VERSION}+${LAUNCHER_REVISION}`) {
+    return launcher;
+  }
+  requireTool('java', ['-version'], 'run the time-skipping test server', 'a JDK 11 or newer, e.g. `apt-get install openjdk-17-jre-headless`');
+  requireTool('mvn', ['-v'], 'fetch the time-skipping test server from Maven Central', 'Apache Maven, e.g. `apt-get install maven`');
+  mkdirSync(testServerDir, { recursive: true });
+  writeFileSync(
+    join(testServerDir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.provision</groupId>
+  <artifactId>temporal-test-server-launcher</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>${TEST_SERVER_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+`,
+  );
+  log(`fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} and its dependencies from Maven Central`);
+  await runWithProgress(
+    `mvn temporal-test-server ${TEST_SERVER_VERSION}`,
+    'mvn',
+    ['-B', '-ntp', 'dependency:copy-dependencies', '-DoutputDirectory=lib', '-DincludeScope=runtime'],
+    { cwd: testServerDir },
+  );
+  const jars = readdirSync(join(testServerDir, 'lib')).filter((f) => f.endsWith('.jar'));
+  if (!jars.some((j) => j.startsWith('temporal-test-server-'))) {
+    throw new ProvisionError(`Maven finished but no temporal-test-server jar is in ${join(testServerDir, 'lib')}.`);
+  }
+  // The SDK runs `<launcher> <port> [extra args]`. Time skipping stays off at start, as with the
+  // native binary: the SDK's client unlocks it only while it awaits a result (started unlocked, the
+  // server skips a new workflow straight past its 10-year default timeout before a worker polls).
+  writeFileSync(
+    launcher,
+    `#!/bin/sh
+dir=$(cd "$(dirname "$0")" && pwd)
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$dir/lib/*" io.temporal.testserver.TestServer "$@"
+`,
+  );
+  chmodSync(launcher, 0o755);
+  writeFileSync(stamp, `${TEST_SERVER_VERSION}+${LAUNCHER_REVISION}\n`);
+  return launcher;
+}
+
+/** node_modules from the committed lockfile, when they are missing or incomplete. */
+export function ensureNodeModules() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const wanted = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+  const missing = wanted.filter((name) => !existsSync(join(root, 'node_modules', name, 'package.json')));
+  if (missing.length === 0) return;
+  log(`installing node modules (${missing.length} missing, e.g. ${missing[0]}) with npm ci`);
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new ProvisionError(`npm ci failed with exit ${result.status}.`);
+}
+
+/** Whether the user pointed us at a server of their own, in which case we start none. */
+export function externalServer() {
+  return process.env.TEMPORAL_ADDRESS ? process.env.TEMPORAL_ADDRESS : undefined;
+}

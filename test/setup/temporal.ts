@@ -1,0 +1,59 @@
+// Global setup of the `temporal` test project: provisions and starts the servers the tests need,
+// so `npm test` needs nothing running beforehand. Workers and clients live in the test files.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { cacheDir, ensureTemporalCli, ensureTestServer, externalServer, root } from '../../scripts/provision.mjs';
+import { pathwaySearchAttributes } from '../../workflows/search-attributes';
+import { registerSearchAttributes } from '../../worker/search-attributes';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    testServerPath: string;
+    workflowBundlePath: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The bundle is built once per run: webpack takes seconds, every test file reuses the code.
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: join(root, 'test', 'fixtures', 'workflows.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  const bundleDir = join(cacheDir, 'bundle');
+  mkdirSync(bundleDir, { recursive: true });
+  const workflowBundlePath = join(bundleDir, 'test-workflows.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('testServerPath', await ensureTestServer());
+
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  project.provide('temporalNamespace', namespace);
+  const existing = externalServer();
+  if (existing) {
+    const connection = await Connection.connect({ address: existing });
+    await registerSearchAttributes(connection, namespace);
+    await connection.close();
+    project.provide('temporalAddress', existing);
+    return async () => {};
+  }
+
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: await ensureTemporalCli() },
+      searchAttributes: pathwaySearchAttributes,
+      namespace,
+      ui: false,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  project.provide('temporalAddress', env.address);
+  return async () => {
+    await env.teardown();
+  };
+}

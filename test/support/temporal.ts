@@ -1,0 +1,79 @@
+// What every temporal test needs: a client and a worker on the servers the global setup started.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { inject } from 'vitest';
+import { registerSearchAttributes } from '../../worker/search-attributes';
+
+let runtimeInstalled = false;
+
+/** Keeps the worker's own log lines out of test output unless something is wrong. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface DevServerHarness {
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  namespace: string;
+  close(): Promise<void>;
+}
+
+export async function connectDevServer(): Promise<DevServerHarness> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    connection,
+    nativeConnection,
+    namespace,
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+export async function createTestWorker(
+  options: Omit<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { connection: NativeConnection },
+): Promise<Worker> {
+  return Worker.create({
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...options,
+  });
+}
+
+/** Visibility is eventually consistent: poll a list query until it returns what we expect. */
+export async function waitForList<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A time-skipping environment on the provisioned Java test server, with the pathway's search attributes. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
+}

@@ -1,0 +1,18 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// What supervisors and host systems filter cases by. None of these may ever hold patient data:
+// they are indexed in plaintext by the Temporal server, outside the payload codec's reach.
+export const stageKey = defineSearchAttributeKey('PathwayStage', SearchAttributeType.KEYWORD);
+export const schemeKey = defineSearchAttributeKey('PathwayScheme', SearchAttributeType.KEYWORD);
+export const linkWorkerKey = defineSearchAttributeKey('PathwayLinkWorker', SearchAttributeType.KEYWORD);
+export const tierKey = defineSearchAttributeKey('PathwayTier', SearchAttributeType.KEYWORD);
+export const escalatedKey = defineSearchAttributeKey('PathwayEscalated', SearchAttributeType.BOOL);
+export const nextDueKey = defineSearchAttributeKey('PathwayNextDue', SearchAttributeType.DATETIME);
+
+export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey];
+
+/** The `--search-attribute Name=Type` flags the Temporal CLI's dev server takes. */
+export function searchAttributeFlags(): string[] {
+  const cliType: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DATETIME: 'Datetime', INT: 'Int' };
+  return pathwaySearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type]}`]);
+}
