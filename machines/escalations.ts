@@ -1,0 +1,107 @@
+import type { Stage } from './stage';
+import { arm, disarm, escalationTimer, type Timer } from './timers';
+
+export const ESCALATION_TYPES = [
+  'TRIAGE_OVERDUE',
+  'FIRST_CONTACT_OVERDUE',
+  'FIRST_VISIT_OVERDUE',
+  'PLAN_OVERDUE',
+  'CHECKIN_OVERDUE',
+  'DISENGAGEMENT',
+  'REVIEW_OVERDUE',
+  'LONG_WAIT',
+  'VOLUNTEER_WAIT',
+  'SERVICE_GAP',
+  'SAFEGUARDING',
+  'EXTENSION_APPROVAL',
+] as const;
+export type EscalationType = (typeof ESCALATION_TYPES)[number];
+
+export interface Escalation {
+  id: string;
+  type: EscalationType;
+  /** The stage the case was in when it was raised. */
+  stage: Stage;
+  raisedAt: number;
+  ackDueAt: number;
+  /** 1 when raised; one more each time it goes unacknowledged past `ackDueAt`. */
+  level: number;
+  acknowledgedAt?: number;
+  acknowledgedBy?: string;
+  /** Set when the case was discharged with the escalation still open. */
+  closedAt?: number;
+}
+
+/** What a supervisor is told: the params of the `notifySupervisor` action. */
+export interface SupervisorNotice {
+  escalationId: string;
+  type: EscalationType;
+  level: number;
+  stage: Stage;
+}
+
+export interface EscalationState {
+  escalations: Escalation[];
+  timers: Timer[];
+  counters: { escalation: number };
+}
+
+export function openEscalations(context: { escalations: readonly Escalation[] }): Escalation[] {
+  return context.escalations.filter((e) => e.acknowledgedAt === undefined && e.closedAt === undefined);
+}
+
+export function isOpen(context: { escalations: readonly Escalation[] }, id: string): boolean {
+  return openEscalations(context).some((e) => e.id === id);
+}
+
+export function supervisorNotice(e: Escalation): SupervisorNotice {
+  return { escalationId: e.id, type: e.type, level: e.level, stage: e.stage };
+}
+
+/** Ids come from a counter in context, never from a clock or random source, so replay agrees. */
+export function raiseEscalation(
+  state: EscalationState,
+  type: EscalationType,
+  stage: Stage,
+  at: number,
+  ackWithin: number,
+): EscalationState {
+  const n = state.counters.escalation + 1;
+  const escalation: Escalation = { id: `esc-${n}`, type, stage, raisedAt: at, ackDueAt: at + ackWithin, level: 1 };
+  return {
+    escalations: [...state.escalations, escalation],
+    timers: arm(state.timers, escalationTimer(escalation.id, escalation.ackDueAt)),
+    counters: { ...state.counters, escalation: n },
+  };
+}
+
+export function reescalate(
+  state: Pick<EscalationState, 'escalations' | 'timers'>,
+  id: string,
+  at: number,
+  ackWithin: number,
+): Pick<EscalationState, 'escalations' | 'timers'> {
+  let raised: Escalation | undefined;
+  const escalations = state.escalations.map((e) =>
+    e.id === id ? (raised = { ...e, level: e.level + 1, ackDueAt: at + ackWithin }) : e,
+  );
+  if (!raised) throw new Error(`no escalation ${id}`);
+  return {
+    escalations,
+    timers: arm(state.timers, escalationTimer(id, raised.ackDueAt)),
+  };
+}
+
+/** Closes the escalations `which` selects among the open ones, and disarms their timers. */
+export function acknowledge(
+  state: Pick<EscalationState, 'escalations' | 'timers'>,
+  which: (e: Escalation) => boolean,
+  at: number,
+  by: string,
+): Pick<EscalationState, 'escalations' | 'timers'> {
+  const closing = new Set(openEscalations(state).filter(which).map((e) => e.id));
+  return {
+    escalations: state.escalations.map((e) => (closing.has(e.id) ? { ...e, acknowledgedAt: at, acknowledgedBy: by } : e)),
+    timers: disarm(state.timers, ...[...closing].map((id) => escalationTimer(id, 0).key)),
+  };
+}

@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { safeIdSchema } from './ids';
+import { instrumentSchema, INSTRUMENTS, issuePath } from './measures';
+import { REFERRAL_ROUTES, referralRouteSchema } from './referral';
+
+export const SECOND = 1_000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+export const WEEK = 7 * DAY;
+
+const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: WEEK };
+const DURATION_TEXT = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/;
+
+/** '90s', '30m', '48h', '10d', '12w' or a number of milliseconds, to whole milliseconds. */
+export function parseDuration(input: number | string): number {
+  if (typeof input === 'number') return Math.round(input);
+  const match = DURATION_TEXT.exec(input.trim());
+  if (!match) throw new RangeError(`not a duration: ${JSON.stringify(input)}`);
+  return Math.round(Number(match[1]) * UNITS[match[2]!]!);
+}
+
+// Policy files are written by people, so a duration may be text; the parsed policy holds only
+// milliseconds, which is what the machine adds to event times.
+const duration = z
+  .union([
+    z.number().positive({ error: 'must be a positive number of milliseconds' }),
+    z.string().regex(DURATION_TEXT, { error: "must be a duration such as '90s', '30m', '48h', '10d' or '12w'" }),
+  ])
+  .transform(parseDuration)
+  .refine((ms) => ms > 0, { error: 'must be longer than zero' });
+const durationOf = (text: string) => duration.prefault(text);
+
+export const MAX_SESSION_CAP = 16;
+
+const tierSchema = z.object({
+  id: safeIdSchema,
+  label: z.string().min(1),
+  sessionCap: z.int().min(1).max(MAX_SESSION_CAP, { error: `must be at most ${MAX_SESSION_CAP} sessions` }),
+});
+export type Tier = z.output<typeof tierSchema>;
+
+const exclusionSchema = z.object({
+  flag: z.string().min(1),
+  service: z.string().min(1),
+  reason: z.string().min(1),
+});
+export type ExclusionRule = z.output<typeof exclusionSchema>;
+
+// Inappropriate referrals named in the brief [003], each with the service a referrer is pointed to.
+const DEFAULT_EXCLUSIONS: ExclusionRule[] = [
+  {
+    flag: 'longTermSpecialistSupport',
+    service: 'Specialist or long-term support service',
+    reason: 'Needs long-term or specialist support beyond a time-limited link worker',
+  },
+  {
+    flag: 'severeMentalIllness',
+    service: 'Community mental health team',
+    reason: 'Severe mental illness needs clinical mental health care',
+  },
+  {
+    flag: 'severePhysicalIllness',
+    service: 'GP or specialist clinical team',
+    reason: 'Severe physical illness needs clinical care',
+  },
+  { flag: 'respite', service: "Carers' respite service", reason: 'Respite is not provided by social prescribing' },
+  {
+    flag: 'personalCare',
+    service: 'Adult social care needs assessment',
+    reason: 'Personal care is not provided by social prescribing',
+  },
+  {
+    flag: 'socialWorkCaseWork',
+    service: 'Adult social care social work team',
+    reason: 'Social-work case work belongs to statutory social care',
+  },
+];
+
+// Brightlife's three tiers [002]: simple onward referral up to an intensive plan of 16 sessions.
+const DEFAULT_TIERS: Tier[] = [
+  { id: 'light', label: 'Onward referral', sessionCap: 2 },
+  { id: 'standard', label: 'Standard support', sessionCap: 6 },
+  { id: 'intensive', label: 'Intensive support', sessionCap: MAX_SESSION_CAP },
+];
+
+export const schemePolicySchema = z
+  .object({
+    schemeId: safeIdSchema.default('default'),
+    /**
+     * How many times faster than real time this policy runs (set by `scalePolicy`). Durations are
+     * already divided by it; the machine uses it only to turn a review's `extensionWeeks` into time.
+     */
+    timeScale: z.number().positive().default(1),
+    eligibility: z
+      .object({
+        minAge: z.int().min(0).max(130).default(18),
+        maxAge: z.int().min(0).max(130).default(130),
+        /** Areas served; empty means every area. */
+        areas: z.array(z.string().min(1)).default([]),
+        /** Target groups served; empty means anyone. */
+        targetGroups: z.array(z.string().min(1)).default([]),
+        routes: z.array(referralRouteSchema).min(1).default([...REFERRAL_ROUTES]),
+      })
+      .prefault({}),
+    exclusions: z.array(exclusionSchema).default(DEFAULT_EXCLUSIONS),
+    /** Cases one link worker may hold; the workflow's capacity ledger enforces it. */
+    caseloadCap: z.int().min(1).default(25),
+    contact: z
+      .object({
+        maxAttempts: z.int().min(1).max(20).default(3),
+        /** From the first attempt; when it closes unreached the case is discharged as unable to contact. */
+        window: durationOf('10d'),
+        /** From allocation to the first attempt; missed, it escalates. */
+        firstAttemptWithin: durationOf('2d'),
+      })
+      .prefault({}),
+    deadlines: z
+      .object({
+        /** From receipt of the referral. */
+        triage: durationOf('2d'),
+        /** From allocation to reaching the person. */
+        firstContact: durationOf('5d'),
+        /** From reaching the person to the first visit. */
+        firstVisit: durationOf('14d'),
+        /** From the first visit to a plan both parties agreed. */
+        planAgreement: durationOf('14d'),
+        /** Monthly follow-up with re-assessment, from plan agreement or the last check-in. */
+        checkIn: durationOf('4w'),
+        /** The review is due this long after plan agreement (the national 12-week programme). */
+        review: durationOf('12w'),
+        /** After the review falls due, how long before an unrecorded review escalates. */
+        reviewGrace: durationOf('1w'),
+        /** The longest a waitlisted case may wait before it escalates. */
+        waitlistMax: durationOf('6w'),
+        volunteerWait: durationOf('4w'),
+        befriendingWait: durationOf('8w'),
+        /** Time a supervisor has to acknowledge an escalation before it escalates a level. */
+        escalationAck: durationOf('2d'),
+        /** No contact for this long starts a disengagement check. */
+        disengagement: durationOf('3w'),
+        /** Consecutive missed sessions that start a disengagement check. */
+        missedSessions: z.int().min(1).max(16).default(2),
+        /** How long a disengagement check runs before it escalates. */
+        disengagementCheck: durationOf('1w'),
+      })
+      .prefault({}),
+    extension: z
+      .object({
+        maxCount: z.int().min(0).max(10).default(2),
+        maxLength: durationOf('6w'),
+      })
+      .prefault({}),
+    tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).default(DEFAULT_TIERS),
+    measures: z.array(instrumentSchema).default([...INSTRUMENTS]),
+  })
+  .superRefine((policy, ctx) => {
+    if (policy.eligibility.minAge > policy.eligibility.maxAge) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['eligibility', 'minAge'],
+        message: `must not be above eligibility.maxAge (${policy.eligibility.maxAge})`,
+      });
+    }
+    if (policy.contact.firstAttemptWithin > policy.deadlines.firstContact) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contact', 'firstAttemptWithin'],
+        message: 'must not be later than deadlines.firstContact',
+      });
+    }
+    const duplicates = <T>(items: readonly T[], key: (item: T) => string, path: string, field: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        const k = key(item);
+        if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [path, index, field], message: `duplicate ${field} "${k}"` });
+        seen.add(k);
+      });
+    };
+    duplicates(policy.tiers, (t) => t.id, 'tiers', 'id');
+    duplicates(policy.exclusions, (e) => e.flag, 'exclusions', 'flag');
+    duplicates(policy.measures, (m) => m, 'measures', 'instrument');
+  });
+
+export type SchemePolicyInput = z.input<typeof schemePolicySchema>;
+export type SchemePolicy = z.output<typeof schemePolicySchema>;
+
+/** A policy that did not parse; `message` and `issues` name each offending field, e.g. `tiers[2].sessionCap`. */
+export class PolicyError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`Invalid scheme policy: ${issues.join('; ')}`);
+    this.name = 'PolicyError';
+    this.issues = issues;
+  }
+}
+
+export function parsePolicy(input: unknown): SchemePolicy {
+  const result = schemePolicySchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  throw new PolicyError(result.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`));
+}
+
+export const defaultPolicy: SchemePolicy = parsePolicy({});
+
+/**
+ * The same policy running `factor` times faster: every duration divided (so a demo can run twelve
+ * weeks in about a minute), counts untouched.
+ */
+export function scalePolicy(policy: SchemePolicy, factor: number): SchemePolicy {
+  if (!(factor > 0) || !Number.isFinite(factor)) throw new RangeError(`scale factor must be positive, got ${factor}`);
+  const scale = (ms: number) => Math.max(1, Math.round(ms / factor));
+  const { missedSessions, ...durations } = policy.deadlines;
+  const deadlines = Object.fromEntries(Object.entries(durations).map(([k, ms]) => [k, scale(ms)]));
+  return {
+    ...policy,
+    timeScale: policy.timeScale * factor,
+    contact: { ...policy.contact, window: scale(policy.contact.window), firstAttemptWithin: scale(policy.contact.firstAttemptWithin) },
+    deadlines: { ...(deadlines as typeof durations), missedSessions },
+    extension: { ...policy.extension, maxLength: scale(policy.extension.maxLength) },
+  };
+}
+
+/** One of the review's `extensionWeeks` in this policy's time. */
+export function policyWeek(policy: SchemePolicy): number {
+  return WEEK / policy.timeScale;
+}
+
+/** Whole weeks an extension may last under this policy. */
+export function maxExtensionWeeks(policy: SchemePolicy): number {
+  return Math.floor(policy.extension.maxLength / policyWeek(policy) + 1e-9);
+}
+
+export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier | undefined {
+  return policy.tiers.find((t) => t.id === tierId);
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { safeIdSchema } from './ids';
+
+/** Who may refer, as the brief lists them; a scheme's policy says which of these it accepts. */
+export const referralRouteSchema = z.enum([
+  'GP',
+  'practiceNurse',
+  'communityNurse',
+  'pharmacist',
+  'hospital',
+  'adultSocialCare',
+  'localAuthority',
+  'vcs',
+  'communityOutreach',
+  'self',
+  'familyOrFriend',
+]);
+export type ReferralRoute = z.infer<typeof referralRouteSchema>;
+export const REFERRAL_ROUTES: readonly ReferralRoute[] = referralRouteSchema.options;
+
+const tag = z.string().min(1).max(64);
+
+/**
+ * The facts the pathway decides on and nothing else: no name, contact details, NHS number or date
+ * of birth. Those stay in the host system; the machine's context is carried through Temporal
+ * history and continue-as-new, so whatever is here is copied many times. Unknown keys are stripped
+ * rather than rejected, so a host passing a fuller referral leaks nothing into the case.
+ */
+export const referralFactsSchema = z.object({
+  referralId: safeIdSchema,
+  schemeId: safeIdSchema,
+  route: referralRouteSchema,
+  age: z.int().min(0).max(130),
+  area: z.string().min(1).max(64),
+  targetGroups: z.array(tag).default([]),
+  needs: z.array(tag).default([]),
+  flags: z.array(tag).default([]),
+  consent: z.boolean(),
+  riskFlags: z.array(tag).default([]),
+  referredAt: z.int().nonnegative(),
+});
+export type ReferralFacts = z.output<typeof referralFactsSchema>;
+
+/** Copies only the schema's fields, so an unparsed object handed to the machine cannot carry extras in. */
+export function pickReferralFacts(input: ReferralFacts): ReferralFacts {
+  const { referralId, schemeId, route, age, area, targetGroups, needs, flags, consent, riskFlags, referredAt } = input;
+  return {
+    referralId,
+    schemeId,
+    route,
+    age,
+    area,
+    targetGroups: [...targetGroups],
+    needs: [...needs],
+    flags: [...flags],
+    consent,
+    riskFlags: [...riskFlags],
+    referredAt,
+  };
+}
