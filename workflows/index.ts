@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Imported only by the workflow bundler.
-export {};
+export { pathwayCase } from './case';
+export { capacityLedger } from './capacity-ledger';

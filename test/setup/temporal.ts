@@ -1,12 +1,11 @@
 // Global setup of the `temporal` test project: provisions and starts the servers the tests need,
 // so `npm test` needs nothing running beforehand. Workers and clients live in the test files.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { ensureWorkflowBundle } from '../../worker/bundle';
 import type { TestProject } from 'vitest/node';
-import { cacheDir, ensureTemporalCli, ensureTestServer, externalServer, root } from '../../scripts/provision.mjs';
+import { ensureTemporalCli, ensureTestServer, externalServer, root } from '../../scripts/provision.mjs';
 import { pathwaySearchAttributes } from '../../workflows/search-attributes';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 
@@ -20,15 +19,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // The bundle is built once per run: webpack takes seconds, every test file reuses the code.
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: join(root, 'test', 'fixtures', 'workflows.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
-  const bundleDir = join(cacheDir, 'bundle');
-  mkdirSync(bundleDir, { recursive: true });
-  const workflowBundlePath = join(bundleDir, 'test-workflows.js');
-  writeFileSync(workflowBundlePath, bundle.code);
+  // The bundle is built once per run (and reused while its sources are unchanged): webpack takes
+  // seconds, every test file's workers load the same code.
+  const workflowBundlePath = await ensureWorkflowBundle(join(root, 'test', 'fixtures', 'workflows.ts'), 'test-workflows');
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('testServerPath', await ensureTestServer());
 

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
 import { registerSearchAttributes } from '../../worker/search-attributes';
@@ -69,10 +70,11 @@ export async function waitForList<T>(read: () => Promise<T>, done: (value: T) =>
 }
 
 /** A time-skipping environment on the provisioned Java test server, with the pathway's search attributes. */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(options: { dataConverter?: DataConverter } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+    ...(options.dataConverter && { client: { dataConverter: options.dataConverter } }),
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;

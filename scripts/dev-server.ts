@@ -1,0 +1,82 @@
+// The embedded dev server behind `npm start`: the provisioned Temporal CLI with a SQLite file in a
+// git-ignored folder (cases survive a restart), the Web UI on its usual port, the pathway's
+// search attributes registered, and the UI pointed at the local codec server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { ensureTemporalCli, root } from './provision.mjs';
+import { searchAttributeFlags } from '../workflows/search-attributes';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  dbFile: string;
+  /** Undefined when a server was already listening and we reused it. */
+  process?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startDevServer(opts: { port?: number; uiPort?: number; codecEndpoint?: string; dbFile?: string } = {}): Promise<DevServer> {
+  const port = opts.port ?? 7233;
+  const uiPort = opts.uiPort ?? 8233;
+  const dbFile = opts.dbFile ?? join(root, '.data', 'temporal.sqlite');
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = `http://localhost:${uiPort}`;
+  if (await portOpen(port)) {
+    // A dev server from an earlier `npm start` is still up: use it rather than fail on the port.
+    return { address, uiUrl, dbFile, async stop() {} };
+  }
+  mkdirSync(join(root, '.data'), { recursive: true });
+  const cli = await ensureTemporalCli();
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    dbFile,
+    '--log-level',
+    'error',
+    ...searchAttributeFlags(),
+    ...(opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : []),
+  ];
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const started = Date.now();
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null) throw new Error(`the Temporal dev server exited (${child.exitCode}):\n${stderr}`);
+    if (Date.now() - started > 60_000) throw new Error(`the Temporal dev server did not listen on ${port} within 60s:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    address,
+    uiUrl,
+    dbFile,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,100 @@
+// `npm start`: the embedded dev server, the codec server, a worker, and the pathway's demo job,
+// then where to look. Keeps running (so the Web UI stays up) until Ctrl-C, unless `--exit` or CI.
+import { Client, Connection } from '@temporalio/client';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DEFAULT_DEV_KEY_DIR, EncryptionCodec, loadCodecFromEnv, startCodecServer } from '../codec';
+import { serverTarget } from '../worker/connection';
+import { createPathwayWorker, DEFAULT_TASK_QUEUE, pathwayDataConverter } from '../worker/create';
+import { registerSearchAttributes } from '../worker/search-attributes';
+import { startDevServer, type DevServer } from './dev-server';
+import { runDemo } from './demo';
+
+const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
+
+async function connect(address: string, options: object): Promise<Connection> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await Connection.connect({ address, ...options });
+    } catch (err) {
+      if (Date.now() - started > 30_000) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+async function main() {
+  // The worker's own INFO lines would bury the demo's output; warnings and errors still show.
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+  const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
+  const exitWhenDone = process.argv.includes('--exit') || process.env.CI === 'true';
+
+  // Encryption is on from the first run: a dev key is minted into a git-ignored folder unless
+  // the operator configured keys.
+  const codec = (await loadCodecFromEnv(process.env, external ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR })) as EncryptionCodec | undefined;
+  const codecServer = codec
+    ? await startCodecServer({ port: CODEC_PORT, codec, corsOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'] }).catch((err) => {
+        console.warn(`codec server not started (${(err as Error).message}); the Web UI will show encrypted payloads`);
+        return undefined;
+      })
+    : undefined;
+
+  let server: DevServer | undefined;
+  const target = serverTarget();
+  if (!external) {
+    server = await startDevServer({ ...(codecServer && { codecEndpoint: codecServer.url }) });
+    console.log(`Temporal dev server: ${server.address} (state in ${server.dbFile})`);
+  }
+  const address = server?.address ?? target.address;
+  const connection = await connect(address, external ? target.connectionOptions : {});
+  await registerSearchAttributes(connection, target.namespace);
+  const client = new Client({ connection, namespace: target.namespace, dataConverter: pathwayDataConverter(codec) });
+
+  const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const { worker, close } = await createPathwayWorker({
+    address,
+    namespace: target.namespace,
+    taskQueue,
+    codec,
+    connectionOptions: external ? target.connectionOptions : {},
+  });
+  const running = worker.run();
+
+  try {
+    await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address });
+  } catch (err) {
+    console.error(`demo failed: ${(err as Error).stack ?? err}`);
+    process.exitCode = 1;
+  }
+
+  const shutdown = async () => {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    await close();
+    await connection.close();
+    await codecServer?.close();
+    await server?.stop();
+  };
+  if (exitWhenDone) {
+    await shutdown();
+    return;
+  }
+  console.log('\nThe worker and server keep running so you can look around; Ctrl-C stops them.');
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void shutdown().then(() => process.exit(process.exitCode ?? 0));
+    });
+  }
+  await running;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

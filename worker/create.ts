@@ -1,0 +1,58 @@
+// One place that assembles a pathway worker, for the worker process, `npm start` and the tests, so
+// all of them run the same activities, converters and bundle.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
+import { createActivities } from '../activities';
+import { createCapacityActivities } from '../activities/capacity';
+import { FileOutbox } from '../activities/outbox';
+import type { Sink } from '../activities/sink';
+import { ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor } from '../codec';
+import { ensureWorkflowBundle } from './bundle';
+
+export const DEFAULT_TASK_QUEUE = 'social-prescribing';
+
+export interface PathwayWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  codec: PayloadCodec | undefined;
+  connectionOptions?: { tls?: any; apiKey?: string };
+  /** Where side effects go; the durable local outbox by default. */
+  sink?: Sink;
+  workflowBundlePath?: string;
+  /** Tests raise or lower the cache; production keeps the SDK's default. */
+  maxCachedWorkflows?: number;
+}
+
+/** The converter both worker and client must share: encrypted payloads and failure messages. */
+export function pathwayDataConverter(codec: PayloadCodec | undefined) {
+  return { ...dataConverterFor(codec), failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH };
+}
+
+export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
+  const dataConverter = pathwayDataConverter(options.codec);
+  const nativeConnection = await NativeConnection.connect({ address: options.address, ...options.connectionOptions });
+  // Activities that talk to Temporal (the capacity ledger) need a client of their own.
+  const connection = await Connection.connect({ address: options.address, ...options.connectionOptions });
+  const client = new Client({ connection, namespace: options.namespace, dataConverter });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: { codePath: options.workflowBundlePath ?? (await ensureWorkflowBundle()) },
+    activities: {
+      ...createActivities({ sink: options.sink ?? new FileOutbox() }),
+      ...createCapacityActivities({ client }),
+    },
+    dataConverter,
+    ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+  });
+  return {
+    worker,
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}

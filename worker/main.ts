@@ -1,0 +1,31 @@
+// The worker process: `npx tsx worker/main.ts`. Connects where TEMPORAL_* env vars say (the local dev
+// server by default), encrypts payloads with the configured key, and shuts down gracefully on
+// SIGINT/SIGTERM (the SDK's runtime finishes in-flight tasks before it exits).
+import { loadCodecFromEnv, DEFAULT_DEV_KEY_DIR } from '../codec';
+import { serverTarget } from './connection';
+import { createPathwayWorker, DEFAULT_TASK_QUEUE } from './create';
+
+async function main() {
+  const target = serverTarget();
+  const codec = await loadCodecFromEnv(process.env, process.env.TEMPORAL_ADDRESS ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR });
+  const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const started = Date.now();
+  const { worker, close } = await createPathwayWorker({
+    address: target.address,
+    namespace: target.namespace,
+    taskQueue,
+    codec,
+    connectionOptions: target.connectionOptions,
+  });
+  console.log(`worker ready in ${Date.now() - started}ms: ${target.address} namespace=${target.namespace} taskQueue=${taskQueue}`);
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { nextDue, openEscalations, type PathwayContext, type Stage } from '../machines';
+import { escalatedKey, linkWorkerKey, nextDueKey, schemeKey, stageKey, tierKey } from './search-attributes';
+
+export type CaseSearchAttributes = SearchAttributeUpdatePair[];
+
+/**
+ * What a case publishes to visibility: stage, scheme, link worker, tier, open escalation, next
+ * due time. Staff ids, codes and times only; nothing that identifies the person.
+ */
+export function caseSearchAttributes(context: PathwayContext, stage: Stage): CaseSearchAttributes {
+  const due = nextDue(context);
+  const pairs: SearchAttributeUpdatePair[] = [
+    { key: stageKey, value: stage },
+    { key: schemeKey, value: context.referral.schemeId },
+    { key: escalatedKey, value: openEscalations(context).length > 0 },
+  ];
+  if (context.place.linkWorkerId) pairs.push({ key: linkWorkerKey, value: context.place.linkWorkerId });
+  if (context.support.tier) pairs.push({ key: tierKey, value: context.support.tier });
+  // A closed case has no next due time; null removes the attribute.
+  pairs.push({ key: nextDueKey, value: due ? new Date(due.dueAt) : null });
+  return pairs;
+}

@@ -1,0 +1,127 @@
+// The case workflow's typed surface: what a host system or supervisor can send (updates), read
+// (queries), and what the workflow tells its activities. Kept next to the workflow, as in the
+// Temporal samples, and imported by the client, the worker and the activities alike.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, ReferralFacts, SchemePolicy, Stage, Timer } from '../machines';
+
+/** A case's workflow id is the referral's own id under a fixed prefix: nothing about the person. */
+export function caseWorkflowId(referralId: string): string {
+  return `case-${referralId}`;
+}
+
+export function ledgerWorkflowId(schemeId: string): string {
+  return `ledger-${schemeId}`;
+}
+
+export interface CaseInput {
+  referral: ReferralFacts;
+  policy: SchemePolicy;
+  /** Carried across continue-as-new; absent on the first run. */
+  carried?: CarriedCase;
+  /** Continue-as-new earlier than Temporal suggests (tests and long-case drills). */
+  limits?: { historyEvents?: number };
+}
+
+/** What one run hands the next on continue-as-new: enough to rebuild the snapshot exactly. */
+export interface CarriedCase {
+  value: unknown;
+  context: PathwayContext;
+  timeline: TimelineEntry[];
+  /** Events applied so far; the source of every idempotency key, so keys stay unique across runs. */
+  sequence: number;
+  pendingCapacity?: CapacityDecision;
+}
+
+export interface TimelineEntry {
+  /** 1-based position of the event that caused this entry, across all runs of the case. */
+  seq: number;
+  at: number;
+  event: string;
+  from: Stage | 'referral';
+  to: Stage;
+  actor?: Actor;
+}
+
+/** Everything a host or supervisor sees of a case; returned by every update and the `view` query. */
+export interface CaseView {
+  caseId: string;
+  referralId: string;
+  schemeId: string;
+  stage: Stage;
+  /** The machine's full state value, for tools that need more than the stage. */
+  state: unknown;
+  linkWorkerId?: string;
+  tier?: string;
+  sessions: PathwayContext['support']['sessions'];
+  deadlines: Timer[];
+  nextDueAt?: number;
+  escalations: Escalation[];
+  openEscalations: Escalation[];
+  measures: { baseline: PathwayContext['baseline']; checkIns: PathwayContext['checkIns']; review?: PathwayContext['review'] };
+  plan: PathwayContext['plan'];
+  discharge?: PathwayContext['discharge'];
+  serviceGaps: PathwayContext['serviceGaps'];
+  timeline: TimelineEntry[];
+  /** How many events the case has applied (history grows with it). */
+  sequence: number;
+  /** The workflow code version that is running this case (see docs/versioning.md). */
+  pathwayVersion: number;
+}
+
+/** One update per pathway command; each validates synchronously and returns the new view. */
+export type CommandUpdates = { [K in CommandType]: ReturnType<typeof defineUpdate<CaseView, [CommandPayload<K>]>> };
+
+export const commandUpdates = {
+  'TRIAGE.ACCEPT': defineUpdate<CaseView, [CommandPayload<'TRIAGE.ACCEPT'>]>('TRIAGE.ACCEPT'),
+  'TRIAGE.DECLINE': defineUpdate<CaseView, [CommandPayload<'TRIAGE.DECLINE'>]>('TRIAGE.DECLINE'),
+  'TRIAGE.REDIRECT': defineUpdate<CaseView, [CommandPayload<'TRIAGE.REDIRECT'>]>('TRIAGE.REDIRECT'),
+  'CONTACT.ATTEMPT': defineUpdate<CaseView, [CommandPayload<'CONTACT.ATTEMPT'>]>('CONTACT.ATTEMPT'),
+  'VISIT.RECORD': defineUpdate<CaseView, [CommandPayload<'VISIT.RECORD'>]>('VISIT.RECORD'),
+  'PLAN.DRAFT': defineUpdate<CaseView, [CommandPayload<'PLAN.DRAFT'>]>('PLAN.DRAFT'),
+  'PLAN.AGREE': defineUpdate<CaseView, [CommandPayload<'PLAN.AGREE'>]>('PLAN.AGREE'),
+  'SESSION.LOG': defineUpdate<CaseView, [CommandPayload<'SESSION.LOG'>]>('SESSION.LOG'),
+  'TIER.CHANGE': defineUpdate<CaseView, [CommandPayload<'TIER.CHANGE'>]>('TIER.CHANGE'),
+  'VOLUNTEER.MATCHED': defineUpdate<CaseView, [CommandPayload<'VOLUNTEER.MATCHED'>]>('VOLUNTEER.MATCHED'),
+  'CHECKIN.RECORD': defineUpdate<CaseView, [CommandPayload<'CHECKIN.RECORD'>]>('CHECKIN.RECORD'),
+  'REVIEW.RECORD': defineUpdate<CaseView, [CommandPayload<'REVIEW.RECORD'>]>('REVIEW.RECORD'),
+  'EXTENSION.APPROVE': defineUpdate<CaseView, [CommandPayload<'EXTENSION.APPROVE'>]>('EXTENSION.APPROVE'),
+  'EXTENSION.REFUSE': defineUpdate<CaseView, [CommandPayload<'EXTENSION.REFUSE'>]>('EXTENSION.REFUSE'),
+  'BEFRIENDING.RESULT': defineUpdate<CaseView, [CommandPayload<'BEFRIENDING.RESULT'>]>('BEFRIENDING.RESULT'),
+  'SAFEGUARDING.RAISE': defineUpdate<CaseView, [CommandPayload<'SAFEGUARDING.RAISE'>]>('SAFEGUARDING.RAISE'),
+  'SAFEGUARDING.CLEAR': defineUpdate<CaseView, [CommandPayload<'SAFEGUARDING.CLEAR'>]>('SAFEGUARDING.CLEAR'),
+  'ESCALATION.ACK': defineUpdate<CaseView, [CommandPayload<'ESCALATION.ACK'>]>('ESCALATION.ACK'),
+  DISCHARGE: defineUpdate<CaseView, [CommandPayload<'DISCHARGE'>]>('DISCHARGE'),
+} satisfies CommandUpdates;
+
+export const caseViewQuery = defineQuery<CaseView>('view');
+
+/** The capacity ledger's answer to `requestPlace`, now or later when a place frees. */
+export type CapacityDecision = { kind: 'granted'; linkWorkerId: string } | { kind: 'waitlisted'; position: number };
+export const capacityDecisionSignal = defineSignal<[CapacityDecision]>('capacityDecision');
+
+// ---- What the case workflow asks of its activities --------------------------------------------
+
+/** Every activity call carries these; `idempotencyKey` is stable across retries and replays. */
+export interface ActivityEnvelope {
+  caseId: string;
+  schemeId: string;
+  idempotencyKey: string;
+}
+
+export interface ReferrerNotice {
+  kind: 'accepted' | 'declined' | 'redirected' | 'waitlisted' | 'unableToContact' | 'dischargeSummary';
+  reason?: string;
+  service?: string;
+}
+
+export interface SupervisorNotice {
+  escalationId: string;
+  type: string;
+  level: number;
+  stage: Stage | 'capacity';
+}
+
+export interface OutcomeSubmission {
+  context: PathwayContext;
+  timeline: TimelineEntry[];
+}
