@@ -31,11 +31,13 @@ import {
   capacityDecisionSignal,
   caseViewQuery,
   commandUpdates,
+  outcomeRecordQuery,
   type CapacityDecision,
   type CaseInput,
   type CaseView,
   type TimelineEntry,
 } from './definitions';
+import { outcomeRecordFromCase } from '../evidence/from-case';
 import { describeIssues, refusalReason } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
 
@@ -139,10 +141,12 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       timeline,
       sequence,
       pathwayVersion: PATHWAY_WORKFLOW_VERSION,
+      ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
     };
   };
 
   setHandler(caseViewQuery, view);
+  setHandler(outcomeRecordQuery, () => outcomeRecordFromCase({ caseId, context: snapshot.context, timeline }));
 
   for (const type of COMMAND_TYPES) {
     registerCommand(type);
@@ -266,6 +270,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
         referral,
         policy,
         ...(input.limits && { limits: input.limits }),
+        ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
         carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity },
       });
     }

@@ -2,6 +2,7 @@
 // (queries), and what the workflow tells its activities. Kept next to the workflow, as in the
 // Temporal samples, and imported by the client, the worker and the activities alike.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OutcomeRecord } from '../evidence/outcomeRecord';
 import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, ReferralFacts, SchemePolicy, Stage, Timer } from '../machines';
 
 /** A case's workflow id is the referral's own id under a fixed prefix: nothing about the person. */
@@ -20,6 +21,11 @@ export interface CaseInput {
   carried?: CarriedCase;
   /** Continue-as-new earlier than Temporal suggests (tests and long-case drills). */
   limits?: { historyEvents?: number };
+  /**
+   * A digest of the referral as the host sent it (computed by the client). A repeated referral with
+   * the same id and digest is the same referral; a different digest is a conflicting repeat.
+   */
+  intakeDigest?: string;
 }
 
 /** What one run hands the next on continue-as-new: enough to rebuild the snapshot exactly. */
@@ -66,6 +72,7 @@ export interface CaseView {
   sequence: number;
   /** The workflow code version that is running this case (see docs/versioning.md). */
   pathwayVersion: number;
+  intakeDigest?: string;
 }
 
 /** One update per pathway command; each validates synchronously and returns the new view. */
@@ -94,6 +101,9 @@ export const commandUpdates = {
 } satisfies CommandUpdates;
 
 export const caseViewQuery = defineQuery<CaseView>('view');
+
+/** The case's outcome record as it stands: final after discharge, partial while the case is open. */
+export const outcomeRecordQuery = defineQuery<OutcomeRecord>('outcomeRecord');
 
 /** The capacity ledger's answer to `requestPlace`, now or later when a place frees. */
 export type CapacityDecision = { kind: 'granted'; linkWorkerId: string } | { kind: 'waitlisted'; position: number };
