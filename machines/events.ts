@@ -164,3 +164,6 @@ export type SystemEvent =
 
 export type PathwayEvent = CommandEvent | SystemEvent;
 export type PathwayEventType = PathwayEvent['type'];
+
+/** An event before the workflow stamps its time on it. */
+export type UnstampedEvent = PathwayEvent extends infer E ? (E extends { at: number } ? Omit<E, 'at'> : never) : never;

@@ -159,6 +159,21 @@ const notifyNewEscalation = {
   params: ({ context }: { context: PathwayContext }) => supervisorNotice(context.escalations.at(-1)!),
 } as const;
 
+/** The notice for the escalation the deadline event re-raised a level. */
+const notifyReescalation = {
+  type: 'notifySupervisor',
+  params: ({ context, event }: { context: PathwayContext; event: PathwayEvent }) => {
+    const { escalationId } = payload(event, 'DEADLINE.ESCALATION');
+    return supervisorNotice(context.escalations.find((e) => e.id === escalationId)!);
+  },
+} as const;
+
+/** Escalations run on in every stage and on hold: a supervisor acknowledges, or they go up a level. */
+const escalationHandling = {
+  'ESCALATION.ACK': { guard: 'escalationAcknowledgeable', actions: 'acknowledgeEscalation' },
+  'DEADLINE.ESCALATION': { guard: 'deadlineDue', actions: ['reescalate', notifyReescalation] },
+} as const;
+
 function escalate(type: EscalationType, stage: Stage) {
   return [{ type: 'raiseEscalation', params: { type, stage } }, notifyNewEscalation] as const;
 }
@@ -616,8 +631,7 @@ export const pathwayMachine = setup({
           { guard: 'holdsPlace', target: '#discharged', actions: ['dischargeOnRequest', 'releasePlace'] },
           { target: '#discharged', actions: 'dischargeOnRequest' },
         ],
-        'ESCALATION.ACK': { guard: 'escalationAcknowledgeable', actions: 'acknowledgeEscalation' },
-        'DEADLINE.ESCALATION': { guard: 'deadlineDue', actions: 'reescalate' },
+        ...escalationHandling,
       },
       states: {
         screening: {
@@ -876,8 +890,7 @@ export const pathwayMachine = setup({
         ],
         'CAPACITY.GRANTED': { guard: 'awaitingPlace', actions: 'recordAllocation' },
         'CAPACITY.WAITLISTED': { guard: 'placeRequested', actions: 'recordWaitlisting' },
-        'ESCALATION.ACK': { guard: 'escalationAcknowledgeable', actions: 'acknowledgeEscalation' },
-        'DEADLINE.ESCALATION': { guard: 'deadlineDue', actions: 'reescalate' },
+        ...escalationHandling,
       },
     },
     discharged: {
