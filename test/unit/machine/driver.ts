@@ -48,6 +48,11 @@ export class Case {
     return stageOf(this.snapshot);
   }
 
+  /** The discharge reason, only once the case really is closed (a reason alone proves nothing). */
+  get dischargedAs() {
+    return this.snapshot.status === 'done' ? this.context.discharge?.reason : undefined;
+  }
+
   get policy() {
     return this.snapshot.context.policy;
   }

@@ -64,7 +64,7 @@ describe('safeguarding hold', () => {
     expect(c.context.safeguarding).toHaveLength(2);
     expect(openEscalations(c.context).map((e) => e.type)).toEqual(['SAFEGUARDING', 'SAFEGUARDING']);
     expect(c.send({ type: 'DISCHARGE', reason: 'escalatedToStatutory', actor: SUPERVISOR })[0]).toEqual({ type: 'releasePlace' });
-    expect(c.context.discharge?.reason).toBe('escalatedToStatutory');
+    expect(c.dischargedAs).toBe('escalatedToStatutory');
     expect(c.context.timers).toEqual([]);
     expect(c.context.suspendedTimers).toEqual([]);
   });

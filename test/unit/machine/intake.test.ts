@@ -19,7 +19,7 @@ describe('screening: appropriate-referral rules decided from the referral alone'
   ])('%s → declined, referrer told why', (_, change, why) => {
     const c = new Case({ policy: older, referral: { ...eligible, ...change } });
     expect(c.stage).toBe('discharged');
-    expect(c.context.discharge).toMatchObject({ reason: 'declined' });
+    expect(c.dischargedAs).toBe('declined');
     expect(c.context.triage).toMatchObject({ decision: 'declined', automatic: true });
     expect(c.effects).toEqual([
       { type: 'notifyReferrer', params: { kind: 'declined', reason: expect.stringContaining(why) } },
@@ -30,7 +30,7 @@ describe('screening: appropriate-referral rules decided from the referral alone'
 
   it('redirects a referral flagged for an excluded need, suggesting the service', () => {
     const c = new Case({ policy: older, referral: { ...eligible, flags: ['personalCare'] } });
-    expect(c.context.discharge?.reason).toBe('redirected');
+    expect(c.dischargedAs).toBe('redirected');
     expect(c.effects[0]).toEqual({
       type: 'notifyReferrer',
       params: { kind: 'redirected', service: 'Adult social care needs assessment', reason: expect.any(String) },
@@ -72,6 +72,7 @@ describe('triage', () => {
       { type: 'notifyReferrer', params: { kind: 'declined', reason: 'Already supported by the CMHT' } },
       { type: 'recordOutcome' },
     ]);
+    expect(c.dischargedAs).toBe('declined');
     expect(c.context.discharge).toEqual({ reason: 'declined', at: c.now, by: LINK_WORKER });
   });
 
@@ -79,7 +80,7 @@ describe('triage', () => {
     const c = new Case();
     const effects = c.send({ type: 'TRIAGE.REDIRECT', service: 'Debt advice', reason: 'Debt only', actor: LINK_WORKER });
     expect(effects[0]).toEqual({ type: 'notifyReferrer', params: { kind: 'redirected', service: 'Debt advice', reason: 'Debt only' } });
-    expect(c.context.discharge?.reason).toBe('redirected');
+    expect(c.dischargedAs).toBe('redirected');
   });
 
   it('escalates a missed triage deadline, and refuses the deadline before it is due', () => {
@@ -147,7 +148,7 @@ describe('first contact: bounded attempts', () => {
       { type: 'notifyReferrer', params: { kind: 'unableToContact' } },
       { type: 'recordOutcome' },
     ]);
-    expect(c.context.discharge?.reason).toBe('unableToContact');
+    expect(c.dischargedAs).toBe('unableToContact');
     expect(c.context.contact.attempts).toHaveLength(3);
   });
 
@@ -157,7 +158,7 @@ describe('first contact: bounded attempts', () => {
     expect(c.timer('contactWindow').dueAt).toBe(c.now + c.policy.contact.window);
     expect(c.context.timers.some((t) => t.key === 'firstAttempt')).toBe(false);
     c.fire('contactWindow');
-    expect(c.context.discharge?.reason).toBe('unableToContact');
+    expect(c.dischargedAs).toBe('unableToContact');
   });
 
   it('escalates when no attempt is made in time, and again when the person is not reached in time', () => {

@@ -98,6 +98,7 @@ describe('tiered support', () => {
         { type: 'notifyReferrer', params: { kind: 'dischargeSummary', reason } },
         { type: 'recordOutcome' },
       ]);
+      expect(c.dischargedAs).toBe(reason);
       expect(c.context.discharge).toEqual({ reason, at: c.now, by: LINK_WORKER });
       expect(c.context.place.status).toBe('released');
     },
@@ -111,7 +112,7 @@ describe('12-week review', () => {
     expect(c.context.timers.map((t) => t.key)).toEqual(['reviewGrace']);
     const effects = c.review('discharge');
     expect(types(effects)).toEqual(['releasePlace', 'notifyReferrer', 'recordOutcome']);
-    expect(c.context.discharge?.reason).toBe('connected');
+    expect(c.dischargedAs).toBe('connected');
     expect(c.context.review?.measures).toHaveLength(c.policy.measures.length);
   });
 
@@ -167,7 +168,7 @@ describe('befriending handoff', () => {
     c.send({ type: 'BEFRIENDING.RESULT', result: 'waiting', service: 'Age UK', actor: LINK_WORKER });
     expect(c.stage).toBe('befriendingHandoff');
     c.send({ type: 'BEFRIENDING.RESULT', result: 'accepted', service: 'Age UK', actor: LINK_WORKER });
-    expect(c.context.discharge?.reason).toBe('handedOff');
+    expect(c.dischargedAs).toBe('handedOff');
   });
 
   it('records no service as a gap, escalates it and returns to the review decision', () => {
