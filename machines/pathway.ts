@@ -216,7 +216,6 @@ export const pathwayMachine = setup({
 
     placeHeld: ({ context }) => context.place.status === 'held',
     placeWaitlisted: ({ context }) => context.place.status === 'waitlisted',
-    placeRequested: ({ context }) => context.place.status === 'requested',
     awaitingPlace: ({ context }) => context.place.status === 'requested' || context.place.status === 'waitlisted',
 
     contactReached: ({ event }) => payload(event, 'CONTACT.ATTEMPT').outcome === 'reached',
@@ -889,7 +888,7 @@ export const pathwayMachine = setup({
           { guard: 'isSupervisor', target: '#discharged', actions: 'dischargeOnRequest' },
         ],
         'CAPACITY.GRANTED': { guard: 'awaitingPlace', actions: 'recordAllocation' },
-        'CAPACITY.WAITLISTED': { guard: 'placeRequested', actions: 'recordWaitlisting' },
+        'CAPACITY.WAITLISTED': { guard: 'awaitingPlace', actions: 'recordWaitlisting' },
         ...escalationHandling,
       },
     },
@@ -938,4 +937,3 @@ function resumeTo(stage: ActiveStage) {
 
 export type PathwayMachine = typeof pathwayMachine;
 export type PathwaySnapshot = SnapshotFrom<typeof pathwayMachine>;
-export type { PathwayInput };

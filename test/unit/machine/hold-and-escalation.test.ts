@@ -86,6 +86,18 @@ describe('safeguarding hold', () => {
     expect(c.timer('firstAttempt').dueAt).toBe(c.now + c.policy.contact.firstAttemptWithin);
   });
 
+  it('takes waitlist updates while held and resumes on the waitlist', () => {
+    const c = new Case().accept();
+    c.send(RAISE);
+    c.send({ type: 'CAPACITY.WAITLISTED', position: 5 });
+    c.send({ type: 'CAPACITY.WAITLISTED', position: 4 });
+    c.advance(DAY).send(CLEAR);
+    expect(c.stage).toBe('waitlisted');
+    expect(c.context.place).toMatchObject({ status: 'waitlisted', position: 4 });
+    expect(c.effects).toEqual([{ type: 'notifyReferrer', params: { kind: 'waitlisted' } }]);
+    expect(c.timer('waitlist').dueAt).toBe(c.now + c.policy.deadlines.waitlistMax);
+  });
+
   it('survives continue-as-new: rebuilt from value and context alone, it still returns to the held stage', () => {
     const c = new Case().agreePlan({ volunteer: true });
     c.session(false);
