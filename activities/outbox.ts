@@ -225,8 +225,9 @@ export class FileOutbox implements Sink {
     this.file = join(this.dir, OUTBOX_FILE);
   }
 
-  deliver(message: OutboxMessage): Promise<{ duplicate: boolean }> {
+  async deliver(message: OutboxMessage): Promise<{ duplicate: boolean }> {
     assertMessage(message);
+    // Serialised before queueing, so a body that is not JSON fails this call alone.
     const line = toLine(message);
     const id = digest(message);
     return this.serialized(async () => {

@@ -114,6 +114,15 @@ describe('FileOutbox', () => {
     await expect(outbox().deliver(message('k1', { channel: 'supervisor' }))).rejects.toThrow(IdempotencyKeyConflictError);
   });
 
+  it('rejects a malformed message or a body that is not JSON, and writes nothing for it', async () => {
+    const o = outbox();
+    await expect(o.deliver(message('k1', { channel: 'fax' as never }))).rejects.toThrow(TypeError);
+    await expect(o.deliver(message('', {}))).rejects.toThrow(TypeError);
+    await expect(o.deliver(message('k1', { body: { n: 1n } }))).rejects.toThrow(TypeError);
+    expect(await o.deliver(message('k1'))).toEqual({ duplicate: false });
+    expect(await lines()).toHaveLength(1);
+  });
+
   it('lets one writer at a time hold a directory', async () => {
     const first = outbox();
     await first.deliver(message('k1'));
