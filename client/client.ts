@@ -1,0 +1,597 @@
+// The SDK a host system (a GP clinical system, a case-management system) uses to refer people,
+// move their cases along the pathway and read what supervisors need. It is the only module a host
+// imports: Temporal, the codec and the workflows' contracts stay behind it.
+import { Client, Connection, WithStartWorkflowOperation, type TLSConfig, type WorkflowHandle } from '@temporalio/client';
+import type { PayloadCodec, QueryDefinition } from '@temporalio/common';
+import { z } from 'zod';
+import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor, loadCodecFromEnv } from '../codec';
+import { buildCohortReport, type CohortReport } from '../evidence/report';
+import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
+import {
+  commandSchemas,
+  parsePolicy,
+  PolicyError,
+  referralFactsSchema,
+  safeIdSchema,
+  type CommandType,
+  type Escalation,
+  type SchemePolicy,
+  type SchemePolicyInput,
+  type Stage,
+} from '../machines';
+import { serverTarget } from '../worker/connection';
+import {
+  caseViewQuery,
+  caseWorkflowId,
+  commandUpdates,
+  ledgerWorkflowId,
+  outcomeRecordQuery,
+  type CaseInput,
+  type CaseView,
+  type TimelineEntry,
+} from '../workflows/definitions';
+import { caseloadsQuery, setRosterUpdate, type Caseloads, type LinkWorker } from '../workflows/ledger-definitions';
+import { personIndexWorkflowId, registerPersonUpdate, type PossibleDuplicate } from '../workflows/person-index-definitions';
+import { schemeKey } from '../workflows/search-attributes';
+import type { pathwayCase } from '../workflows/case';
+import type { capacityLedger } from '../workflows/capacity-ledger';
+import type { personIndex } from '../workflows/person-index';
+import {
+  applicationFailureOf,
+  CaseNotFoundError,
+  commandError,
+  CommandRefusedError,
+  ConfigurationError,
+  ConflictingReferralError,
+  formatPath,
+  InvalidInputError,
+  isAlreadyStarted,
+  isNotFound,
+  SchemeNotFoundError,
+} from './errors';
+import { loadPersonKey, PersonKey, personFingerprints } from './person';
+import { mapLimit } from './pool';
+import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
+import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
+
+/** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
+export const DEFAULT_TASK_QUEUE = 'social-prescribing';
+
+export interface ClientSettings {
+  /** The task queue the pathway worker polls: `PATHWAY_TASK_QUEUE`, else `social-prescribing`. */
+  taskQueue?: string;
+  /** Keys duplicate-person fingerprints and intake digests: a `PersonKey` or base64 text; else `PATHWAY_PERSON_KEY`. */
+  personKey?: PersonKey | string;
+  /** Each scheme's policy; a scheme not listed runs the default policy. */
+  policies?: Record<string, SchemePolicyInput | SchemePolicy>;
+  /** How many case queries a list, report or escalation read runs at once. */
+  concurrency?: number;
+  /** The clock for referral times and "overdue"; tests fix it. */
+  now?: () => number;
+}
+
+export interface ConnectOptions extends ClientSettings {
+  /** host:port; else the profile's or `TEMPORAL_ADDRESS`, else the local dev server. */
+  address?: string;
+  namespace?: string;
+  tls?: boolean | TLSConfig;
+  apiKey?: string;
+  /** A profile in the Temporal envconfig TOML file (as the `temporal` CLI uses). */
+  profile?: string;
+  configFile?: string;
+  /** Where TEMPORAL_* and PATHWAY_* settings are read from; `process.env` by default. */
+  env?: Record<string, string | undefined>;
+  /** Payload encryption: a codec, `'none'` for plaintext (never with real data), else from the env as the worker does. */
+  codec?: PayloadCodec | 'none';
+  /**
+   * Local development only: with no keys configured, use (or mint) the dev keys in this folder, as
+   * `npm start` does, instead of failing.
+   */
+  devKeyDir?: string;
+  /** Reuse an open connection; the client then leaves it open on `close()`. */
+  connection?: Connection;
+}
+
+/** Encrypted payloads and encrypted failure messages, exactly as the worker's converter (worker/create.ts). */
+export function clientDataConverter(codec: PayloadCodec | undefined) {
+  return { ...dataConverterFor(codec), failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH };
+}
+
+export interface ReferOptions {
+  /** This referral's scheme policy, overriding the client's `policies`. */
+  policy?: SchemePolicyInput | SchemePolicy;
+}
+
+export interface ReferralResult {
+  case: CaseView;
+  /** False when this referral id had already been referred with the same details: the existing case. */
+  created: boolean;
+  /** Other cases in the scheme for what looks like the same person. */
+  possibleDuplicates: PossibleDuplicate[];
+}
+
+export interface EscalationItem extends Escalation {
+  caseId: string;
+  schemeId: string;
+  /** The stage the case is in now (`stage` is where it was when raised). */
+  caseStage: Stage;
+  linkWorkerId?: string;
+}
+
+export interface ReportOptions {
+  schemeId: string;
+  /** Referrals from this instant (inclusive): a Date, epoch ms, `YYYY-MM-DD` (UTC midnight) or an ISO date-time. */
+  from?: Date | number | string;
+  /** Referrals before this instant (exclusive). */
+  to?: Date | number | string;
+}
+
+export interface CohortReportResult {
+  report: CohortReport;
+  /** Every record the report was built from (the whole scheme; the report selects the period). */
+  records: OutcomeRecord[];
+  /** Cases whose record could not be read; they are missing from the report, so say so beside it. */
+  unreadable: Array<{ caseId: string; error: string }>;
+}
+
+export type CommandInput<K extends CommandType> = z.input<(typeof commandSchemas)[K]>;
+
+const instantOption = z.union([
+  z.date().transform((d) => d.getTime()),
+  isoDateSchema.transform((s) => Date.parse(`${s}T00:00:00Z`)),
+  instantSchema,
+]);
+const reportOptionsSchema = z.object({ schemeId: safeIdSchema, from: instantOption.optional(), to: instantOption.optional() }).strict();
+const caseIdSchema = z
+  .string()
+  .regex(/^case-[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { error: "must be a case id: 'case-' and the referral id" });
+const rosterSchema = z
+  .array(z.object({ id: safeIdSchema, cap: z.int().min(0).max(1000).optional() }).strict())
+  .superRefine((roster, ctx) => {
+    const seen = new Set<string>();
+    roster.forEach((w, i) => {
+      if (seen.has(w.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: 'appears twice' });
+      seen.add(w.id);
+    });
+  });
+
+function parse<S extends z.ZodType>(what: string, schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input, { reportInput: false });
+  if (result.success) return result.data;
+  throw new InvalidInputError(
+    what,
+    result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class PathwayClient {
+  readonly #ownsConnection: boolean;
+  readonly #personKey: PersonKey;
+  readonly #policies: Map<string, SchemePolicy>;
+  readonly #concurrency: number;
+  readonly #now: () => number;
+  readonly taskQueue: string;
+
+  private constructor(
+    /** The underlying Temporal client, for what this SDK does not cover. */
+    readonly temporal: Client,
+    settings: { personKey: PersonKey; taskQueue: string; policies: Map<string, SchemePolicy>; concurrency: number; now: () => number; ownsConnection: boolean },
+  ) {
+    this.#personKey = settings.personKey;
+    this.#policies = settings.policies;
+    this.#concurrency = settings.concurrency;
+    this.#now = settings.now;
+    this.#ownsConnection = settings.ownsConnection;
+    this.taskQueue = settings.taskQueue;
+  }
+
+  /**
+   * Connects to the server the options, the env or an envconfig profile name (the local dev server
+   * by default), with the same payload encryption as the worker.
+   */
+  static async connect(options: ConnectOptions = {}): Promise<PathwayClient> {
+    const env = options.env ?? process.env;
+    let codec: PayloadCodec | undefined;
+    if (options.codec === 'none') codec = undefined;
+    else if (options.codec) codec = options.codec;
+    else {
+      try {
+        codec = await loadCodecFromEnv(env, options.devKeyDir !== undefined ? { devKeyDir: options.devKeyDir } : {});
+      } catch (err) {
+        if (err instanceof CodecKeyError) throw new ConfigurationError(err.message, { cause: err });
+        throw err;
+      }
+    }
+    let connection = options.connection;
+    let namespace = options.namespace;
+    if (!connection) {
+      const target = serverTarget({
+        ...env,
+        ...(options.profile !== undefined && { TEMPORAL_PROFILE: options.profile }),
+        ...(options.configFile !== undefined && { TEMPORAL_CONFIG_FILE: options.configFile }),
+      });
+      namespace ??= target.namespace;
+      connection = await Connection.connect({
+        ...target.connectionOptions,
+        ...(options.address !== undefined && { address: options.address }),
+        ...(options.tls !== undefined && { tls: options.tls }),
+        ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+      });
+    }
+    const client = new Client({ connection, namespace: namespace ?? 'default', dataConverter: clientDataConverter(codec) });
+    return PathwayClient.#create(client, options, env, options.connection === undefined, options.devKeyDir);
+  }
+
+  /**
+   * Wraps a Temporal client the caller already has. Its data converter must be the worker's
+   * (`clientDataConverter(codec)`), or payloads and failure messages will not decode.
+   */
+  static async fromClient(client: Client, settings: ClientSettings & { env?: Record<string, string | undefined>; devKeyDir?: string } = {}): Promise<PathwayClient> {
+    return PathwayClient.#create(client, settings, settings.env ?? process.env, false, settings.devKeyDir);
+  }
+
+  static async #create(client: Client, settings: ClientSettings, env: Record<string, string | undefined>, ownsConnection: boolean, devKeyDir?: string) {
+    const personKey =
+      settings.personKey instanceof PersonKey
+        ? settings.personKey
+        : settings.personKey !== undefined
+          ? PersonKey.fromBase64(settings.personKey, 'personKey')
+          : await loadPersonKey(env, devKeyDir);
+    const policies = new Map<string, SchemePolicy>();
+    for (const [schemeId, input] of Object.entries(settings.policies ?? {})) {
+      const policy = parsePolicyFor(schemeId, input);
+      if (policy.schemeId !== schemeId) throw new ConfigurationError(`policies.${schemeId}: its schemeId is '${policy.schemeId}'`);
+      policies.set(schemeId, policy);
+    }
+    return new PathwayClient(client, {
+      personKey,
+      taskQueue: settings.taskQueue ?? env['PATHWAY_TASK_QUEUE'] ?? DEFAULT_TASK_QUEUE,
+      policies,
+      concurrency: settings.concurrency ?? 8,
+      now: settings.now ?? Date.now,
+      ownsConnection,
+    });
+  }
+
+  /** The case id for a referral id: the case workflow's id. */
+  static caseIdFor(referralId: string): string {
+    return caseWorkflowId(referralId);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsConnection) await this.temporal.connection.close();
+  }
+
+  /** The policy cases of this scheme start with. */
+  policyFor(schemeId: string): SchemePolicy {
+    return this.#policies.get(schemeId) ?? parsePolicy({ schemeId });
+  }
+
+  // ---- Referral ---------------------------------------------------------------------------------
+
+  /**
+   * Opens a case for the referral, or returns the case this referral id already opened if it is the
+   * same referral. Flags other cases in the scheme that look like the same person.
+   *
+   * @throws InvalidInputError when the referral (or the policy) does not validate
+   * @throws ConflictingReferralError when the referral id was used for a different referral
+   */
+  async refer(referral: HostReferral, options: ReferOptions = {}): Promise<ReferralResult> {
+    const parsed = parse('referral', hostReferralSchema, referral);
+    const policy = options.policy !== undefined ? parsePolicyFor(parsed.schemeId, options.policy) : this.policyFor(parsed.schemeId);
+    if (policy.schemeId !== parsed.schemeId) {
+      throw new InvalidInputError('referral', [{ path: 'schemeId', message: `the policy given is for scheme '${policy.schemeId}'` }]);
+    }
+    const facts = referralFacts(parsed, this.#now());
+    const checked = referralFactsSchema.safeParse(facts, { reportInput: false });
+    if (!checked.success) {
+      // The only derived field is the age, so a problem there is a problem with the date of birth.
+      throw new InvalidInputError(
+        'referral',
+        checked.error.issues.map((i) => ({ path: i.path[0] === 'age' ? 'person.dateOfBirth' : formatPath(i.path), message: i.path[0] === 'age' ? 'gives an age outside 0-130 on the referral date' : i.message })),
+      );
+    }
+    // Keyed, like the fingerprints: a plain hash of a referral could be tested against guesses of the person's details.
+    const intakeDigest = this.#personKey.digest('intake', canonicalJson(parsed));
+    const caseId = caseWorkflowId(parsed.referralId);
+    const input: CaseInput = { referral: facts, policy, intakeDigest };
+
+    let created = true;
+    try {
+      await this.temporal.workflow.start<typeof pathwayCase>('pathwayCase', {
+        workflowId: caseId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        // A closed case keeps its id: a repeat of a discharged referral finds the old case.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [{ key: schemeKey, value: parsed.schemeId }],
+      });
+    } catch (err) {
+      if (!isAlreadyStarted(err)) throw err;
+      created = false;
+    }
+    const view = await this.#viewWhenReady(caseId);
+    if (!created && view.intakeDigest !== intakeDigest) throw new ConflictingReferralError(parsed.referralId, caseId);
+
+    const possibleDuplicates = await this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
+      args: [{ caseId, fingerprints: personFingerprints(this.#personKey, parsed.person) }],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof personIndex>('personIndex', {
+        workflowId: personIndexWorkflowId(parsed.schemeId),
+        taskQueue: this.taskQueue,
+        args: [{ schemeId: parsed.schemeId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    });
+    return { case: view, created, possibleDuplicates };
+  }
+
+  /** A case just started answers queries once its first workflow task has run. */
+  async #viewWhenReady(caseId: string): Promise<CaseView> {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.temporal.workflow.getHandle(caseId).query(caseViewQuery);
+      } catch (err) {
+        if (isNotFound(err) || Date.now() > until) throw err;
+        // FAILED_PRECONDITION: no workflow task has completed yet.
+        if ((err as { code?: number }).code !== 9 && !/workflow task|not.*ready/i.test((err as Error).message)) throw err;
+        await sleep(50);
+      }
+    }
+  }
+
+  // ---- Commands -----------------------------------------------------------------------------------
+
+  /**
+   * Sends any pathway command; the named methods below are this with the type filled in. The payload
+   * is validated here first, then by the workflow, which also decides whether the move is allowed.
+   *
+   * @returns the case as it stands after the command
+   * @throws InvalidInputError, CommandRefusedError, CaseNotFoundError
+   */
+  async send<K extends CommandType>(caseId: string, type: K, payload: CommandInput<K>): Promise<CaseView> {
+    const id = parse('caseId', caseIdSchema, caseId);
+    const schema = (commandSchemas as Record<string, z.ZodType>)[type];
+    if (!schema) throw new InvalidInputError('command', [{ path: 'type', message: `must be one of ${Object.keys(commandSchemas).join(', ')}` }]);
+    const body = parse(type, schema, payload);
+    try {
+      return (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body] })) as CaseView;
+    } catch (err) {
+      const mapped = commandError(id, type, err);
+      if (mapped instanceof CaseNotFoundError && (await this.#isClosedCase(id))) {
+        throw new CommandRefusedError(id, type, 'discharged', 'the case is closed', { cause: err });
+      }
+      throw mapped;
+    }
+  }
+
+  async #isClosedCase(caseId: string): Promise<boolean> {
+    try {
+      const d = await this.temporal.workflow.getHandle(caseId).describe();
+      return d.type === 'pathwayCase' && d.status.name !== 'RUNNING';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Triage: the scheme takes the referral on; the case asks the capacity ledger for a link worker. */
+  acceptReferral(caseId: string, payload: CommandInput<'TRIAGE.ACCEPT'>) {
+    return this.send(caseId, 'TRIAGE.ACCEPT', payload);
+  }
+  /** Triage: not for this scheme; the reason goes back to the referrer. */
+  declineReferral(caseId: string, payload: CommandInput<'TRIAGE.DECLINE'>) {
+    return this.send(caseId, 'TRIAGE.DECLINE', payload);
+  }
+  /** Triage: a more suitable service is named to the referrer. */
+  redirectReferral(caseId: string, payload: CommandInput<'TRIAGE.REDIRECT'>) {
+    return this.send(caseId, 'TRIAGE.REDIRECT', payload);
+  }
+  recordContactAttempt(caseId: string, payload: CommandInput<'CONTACT.ATTEMPT'>) {
+    return this.send(caseId, 'CONTACT.ATTEMPT', payload);
+  }
+  /** The first visit, with baseline measures and the barriers noted. */
+  recordFirstVisit(caseId: string, payload: CommandInput<'VISIT.RECORD'>) {
+    return this.send(caseId, 'VISIT.RECORD', payload);
+  }
+  draftPlan(caseId: string, payload: CommandInput<'PLAN.DRAFT'>) {
+    return this.send(caseId, 'PLAN.DRAFT', payload);
+  }
+  /** One party's agreement; the plan is agreed (and support starts) when both have agreed the current draft. */
+  agreePlan(caseId: string, payload: CommandInput<'PLAN.AGREE'>) {
+    return this.send(caseId, 'PLAN.AGREE', payload);
+  }
+  logSession(caseId: string, payload: CommandInput<'SESSION.LOG'>) {
+    return this.send(caseId, 'SESSION.LOG', payload);
+  }
+  changeTier(caseId: string, payload: CommandInput<'TIER.CHANGE'>) {
+    return this.send(caseId, 'TIER.CHANGE', payload);
+  }
+  recordVolunteerMatch(caseId: string, payload: CommandInput<'VOLUNTEER.MATCHED'>) {
+    return this.send(caseId, 'VOLUNTEER.MATCHED', payload);
+  }
+  recordCheckIn(caseId: string, payload: CommandInput<'CHECKIN.RECORD'>) {
+    return this.send(caseId, 'CHECKIN.RECORD', payload);
+  }
+  /** The review: discharge, extend (needs a supervisor's approval) or hand on to befriending. */
+  recordReview(caseId: string, payload: CommandInput<'REVIEW.RECORD'>) {
+    return this.send(caseId, 'REVIEW.RECORD', payload);
+  }
+  /** Supervisor only. */
+  approveExtension(caseId: string, payload: CommandInput<'EXTENSION.APPROVE'>) {
+    return this.send(caseId, 'EXTENSION.APPROVE', payload);
+  }
+  /** Supervisor only; the case goes back to review. */
+  refuseExtension(caseId: string, payload: CommandInput<'EXTENSION.REFUSE'>) {
+    return this.send(caseId, 'EXTENSION.REFUSE', payload);
+  }
+  recordBefriendingResult(caseId: string, payload: CommandInput<'BEFRIENDING.RESULT'>) {
+    return this.send(caseId, 'BEFRIENDING.RESULT', payload);
+  }
+  /** Puts the case on hold, at any stage, until a supervisor clears it. */
+  raiseSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.RAISE'>) {
+    return this.send(caseId, 'SAFEGUARDING.RAISE', payload);
+  }
+  /** Supervisor only; the case resumes where it was, its clocks shifted by the hold. */
+  clearSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.CLEAR'>) {
+    return this.send(caseId, 'SAFEGUARDING.CLEAR', payload);
+  }
+  /** Supervisor only. */
+  acknowledgeEscalation(caseId: string, payload: CommandInput<'ESCALATION.ACK'>) {
+    return this.send(caseId, 'ESCALATION.ACK', payload);
+  }
+  discharge(caseId: string, payload: CommandInput<'DISCHARGE'>) {
+    return this.send(caseId, 'DISCHARGE', payload);
+  }
+
+  // ---- Reading --------------------------------------------------------------------------------------
+
+  /** The case as it stands (consistent: answered by the case itself). */
+  getCase(caseId: string): Promise<CaseView> {
+    return this.#queryCase(caseId, caseViewQuery);
+  }
+
+  async timeline(caseId: string): Promise<TimelineEntry[]> {
+    return (await this.getCase(caseId)).timeline;
+  }
+
+  /** The case's outcome record: final once discharged, partial while open. */
+  outcomeRecord(caseId: string): Promise<OutcomeRecord> {
+    return this.#queryCase(caseId, outcomeRecordQuery);
+  }
+
+  async #queryCase<T>(caseId: string, query: QueryDefinition<T>): Promise<T> {
+    const id = parse('caseId', caseIdSchema, caseId);
+    try {
+      return await this.temporal.workflow.getHandle(id).query(query);
+    } catch (err) {
+      // A workflow id that is not a case (no such query) is as good as no case.
+      if (isNotFound(err) || /query.*(not registered|unknown|not found)/i.test((err as Error)?.message ?? '')) {
+        throw new CaseNotFoundError(id, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Cases matching every filter given, newest first, from visibility (search attributes): it lags
+   * the cases by up to a second or so, and never holds anything about the person.
+   */
+  async listCases(filters: CaseFilters = {}): Promise<CaseSummary[]> {
+    const f = parse('filters', caseFiltersSchema, filters);
+    const now = this.#now();
+    const seen = new Map<string, CaseSummary>();
+    for await (const info of this.temporal.workflow.list({ query: caseListQuery(f, now) })) {
+      if (!info.workflowId.startsWith(CASE_ID_PREFIX) || seen.has(info.workflowId)) continue;
+      seen.set(info.workflowId, caseSummary(info, now));
+    }
+    const all = [...seen.values()].sort((a, b) => b.startedAt - a.startedAt || (a.caseId < b.caseId ? -1 : 1));
+    return f.limit !== undefined ? all.slice(0, f.limit) : all;
+  }
+
+  /** Open escalations across the open cases (of one scheme, if given), oldest first. */
+  async escalations(filters: { scheme?: string } = {}): Promise<EscalationItem[]> {
+    const { scheme } = parse('filters', z.object({ scheme: safeIdSchema.optional() }).strict(), filters);
+    const cases = await this.listCases({ ...(scheme !== undefined && { scheme }), escalated: true, open: true });
+    const views = await mapLimit(cases, this.#concurrency, (c) => this.getCase(c.caseId).catch(() => undefined));
+    const items = views.flatMap((v) =>
+      v
+        ? v.openEscalations.map((e) => ({
+            ...e,
+            caseId: v.caseId,
+            schemeId: v.schemeId,
+            caseStage: v.stage,
+            ...(v.linkWorkerId !== undefined && { linkWorkerId: v.linkWorkerId }),
+          }))
+        : [],
+    );
+    return items.sort((a, b) => a.raisedAt - b.raisedAt || (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0));
+  }
+
+  /** Open cases per link worker against their cap, and the waitlist: the scheme's ledger's own answer. */
+  async caseloads(schemeId: string): Promise<Caseloads> {
+    const id = parse('schemeId', safeIdSchema, schemeId);
+    try {
+      return await this.temporal.workflow.getHandle(ledgerWorkflowId(id)).query(caseloadsQuery);
+    } catch (err) {
+      if (isNotFound(err)) throw new SchemeNotFoundError(id, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Every scheme's caseloads. */
+  async allCaseloads(): Promise<Caseloads[]> {
+    const ids: string[] = [];
+    for await (const info of this.temporal.workflow.list({ query: ledgerListQuery() })) {
+      if (!ids.includes(info.workflowId)) ids.push(info.workflowId);
+    }
+    const loads = await mapLimit(ids, this.#concurrency, (id) => this.temporal.workflow.getHandle(id).query(caseloadsQuery).catch(() => undefined));
+    return loads.filter((l): l is Caseloads => l !== undefined).sort((a, b) => (a.schemeId < b.schemeId ? -1 : 1));
+  }
+
+  /** Who takes cases in the scheme and their caps; starts the scheme's ledger if it is new. */
+  async setRoster(schemeId: string, roster: LinkWorker[]): Promise<Caseloads> {
+    const id = parse('schemeId', safeIdSchema, schemeId);
+    const workers = parse('roster', rosterSchema, roster);
+    try {
+      return await this.temporal.workflow.executeUpdateWithStart(setRosterUpdate, {
+        args: [workers],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof capacityLedger>('capacityLedger', {
+          workflowId: ledgerWorkflowId(id),
+          taskQueue: this.taskQueue,
+          args: [{ schemeId: id, caseloadCap: this.policyFor(id).caseloadCap }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+    } catch (err) {
+      const failure = applicationFailureOf(err);
+      if (failure?.type === 'InvalidCommand') throw new InvalidInputError('roster', [{ path: '(input)', message: failure.message }], { cause: err });
+      throw err;
+    }
+  }
+
+  // ---- Evidence -------------------------------------------------------------------------------------
+
+  /** The outcome record of every case of the scheme (read with bounded concurrency). */
+  async outcomeRecords(schemeId: string): Promise<Omit<CohortReportResult, 'report'>> {
+    const id = parse('schemeId', safeIdSchema, schemeId);
+    const cases = await this.listCases({ scheme: id });
+    const unreadable: CohortReportResult['unreadable'] = [];
+    const read = await mapLimit(cases, this.#concurrency, async (c) => {
+      try {
+        const parsed = outcomeRecordSchema.safeParse(await this.temporal.workflow.getHandle(c.caseId).query(outcomeRecordQuery), { reportInput: false });
+        if (parsed.success) return parsed.data;
+        unreadable.push({ caseId: c.caseId, error: `record does not validate: ${parsed.error.issues.map((i) => formatPath(i.path)).join(', ')}` });
+      } catch (err) {
+        unreadable.push({ caseId: c.caseId, error: (err as Error).message });
+      }
+      return undefined;
+    });
+    return { records: read.filter((r): r is OutcomeRecord => r !== undefined), unreadable };
+  }
+
+  /** The cohort report for the scheme's referrals in [from, to). */
+  async report(options: ReportOptions): Promise<CohortReportResult> {
+    const { schemeId, from, to } = parse('report options', reportOptionsSchema, options);
+    const { records, unreadable } = await this.outcomeRecords(schemeId);
+    const report = buildCohortReport(records, { schemeId, ...(from !== undefined && { from }), ...(to !== undefined && { to }) });
+    return { report, records, unreadable };
+  }
+}
+
+function parsePolicyFor(schemeId: string, input: SchemePolicyInput | SchemePolicy): SchemePolicy {
+  try {
+    return parsePolicy({ schemeId, ...input });
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      throw new InvalidInputError('policy', err.issues.map((issue) => {
+        const [path, ...rest] = issue.split(': ');
+        return { path: path ?? '(input)', message: rest.join(': ') };
+      }), { cause: err });
+    }
+    throw err;
+  }
+}
+
+export type { CaseView, TimelineEntry, Caseloads, LinkWorker, PossibleDuplicate, OutcomeRecord, CohortReport };

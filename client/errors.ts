@@ -1,0 +1,142 @@
+// The client's typed errors: a host system branches on the class (or `code`), never on message text.
+// Messages name fields, stages and ids, never the values a host sent: those may be about a person.
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { issuePath } from '../machines/measures';
+import type { Stage } from '../machines';
+
+export type PathwayErrorCode =
+  | 'INVALID_INPUT'
+  | 'COMMAND_REFUSED'
+  | 'CASE_NOT_FOUND'
+  | 'SCHEME_NOT_FOUND'
+  | 'CONFLICTING_REFERRAL'
+  | 'CONFIGURATION';
+
+export abstract class PathwayError extends Error {
+  abstract readonly code: PathwayErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export interface InputIssue {
+  /** Dotted path with [index] for arrays, e.g. `person.dateOfBirth` or `goals[0].text`. */
+  path: string;
+  message: string;
+}
+
+/** The input did not pass validation: nothing was sent, or the workflow refused it before recording anything. */
+export class InvalidInputError extends PathwayError {
+  readonly code = 'INVALID_INPUT';
+  constructor(
+    readonly what: string,
+    readonly issues: InputIssue[],
+    options?: { cause?: unknown },
+  ) {
+    super(`${what} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, options);
+  }
+}
+
+/** The pathway does not allow this move now: the stage the case is in and why it said no. */
+export class CommandRefusedError extends PathwayError {
+  readonly code = 'COMMAND_REFUSED';
+  constructor(
+    readonly caseId: string,
+    readonly command: string,
+    readonly stage: Stage | undefined,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${command} refused for ${caseId}${stage ? ` at stage '${stage}'` : ''}: ${reason}`, options);
+  }
+}
+
+export class CaseNotFoundError extends PathwayError {
+  readonly code = 'CASE_NOT_FOUND';
+  constructor(
+    readonly caseId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no case ${caseId}`, options);
+  }
+}
+
+/** The scheme has no capacity ledger yet: nobody has set its roster or referred to it. */
+export class SchemeNotFoundError extends PathwayError {
+  readonly code = 'SCHEME_NOT_FOUND';
+  constructor(
+    readonly schemeId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no capacity ledger for scheme ${schemeId}: set its roster first`, options);
+  }
+}
+
+/** A referral id that is already in use for a referral with different content. */
+export class ConflictingReferralError extends PathwayError {
+  readonly code = 'CONFLICTING_REFERRAL';
+  constructor(
+    readonly referralId: string,
+    readonly caseId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`referral ${referralId} was already made with different details (case ${caseId}); a correction needs a new referral id`, options);
+  }
+}
+
+/** Missing or bad keys, policies or connection settings: a setup problem, not a request problem. */
+export class ConfigurationError extends PathwayError {
+  readonly code = 'CONFIGURATION';
+}
+
+/** The ApplicationFailure a workflow threw in an update's validator or handler, if that is what `err` carries. */
+export function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e instanceof ApplicationFailure) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || (err as { code?: number } | undefined)?.code === 5;
+}
+
+export function isAlreadyStarted(err: unknown): err is WorkflowExecutionAlreadyStartedError {
+  return err instanceof WorkflowExecutionAlreadyStartedError;
+}
+
+/** `a.b[0].c`, the workflow's and zod's paths in the one notation the client reports. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(input)' : issuePath(path);
+}
+
+interface FailureDetails {
+  command?: string;
+  stage?: Stage;
+  issues?: Array<{ path: string[]; message: string }>;
+}
+
+/**
+ * What an update's failure means for a case command: the workflow's validator reports bad payloads
+ * as `InvalidCommand` (with zod issues in details) and moves the pathway refuses as
+ * `CommandNotAllowed` (with the stage in details).
+ */
+export function commandError(caseId: string, command: string, err: unknown): unknown {
+  if (isNotFound(err)) return new CaseNotFoundError(caseId, { cause: err });
+  const failure = err instanceof WorkflowUpdateFailedError || err instanceof ApplicationFailure ? applicationFailureOf(err) : undefined;
+  if (!failure) return err;
+  const details = (failure.details?.[0] ?? {}) as FailureDetails;
+  const message = failure.message.replace(new RegExp(`^${command.replace(/\./g, '\\.')} refused: `), '');
+  if (failure.type === 'InvalidCommand') {
+    const issues = details.issues?.map((i) => ({ path: formatPath(i.path), message: i.message })) ?? [{ path: '(input)', message }];
+    return new InvalidInputError(command, issues, { cause: err });
+  }
+  if (failure.type === 'CommandNotAllowed') {
+    return new CommandRefusedError(caseId, command, details.stage, message, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,95 @@
+// Listing cases through Temporal visibility: the filters a supervisor uses, as list queries on the
+// pathway's search attributes. Values are validated as ids or enums before they reach a query
+// string, so a filter can never change the query's shape.
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { z } from 'zod';
+import { safeIdSchema, STAGES, type Stage } from '../machines';
+import { escalatedKey, linkWorkerKey, nextDueKey, schemeKey, stageKey, tierKey } from '../workflows/search-attributes';
+
+export const CASE_WORKFLOW_TYPE = 'pathwayCase';
+export const LEDGER_WORKFLOW_TYPE = 'capacityLedger';
+export const CASE_ID_PREFIX = 'case-';
+
+export const caseFiltersSchema = z
+  .object({
+    /** The scheme the case belongs to. */
+    scheme: safeIdSchema.optional(),
+    stage: z.enum(STAGES as [Stage, ...Stage[]]).optional(),
+    linkWorker: safeIdSchema.optional(),
+    tier: safeIdSchema.optional(),
+    /** Something (a deadline or an escalation's acknowledgement) fell due and is still waiting. */
+    overdue: z.boolean().optional(),
+    /** An escalation is open (unacknowledged). */
+    escalated: z.boolean().optional(),
+    /** Open cases only (`true`) or closed only (`false`); both when absent. */
+    open: z.boolean().optional(),
+    /** At most this many, newest first. */
+    limit: z.int().min(1).max(100_000).optional(),
+  })
+  .strict();
+export type CaseFilters = z.input<typeof caseFiltersSchema>;
+
+/** One row of a case list, from search attributes alone (no query to the case). */
+export interface CaseSummary {
+  caseId: string;
+  referralId: string;
+  schemeId?: string;
+  stage?: Stage;
+  linkWorkerId?: string;
+  tier?: string;
+  escalated: boolean;
+  nextDueAt?: number;
+  overdue: boolean;
+  open: boolean;
+  startedAt: number;
+  closedAt?: number;
+}
+
+const quote = (value: string) => `'${value}'`;
+
+// A run that continued as new keeps its last search attributes; the chain's live run is the case.
+const NOT_CONTINUED = `ExecutionStatus != 'ContinuedAsNew'`;
+
+export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: number): string {
+  const clauses = [`WorkflowType = ${quote(CASE_WORKFLOW_TYPE)}`, NOT_CONTINUED];
+  if (filters.scheme !== undefined) clauses.push(`${schemeKey.name} = ${quote(filters.scheme)}`);
+  if (filters.stage !== undefined) clauses.push(`${stageKey.name} = ${quote(filters.stage)}`);
+  if (filters.linkWorker !== undefined) clauses.push(`${linkWorkerKey.name} = ${quote(filters.linkWorker)}`);
+  if (filters.tier !== undefined) clauses.push(`${tierKey.name} = ${quote(filters.tier)}`);
+  if (filters.escalated !== undefined) clauses.push(`${escalatedKey.name} = ${filters.escalated}`);
+  if (filters.overdue === true) clauses.push(`${nextDueKey.name} < ${quote(new Date(now).toISOString())}`);
+  // Not overdue includes cases with nothing due at all (closed ones have no next due time).
+  if (filters.overdue === false) clauses.push(`(${nextDueKey.name} >= ${quote(new Date(now).toISOString())} OR ${nextDueKey.name} IS NULL)`);
+  if (filters.open === true) clauses.push(`ExecutionStatus = 'Running'`);
+  if (filters.open === false) clauses.push(`ExecutionStatus != 'Running'`);
+  return clauses.join(' AND ');
+}
+
+export function ledgerListQuery(): string {
+  return `WorkflowType = ${quote(LEDGER_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running'`;
+}
+
+export function caseSummary(info: WorkflowExecutionInfo, now: number): CaseSummary {
+  const sa = info.typedSearchAttributes;
+  const nextDue = sa.get(nextDueKey);
+  const open = info.status.name === 'RUNNING';
+  const summary: CaseSummary = {
+    caseId: info.workflowId,
+    referralId: info.workflowId.startsWith(CASE_ID_PREFIX) ? info.workflowId.slice(CASE_ID_PREFIX.length) : info.workflowId,
+    escalated: sa.get(escalatedKey) === true,
+    overdue: open && nextDue !== undefined && nextDue.getTime() < now,
+    open,
+    startedAt: info.startTime.getTime(),
+  };
+  const scheme = sa.get(schemeKey);
+  const stage = sa.get(stageKey);
+  const linkWorker = sa.get(linkWorkerKey);
+  const tier = sa.get(tierKey);
+  if (scheme !== undefined) summary.schemeId = scheme;
+  if (stage !== undefined) summary.stage = stage as Stage;
+  if (linkWorker !== undefined) summary.linkWorkerId = linkWorker;
+  if (tier !== undefined) summary.tier = tier;
+  if (nextDue !== undefined) summary.nextDueAt = nextDue.getTime();
+  if (info.closeTime) summary.closedAt = info.closeTime.getTime();
+  return summary;
+}
