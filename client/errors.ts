@@ -132,7 +132,7 @@ export function commandError(caseId: string, command: string, err: unknown): unk
   const details = (failure.details?.[0] ?? {}) as FailureDetails;
   const message = failure.message.replace(new RegExp(`^${command.replace(/\./g, '\\.')} refused: `), '');
   if (failure.type === 'InvalidCommand') {
-    const issues = details.issues?.map((i) => ({ path: formatPath(i.path), message: i.message })) ?? [{ path: '(input)', message }];
+    const issues = details.issues?.map((i) => ({ path: formatPath(i.path.map((k) => (/^\d+$/.test(k) ? Number(k) : k))), message: i.message })) ?? [{ path: '(input)', message }];
     return new InvalidInputError(command, issues, { cause: err });
   }
   if (failure.type === 'CommandNotAllowed') {
