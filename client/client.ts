@@ -43,6 +43,7 @@ import {
   CommandRefusedError,
   ConfigurationError,
   ConflictingReferralError,
+  ConnectionFailedError,
   formatPath,
   InvalidInputError,
   isAlreadyStarted,
@@ -88,6 +89,8 @@ export interface ConnectOptions extends ClientSettings {
    * `npm start` does, instead of failing.
    */
   devKeyDir?: string;
+  /** How long to wait for the server to answer at connect; the SDK's 10 s by default. */
+  connectTimeoutMs?: number;
   /** Reuse an open connection; the client then leaves it open on `close()`. */
   connection?: Connection;
 }
@@ -213,12 +216,18 @@ export class PathwayClient {
         ...(options.configFile !== undefined && { TEMPORAL_CONFIG_FILE: options.configFile }),
       });
       namespace ??= target.namespace;
-      connection = await Connection.connect({
-        ...target.connectionOptions,
-        ...(options.address !== undefined && { address: options.address }),
-        ...(options.tls !== undefined && { tls: options.tls }),
-        ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
-      });
+      const address = options.address ?? target.address;
+      try {
+        connection = await Connection.connect({
+          ...target.connectionOptions,
+          address,
+          ...(options.tls !== undefined && { tls: options.tls }),
+          ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+          ...(options.connectTimeoutMs !== undefined && { connectTimeout: options.connectTimeoutMs }),
+        });
+      } catch (err) {
+        throw new ConnectionFailedError(address, { cause: err });
+      }
     }
     const client = new Client({ connection, namespace: namespace ?? 'default', dataConverter: clientDataConverter(codec) });
     return PathwayClient.#create(client, options, env, options.connection === undefined, options.devKeyDir);

@@ -11,7 +11,8 @@ export type PathwayErrorCode =
   | 'CASE_NOT_FOUND'
   | 'SCHEME_NOT_FOUND'
   | 'CONFLICTING_REFERRAL'
-  | 'CONFIGURATION';
+  | 'CONFIGURATION'
+  | 'CONNECTION';
 
 export abstract class PathwayError extends Error {
   abstract readonly code: PathwayErrorCode;
@@ -89,6 +90,17 @@ export class ConflictingReferralError extends PathwayError {
 /** Missing or bad keys, policies or connection settings: a setup problem, not a request problem. */
 export class ConfigurationError extends PathwayError {
   readonly code = 'CONFIGURATION';
+}
+
+/** The Temporal server did not answer (wrong address, down, TLS or credentials refused). */
+export class ConnectionFailedError extends PathwayError {
+  readonly code = 'CONNECTION';
+  constructor(
+    readonly address: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach Temporal at ${address}: ${(options?.cause as Error | undefined)?.message ?? 'no answer'}`, options);
+  }
 }
 
 /** The ApplicationFailure a workflow threw in an update's validator or handler, if that is what `err` carries. */

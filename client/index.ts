@@ -21,6 +21,7 @@ export {
   SchemeNotFoundError,
   ConflictingReferralError,
   ConfigurationError,
+  ConnectionFailedError,
   type PathwayErrorCode,
   type InputIssue,
 } from './errors';
