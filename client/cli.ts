@@ -64,6 +64,14 @@ function packageRoot(): string {
   return resolve(__dirname, '..');
 }
 
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
 function isLocal(options: GlobalOptions, env: Record<string, string | undefined>): boolean {
   const configured = options.address ?? env['TEMPORAL_ADDRESS'];
   if (configured !== undefined) return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(configured);
@@ -121,6 +129,7 @@ function instant(text: string, flag: string): number {
 export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: number }): Command {
   const program = new Command('pathway')
     .description('Supervise social prescribing cases: lists, escalations, caseloads, approvals and reports.')
+    .version(packageVersion(), '-V, --version')
     .addOption(new Option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS, the profile, or localhost:7233)'))
     .addOption(new Option('--namespace <ns>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or default)'))
     .addOption(new Option('--profile <name>', 'envconfig profile, as the temporal CLI uses (TEMPORAL_PROFILE)'))
