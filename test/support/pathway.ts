@@ -95,3 +95,56 @@ export async function until(handle: WorkflowHandle, done: (v: CaseView) => boole
 }
 
 export const swemwbs = (answers: number[]) => ({ instrument: 'SWEMWBS' as const, answers });
+
+export type DriveTarget = 'triage' | 'firstContact' | 'firstVisit' | 'coProducedPlan' | 'support' | 'review';
+
+/** Moves a case forward with ordinary commands until it reaches `target` (and no further). */
+export async function driveTo(handle: WorkflowHandle, target: DriveTarget, opts: { tier?: string; volunteer?: boolean; env?: TestWorkflowEnvironment } = {}): Promise<CaseView> {
+  const order: DriveTarget[] = ['triage', 'firstContact', 'firstVisit', 'coProducedPlan', 'support', 'review'];
+  let v = await until(handle, (x) => x.stage === 'triage');
+  for (const step of order.slice(0, order.indexOf(target))) {
+    switch (step) {
+      case 'triage':
+        await send(handle, 'TRIAGE.ACCEPT', { actor: linkWorker });
+        v = await until(handle, (x) => x.stage === 'firstContact');
+        break;
+      case 'firstContact':
+        v = await send(handle, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: linkWorker });
+        break;
+      case 'firstVisit':
+        v = await send(handle, 'VISIT.RECORD', { location: 'cafe', durationMinutes: 100, measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])], barriers: [], actor: linkWorker });
+        break;
+      case 'coProducedPlan':
+        await send(handle, 'PLAN.DRAFT', {
+          goals: [{ id: 'g1', text: 'Meet people nearby' }],
+          activities: [{ id: 'a1', category: 'active', name: 'Walking group' }],
+          barrierActions: [],
+          tier: opts.tier ?? 'standard',
+          volunteer: opts.volunteer ?? false,
+          actor: linkWorker,
+        });
+        await send(handle, 'PLAN.AGREE', { party: 'person', actor: { role: 'person', id: 'self' } });
+        v = await send(handle, 'PLAN.AGREE', { party: 'linkWorker', actor: linkWorker });
+        break;
+      case 'support':
+        if (!opts.env) throw new Error('driving to review needs the time-skipping env');
+        await opts.env.sleep(v.deadlines.find((d) => d.event.type === 'DEADLINE.REVIEW')!.dueAt - (await opts.env.currentTimeMs()) + 1000);
+        v = await until(handle, (x) => x.stage === 'review');
+        break;
+    }
+  }
+  if (v.stage !== target) throw new Error(`expected ${target}, case is at ${v.stage}`);
+  return v;
+}
+
+/** The validator's failure behind a refused update: its type and the message that names why. */
+export async function refusalOf(promise: Promise<unknown>): Promise<{ type?: string; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    const cause = (err as { cause?: { type?: string; message: string } }).cause;
+    if (!cause) throw err;
+    return { type: cause.type, message: cause.message };
+  }
+  throw new Error('the update was accepted but should have been refused');
+}

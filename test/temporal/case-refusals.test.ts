@@ -1,0 +1,56 @@
+// Bad input never reaches a case's history: a refused update is rejected by its synchronous
+// validator, on the real dev server (whose speculative workflow tasks leave no events behind).
+import type { Worker } from '@temporalio/worker';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
+import { dataConverter, linkWorker, policy, refer, referral, refusalOf, send, setRoster, startPathwayWorker, until, view } from '../support/pathway';
+import { Client } from '@temporalio/client';
+
+let harness: DevServerHarness;
+let client: Client;
+let worker: Worker;
+let close: () => Promise<void>;
+let running: Promise<void>;
+const taskQueue = uniqueTaskQueue('refusals');
+
+beforeAll(async () => {
+  harness = await connectDevServer();
+  client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
+  ({ worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue }));
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await close?.();
+  await harness?.close();
+});
+
+describe('refused commands', () => {
+  it('a bad payload or a forbidden move is refused with a clear reason and leaves the history unchanged', async () => {
+    const schemeId = `refusals-${taskQueue}`;
+    const pol = policy({ schemeId });
+    await setRoster(client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+    const handle = await refer(client, taskQueue, referral({ schemeId }), pol);
+    await until(handle, (v) => v.stage === 'triage');
+    const before = (await handle.fetchHistory()).events!.length;
+
+    const badPayload = send(handle, 'CONTACT.ATTEMPT', { outcome: 'shouted', channel: 'phone', actor: linkWorker } as never);
+    await expect(badPayload).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(await refusalOf(badPayload)).toMatchObject({ type: 'InvalidCommand', message: expect.stringMatching(/^CONTACT\.ATTEMPT refused: outcome: /) });
+    expect(await refusalOf(send(handle, 'SESSION.LOG', { kind: 'phone', attended: true, durationMinutes: 20, withVolunteer: false, actor: linkWorker }))).toMatchObject({
+      type: 'CommandNotAllowed',
+      message: expect.stringMatching(/not a move the pathway allows at stage 'triage' \(allowed now: .*TRIAGE\.ACCEPT/),
+    });
+    const emptyPlan = { goals: [], activities: [], barrierActions: [], tier: 'standard', volunteer: false, actor: linkWorker };
+    expect((await refusalOf(send(handle, 'PLAN.DRAFT', emptyPlan))).message).toContain('goals: a plan needs at least one goal');
+    expect((await refusalOf(send(handle, 'ESCALATION.ACK', { escalationId: 'esc-99', actor: { role: 'supervisor', id: 'sup-1' } }))).type).toBe('CommandNotAllowed');
+    expect((await refusalOf(send(handle, 'TRIAGE.ACCEPT', { actor: { role: 'linkWorker', id: 'has spaces and a name' } }))).message).toMatch(/actor\.id: must be 1-128 characters/);
+
+    expect((await handle.fetchHistory()).events!.length).toBe(before);
+    expect((await view(handle)).stage).toBe('triage');
+    // The case still takes a good command after all that.
+    expect((await send(handle, 'TRIAGE.ACCEPT', { actor: linkWorker })).stage).toMatch(/allocating|firstContact/);
+  });
+});
