@@ -8,12 +8,13 @@ export type CaseSearchAttributes = SearchAttributeUpdatePair[];
  * What a case publishes to visibility: stage, scheme, link worker, tier, open escalation, next
  * due time. Staff ids, codes and times only; nothing that identifies the person.
  */
-export function caseSearchAttributes(context: PathwayContext, stage: Stage): CaseSearchAttributes {
+export function caseSearchAttributes(context: PathwayContext, stage: Stage, deliveryProblems = 0): CaseSearchAttributes {
   const due = nextDue(context);
   const pairs: SearchAttributeUpdatePair[] = [
     { key: stageKey, value: stage },
     { key: schemeKey, value: context.referral.schemeId },
-    { key: escalatedKey, value: openEscalations(context).length > 0 },
+    // A side effect that cannot be delivered needs a supervisor as much as an escalation does.
+    { key: escalatedKey, value: openEscalations(context).length > 0 || deliveryProblems > 0 },
   ];
   if (context.place.linkWorkerId) pairs.push({ key: linkWorkerKey, value: context.place.linkWorkerId });
   if (context.support.tier) pairs.push({ key: tierKey, value: context.support.tier });

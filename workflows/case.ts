@@ -2,7 +2,9 @@
 // pure pathway machine: it holds the snapshot, applies events with `transition()`, turns deadlines
 // in the machine's context into durable waits, and runs the machine's side effects as activities.
 import {
+  ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -10,6 +12,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -35,13 +38,14 @@ import {
   type CapacityDecision,
   type CaseInput,
   type CaseView,
+  type DeliveryProblem,
   type TimelineEntry,
 } from './definitions';
+import type { Duration } from '@temporalio/common';
 import { outcomeRecordFromCase } from '../evidence/from-case';
 import { describeIssues, refusalReason } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
 
-const activities = proxyActivities<PathwayActivities & CapacityActivities>(activityOptions);
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
 type Effect = { type: EffectType; params: Record<string, unknown>; key: string };
@@ -58,12 +62,39 @@ const EFFECTS = [
   'recordOutcome',
 ] as const;
 
+const DEFAULT_LIMITS = {
+  historyEvents: undefined as number | undefined,
+  /** How long one side effect may keep failing before the case reports a delivery problem. */
+  effectTimeout: '1 hour' as Duration,
+  /** How long the case waits before it tries a failed delivery again. */
+  effectRetryAfter: '10 minutes' as Duration,
+};
+
+function isPermanent(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
+}
+
+function failureType(err: unknown): string {
+  // Types only: a failure's message could quote the data that caused it.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return cause.type ?? 'ApplicationFailure';
+  if (cause instanceof TimeoutFailure) return `Timeout:${cause.timeoutType}`;
+  return (cause as Error)?.name ?? 'Error';
+}
+
 /** Bumped by each patched change to the pathway workflow; reported in the case view. */
 export const PATHWAY_WORKFLOW_VERSION = 1;
 
 export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   const caseId = workflowInfo().workflowId;
   const { referral, policy } = input;
+  const limits = { ...DEFAULT_LIMITS, ...input.limits };
+  const activities = proxyActivities<PathwayActivities & CapacityActivities>({
+    ...activityOptions,
+    scheduleToCloseTimeout: limits.effectTimeout,
+  });
+  let deliveryProblems: DeliveryProblem[] = input.carried?.deliveryProblems ?? [];
   let snapshot: Snapshot;
   let timeline: TimelineEntry[];
   let sequence: number;
@@ -86,7 +117,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   };
 
   const syncSearchAttributes = () => {
-    const next = caseSearchAttributes(snapshot.context, stageOf(snapshot));
+    const next = caseSearchAttributes(snapshot.context, stageOf(snapshot), deliveryProblems.length);
     const changed = next.filter((pair) => lastAttributes?.find((p) => p.key.name === pair.key.name)?.value?.toString() !== pair.value?.toString());
     if (changed.length > 0) upsertSearchAttributes(changed);
     lastAttributes = next;
@@ -108,7 +139,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     timeline = input.carried.timeline;
     sequence = input.carried.sequence;
     pendingCapacity = input.carried.pendingCapacity;
-    lastAttributes = caseSearchAttributes(snapshot.context, stageOf(snapshot));
+    lastAttributes = caseSearchAttributes(snapshot.context, stageOf(snapshot), deliveryProblems.length);
   } else {
     const [first, actions] = initialTransition(pathwayMachine, { referral, policy, at: Date.now() });
     snapshot = first as Snapshot;
@@ -142,6 +173,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       sequence,
       pathwayVersion: PATHWAY_WORKFLOW_VERSION,
       ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
+      deliveryProblems,
     };
   };
 
@@ -234,49 +266,85 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     }
   };
 
-  const drainEffects = async () => {
-    while (effects.length > 0) {
-      const effect = effects[0]!;
-      try {
-        await runEffect(effect);
-      } catch (err) {
-        // Retries are exhausted or the failure is permanent: the case must not stall on a sink,
-        // so it is logged (without patient data) and the supervisor channel hears of it.
-        log.error('side effect failed', { caseId, effect: effect.type, key: effect.key, error: (err as Error).message });
-        if (effect.type !== 'notifySupervisor') {
-          effects.push({
-            type: 'notifySupervisor',
-            params: { escalationId: `effect-${effect.key}`, type: 'SIDE_EFFECT_FAILED', level: 1, stage: stageOf(snapshot) },
-            key: `${effect.key}:failed`,
-          });
+  // Side effects run in their own loop (the pump), one at a time in the order the pathway asked
+  // for them, so a slow or broken sink never holds up the case's deadlines or commands.
+  let pumping = false;
+  const pump = async () => {
+    pumping = true;
+    try {
+      while (effects.length > 0) {
+        const effect = effects[0]!;
+        try {
+          await runEffect(effect);
+          deliveryProblems = deliveryProblems.filter((p) => p.key !== effect.key);
+          effects.shift();
+        } catch (err) {
+          const permanent = isPermanent(err);
+          noteDeliveryProblem(effect, err, permanent);
+          if (permanent) {
+            // Never dropped silently: it stays in the view as a problem and the case shows as escalated.
+            effects.shift();
+          } else {
+            // The activity's own retries ran out its schedule-to-close time: the sink is down. Keep
+            // the effect at the head and try again later; the problem is visible meanwhile.
+            syncSearchAttributes();
+            await sleep(limits.effectRetryAfter);
+          }
         }
+        syncSearchAttributes();
       }
-      effects.shift();
+    } finally {
+      pumping = false;
     }
   };
+
+  const noteDeliveryProblem = (effect: Effect, err: unknown, permanent: boolean) => {
+    const existing = deliveryProblems.find((p) => p.key === effect.key);
+    const error = failureType(err);
+    log.error('side effect failed', { caseId, effect: effect.type, key: effect.key, error, permanent });
+    if (existing) {
+      existing.attempts += 1;
+      existing.permanent = permanent;
+      return;
+    }
+    deliveryProblems.push({ key: effect.key, effect: effect.type, since: Date.now(), attempts: 1, error, permanent });
+    if (effect.type !== 'notifySupervisor') {
+      effects.push({
+        type: 'notifySupervisor',
+        params: { escalationId: `delivery-${deliveryProblems.length}`, type: 'DELIVERY_FAILED', level: 1, stage: stageOf(snapshot) },
+        key: `${effect.key}:failed`,
+      });
+    }
+  };
+
+  const effectsSettled = () => effects.length === 0 && !pumping;
 
   // Deadlines that the machine refused when they fell due (a broken invariant): skipped rather
   // than retried in a busy loop, and logged.
   const skipped = new Set<string>();
 
   for (;;) {
-    await drainEffects();
+    if (effects.length > 0 && !pumping) void pump();
     tryCapacity();
-    if (snapshot.status === 'done' && effects.length === 0) break;
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.limits?.historyEvents ?? Infinity)) {
+    if (snapshot.status === 'done') {
+      await condition(effectsSettled);
+      if (effects.length === 0) break;
+      continue;
+    }
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (limits.historyEvents ?? Infinity)) {
       await condition(allHandlersFinished);
-      await drainEffects();
+      await condition(effectsSettled);
       await continueAsNew<typeof pathwayCase>({
         referral,
         policy,
         ...(input.limits && { limits: input.limits }),
         ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
-        carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity },
+        carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity, deliveryProblems },
       });
     }
     const timer = nextDue({ timers: snapshot.context.timers.filter((t) => !skipped.has(`${t.key}@${t.dueAt}`)) });
     const seen = sequence;
-    const somethingHappened = () => sequence !== seen || effects.length > 0 || pendingCapacity !== undefined;
+    const somethingHappened = () => sequence !== seen || (effects.length > 0 && !pumping) || pendingCapacity !== undefined;
     if (!timer) {
       await condition(somethingHappened);
       continue;

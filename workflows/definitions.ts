@@ -20,7 +20,7 @@ export interface CaseInput {
   /** Carried across continue-as-new; absent on the first run. */
   carried?: CarriedCase;
   /** Continue-as-new earlier than Temporal suggests (tests and long-case drills). */
-  limits?: { historyEvents?: number };
+  limits?: { historyEvents?: number; effectTimeout?: string | number; effectRetryAfter?: string | number };
   /**
    * A digest of the referral as the host sent it (computed by the client). A repeated referral with
    * the same id and digest is the same referral; a different digest is a conflicting repeat.
@@ -36,6 +36,19 @@ export interface CarriedCase {
   /** Events applied so far; the source of every idempotency key, so keys stay unique across runs. */
   sequence: number;
   pendingCapacity?: CapacityDecision;
+  deliveryProblems?: DeliveryProblem[];
+}
+
+/** A side effect the engine could not deliver: kept, retried, and shown, never dropped. */
+export interface DeliveryProblem {
+  key: string;
+  effect: string;
+  since: number;
+  attempts: number;
+  /** The failure's type only; messages may quote data. */
+  error: string;
+  /** The payload can never be delivered as it is; a person must look at it. */
+  permanent: boolean;
 }
 
 export interface TimelineEntry {
@@ -73,6 +86,7 @@ export interface CaseView {
   /** The workflow code version that is running this case (see docs/versioning.md). */
   pathwayVersion: number;
   intakeDigest?: string;
+  deliveryProblems: DeliveryProblem[];
 }
 
 /** One update per pathway command; each validates synchronously and returns the new view. */
