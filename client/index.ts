@@ -26,7 +26,7 @@ export {
   type InputIssue,
 } from './errors';
 export { PersonKey, PERSON_KEY_ENV } from './person';
-export { hostReferralSchema, personSchema, isValidNhsNumber, ageAt, type HostReferral, type Person } from './referral';
+export { hostReferralSchema, personSchema, isValidNhsNumber, nhsCheckDigit, ageAt, type HostReferral, type Person } from './referral';
 export { caseFiltersSchema, type CaseFilters, type CaseSummary } from './queries';
 export { COMMAND_METHODS, type CommandMethod } from './commands';
 

@@ -6,13 +6,17 @@ import { referralFactsSchema, type ReferralFacts } from '../machines';
 
 const NHS_NUMBER_WEIGHTS = [10, 9, 8, 7, 6, 5, 4, 3, 2];
 
+/** The modulus-11 check digit for the first nine digits; undefined when no NHS number can start so. */
+export function nhsCheckDigit(firstNine: string): number | undefined {
+  const sum = NHS_NUMBER_WEIGHTS.reduce((acc, w, i) => acc + w * Number(firstNine[i]), 0);
+  const check = 11 - (sum % 11);
+  if (check === 10) return undefined;
+  return check === 11 ? 0 : check;
+}
+
 /** NHS numbers carry a modulus-11 check digit; a typo almost always fails it. */
 export function isValidNhsNumber(digits: string): boolean {
-  if (!/^\d{10}$/.test(digits)) return false;
-  const sum = NHS_NUMBER_WEIGHTS.reduce((acc, w, i) => acc + w * Number(digits[i]), 0);
-  const check = 11 - (sum % 11);
-  if (check === 10) return false;
-  return (check === 11 ? 0 : check) === Number(digits[9]);
+  return /^\d{10}$/.test(digits) && nhsCheckDigit(digits.slice(0, 9)) === Number(digits[9]);
 }
 
 /** Spaces and hyphens as people write them (`943 476 5919`) are dropped. */

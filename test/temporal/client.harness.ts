@@ -3,6 +3,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { PathwayClient, PersonKey, type ConnectOptions, type HostReferral } from '../../client';
+import { nhsCheckDigit } from '../../client/referral';
 import { WEEK, parsePolicy, type SchemePolicy, type SchemePolicyInput } from '../../machines';
 import { quietRuntime, uniqueTaskQueue } from '../support/temporal';
 import { startPathwayWorker, testCodec } from '../support/pathway';
@@ -71,10 +72,8 @@ export async function clientHarness(prefix: string): Promise<ClientHarness> {
 export function syntheticNhsNumber(): string {
   for (;;) {
     const digits = `999${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
-    const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (10 - i), 0);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    return `${digits}${check === 11 ? 0 : check}`;
+    const check = nhsCheckDigit(digits);
+    if (check !== undefined) return `${digits}${check}`;
   }
 }
 
