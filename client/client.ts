@@ -51,12 +51,15 @@ import {
   SchemeNotFoundError,
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
-import { mapLimit } from './pool';
+import { mapLimit, Semaphore } from './pool';
 import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 
 /** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
 export const DEFAULT_TASK_QUEUE = 'social-prescribing';
+
+/** Below the ten updates in flight per workflow that the server allows by default. */
+const INDEX_UPDATES_IN_FLIGHT = 8;
 
 export interface ClientSettings {
   /** The task queue the pathway worker polls: `PATHWAY_TASK_QUEUE`, else `social-prescribing`. */
@@ -175,6 +178,7 @@ export class PathwayClient {
   readonly #policies: Map<string, SchemePolicy>;
   readonly #concurrency: number;
   readonly #now: () => number;
+  readonly #indexLanes = new Map<string, Semaphore>();
   readonly taskQueue: string;
 
   private constructor(
@@ -324,7 +328,7 @@ export class PathwayClient {
     const view = await this.#viewWhenReady(caseId);
     if (!created && view.intakeDigest !== intakeDigest) throw new ConflictingReferralError(parsed.referralId, caseId);
 
-    const possibleDuplicates = await this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
+    const possibleDuplicates = await this.#indexLane(parsed.schemeId).run(() => this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
       args: [{ caseId, fingerprints: personFingerprints(this.#personKey, parsed.person) }],
       startWorkflowOperation: new WithStartWorkflowOperation<typeof personIndex>('personIndex', {
         workflowId: personIndexWorkflowId(parsed.schemeId),
@@ -332,8 +336,19 @@ export class PathwayClient {
         args: [{ schemeId: parsed.schemeId }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
-    });
+    }));
     return { case: view, created, possibleDuplicates };
+  }
+
+  /**
+   * The server lets one workflow have ten updates in flight; beyond that it answers
+   * RESOURCE_EXHAUSTED and the SDK backs off for seconds. A burst of referrals to one scheme from
+   * this client queues here instead, so only other clients' bursts ever meet that limit.
+   */
+  #indexLane(schemeId: string): Semaphore {
+    let lane = this.#indexLanes.get(schemeId);
+    if (!lane) this.#indexLanes.set(schemeId, (lane = new Semaphore(INDEX_UPDATES_IN_FLIGHT)));
+    return lane;
   }
 
   /** A case just started answers queries once its first workflow task has run. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_METHODS, CaseNotFoundError, CommandRefusedError, InvalidInputError, PathwayClient, PersonKey, hostReferralSchema } from '../../../client';
 import { commandError } from '../../../client/errors';
 import { normaliseName, personFingerprints } from '../../../client/person';
-import { mapLimit } from '../../../client/pool';
+import { mapLimit, Semaphore } from '../../../client/pool';
 import { caseListQuery, caseFiltersSchema } from '../../../client/queries';
 import { ageAt, canonicalJson, isValidNhsNumber, referralFacts } from '../../../client/referral';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -163,5 +163,28 @@ describe('mapLimit', () => {
     expect(out).toEqual([10, 2, 8, 4, 6, 0]);
     expect(peak).toBe(2);
     expect(await mapLimit([], 3, async () => 1)).toEqual([]);
+  });
+});
+
+describe('Semaphore', () => {
+  it('lets at most its limit run, in arrival order, and frees a place on failure', async () => {
+    const lane = new Semaphore(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const job = (n: number, fail = false) =>
+      lane.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(n);
+        running--;
+        if (fail) throw new Error('boom');
+        return n;
+      });
+    const results = await Promise.allSettled([job(1), job(2, true), job(3), job(4), job(5)]);
+    expect(peak).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(order.slice(2)).toEqual([3, 4, 5]);
   });
 });
