@@ -476,6 +476,21 @@ export class PathwayClient {
     return this.#queryCase(caseId, caseViewQuery);
   }
 
+  /**
+   * Polls the case until it is in one of `stages` (or `done` holds): the capacity ledger and
+   * deadlines move cases on their own, so after `acceptReferral` a host waits for `firstContact`.
+   */
+  async waitFor(caseId: string, until: Stage | Stage[] | ((view: CaseView) => boolean), options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<CaseView> {
+    const done = typeof until === 'function' ? until : (v: CaseView) => ([] as Stage[]).concat(until).includes(v.stage);
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      const view = await this.getCase(caseId);
+      if (done(view)) return view;
+      if (Date.now() > deadline) throw new Error(`${caseId} is still at stage '${view.stage}' after ${options.timeoutMs ?? 30_000} ms`);
+      await sleep(options.intervalMs ?? 200);
+    }
+  }
+
   async timeline(caseId: string): Promise<TimelineEntry[]> {
     return (await this.getCase(caseId)).timeline;
   }

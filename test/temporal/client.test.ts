@@ -37,7 +37,6 @@ describe('PathwayClient on a dev server', () => {
     sent.add(type);
     return view;
   };
-  const waitFor = (caseId: string, done: (v: CaseView) => boolean, what: string) => poll(() => client.getCase(caseId), done, what);
 
   describe('refer', () => {
     it('opens a case from facts only and computes the age; nothing about the person reaches the case', async () => {
@@ -134,7 +133,7 @@ describe('PathwayClient on a dev server', () => {
       const { case: c } = await client.refer(hostReferral(scheme));
       const id = c.caseId;
       await send(id, 'TRIAGE.ACCEPT', { actor: lw });
-      await waitFor(id, (v) => v.stage === 'firstContact', 'a place');
+      await client.waitFor(id, 'firstContact');
       await send(id, 'CONTACT.ATTEMPT', { outcome: 'noAnswer', channel: 'phone', actor: lw });
       expect((await send(id, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: lw })).stage).toBe('firstVisit');
       expect(
@@ -162,7 +161,7 @@ describe('PathwayClient on a dev server', () => {
       expect(acked.openEscalations).toEqual([]);
       expect((await send(id, 'SAFEGUARDING.CLEAR', { actor: sup })).stage).toBe('support');
 
-      await waitFor(id, (v) => v.stage === 'review', 'the review to fall due');
+      await client.waitFor(id, ['review'], { intervalMs: 100 });
       const pending = await send(id, 'REVIEW.RECORD', { measures: [swemwbs([4, 4, 3, 4, 4, 4, 3])], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: lw });
       expect(pending.stage).toBe('extensionPending');
       expect(pending.openEscalations.map((e) => e.type)).toContain('EXTENSION_APPROVAL');
@@ -170,7 +169,7 @@ describe('PathwayClient on a dev server', () => {
       await send(id, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: lw });
       expect((await send(id, 'EXTENSION.APPROVE', { actor: sup })).stage).toBe('support');
 
-      await waitFor(id, (v) => v.stage === 'review', 'the extended review');
+      await client.waitFor(id, 'review');
       expect((await send(id, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'befriend', actor: lw })).stage).toBe('befriendingHandoff');
       expect((await send(id, 'BEFRIENDING.RESULT', { result: 'waiting', actor: lw })).stage).toBe('befriendingHandoff');
       const done = await send(id, 'BEFRIENDING.RESULT', { result: 'accepted', service: 'Age UK befriending', actor: lw });
@@ -220,6 +219,12 @@ describe('PathwayClient on a dev server', () => {
       expect((badActor as InvalidInputError).issues[0]?.path).toBe('actor.id');
       await expect(client.send(c.caseId, 'NOPE' as CommandType, {} as never)).rejects.toBeInstanceOf(InvalidInputError);
       await expect(client.getCase('not-a-case')).rejects.toBeInstanceOf(InvalidInputError);
+    });
+
+    it('gives up waiting for a stage after the timeout', async () => {
+      const { case: c } = await client.refer(hostReferral(scheme));
+      await expect(client.waitFor(c.caseId, 'support', { timeoutMs: 300, intervalMs: 50 })).rejects.toThrow(/still at stage 'triage'/);
+      expect((await client.waitFor(c.caseId, (v) => v.sequence >= 1)).stage).toBe('triage');
     });
 
     it('reports an unknown case as not found', async () => {
