@@ -52,7 +52,7 @@ import {
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
 import { mapLimit, Semaphore } from './pool';
-import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
+import { CASE_ID_PREFIX, TASK_QUEUE_PATTERN, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 
 /** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
@@ -72,6 +72,8 @@ export interface ClientSettings {
   concurrency?: number;
   /** The clock for referral times and "overdue"; tests fix it. */
   now?: () => number;
+  /** How long each of a report's or escalation list's case queries may take; 15 s by default. */
+  queryTimeoutMs?: number;
 }
 
 export interface ConnectOptions extends ClientSettings {
@@ -179,13 +181,15 @@ export class PathwayClient {
   readonly #concurrency: number;
   readonly #now: () => number;
   readonly #indexLanes = new Map<string, Semaphore>();
+  readonly #queryTimeoutMs: number;
   readonly taskQueue: string;
 
   private constructor(
     /** The underlying Temporal client, for what this SDK does not cover. */
     readonly temporal: Client,
-    settings: { personKey: PersonKey; taskQueue: string; policies: Map<string, SchemePolicy>; concurrency: number; now: () => number; ownsConnection: boolean },
+    settings: { personKey: PersonKey; taskQueue: string; policies: Map<string, SchemePolicy>; concurrency: number; now: () => number; ownsConnection: boolean; queryTimeoutMs: number },
   ) {
+    this.#queryTimeoutMs = settings.queryTimeoutMs;
     this.#personKey = settings.personKey;
     this.#policies = settings.policies;
     this.#concurrency = settings.concurrency;
@@ -258,9 +262,12 @@ export class PathwayClient {
       if (policy.schemeId !== schemeId) throw new ConfigurationError(`policies.${schemeId}: its schemeId is '${policy.schemeId}'`);
       policies.set(schemeId, policy);
     }
+    const taskQueue = settings.taskQueue ?? env['PATHWAY_TASK_QUEUE'] ?? DEFAULT_TASK_QUEUE;
+    if (!TASK_QUEUE_PATTERN.test(taskQueue)) throw new ConfigurationError('taskQueue: must be letters, digits, ".", "_", ":", "/" or "-"');
     return new PathwayClient(client, {
       personKey,
-      taskQueue: settings.taskQueue ?? env['PATHWAY_TASK_QUEUE'] ?? DEFAULT_TASK_QUEUE,
+      taskQueue,
+      queryTimeoutMs: settings.queryTimeoutMs ?? 15_000,
       policies,
       concurrency: settings.concurrency ?? 8,
       now: settings.now ?? Date.now,
@@ -517,11 +524,15 @@ export class PathwayClient {
    * Cases matching every filter given, newest first, from visibility (search attributes): it lags
    * the cases by up to a second or so, and never holds anything about the person.
    */
-  async listCases(filters: CaseFilters = {}): Promise<CaseSummary[]> {
+  listCases(filters: CaseFilters = {}): Promise<CaseSummary[]> {
+    return this.#listCases(filters);
+  }
+
+  async #listCases(filters: CaseFilters, taskQueue?: string): Promise<CaseSummary[]> {
     const f = parse('filters', caseFiltersSchema, filters);
     const now = this.#now();
     const seen = new Map<string, CaseSummary>();
-    for await (const info of this.temporal.workflow.list({ query: caseListQuery(f, now) })) {
+    for await (const info of this.temporal.workflow.list({ query: caseListQuery(f, now, taskQueue) })) {
       if (!info.workflowId.startsWith(CASE_ID_PREFIX) || seen.has(info.workflowId)) continue;
       seen.set(info.workflowId, caseSummary(info, now));
     }
@@ -529,11 +540,14 @@ export class PathwayClient {
     return f.limit !== undefined ? all.slice(0, f.limit) : all;
   }
 
-  /** Open escalations across the open cases (of one scheme, if given), oldest first. */
+  /**
+   * Open escalations across the open cases on this client's task queue (of one scheme, if given),
+   * oldest first. Each escalated case is asked for its view, so the list is as fresh as the cases.
+   */
   async escalations(filters: { scheme?: string } = {}): Promise<EscalationItem[]> {
     const { scheme } = parse('filters', z.object({ scheme: safeIdSchema.optional() }).strict(), filters);
-    const cases = await this.listCases({ ...(scheme !== undefined && { scheme }), escalated: true, open: true });
-    const views = await mapLimit(cases, this.#concurrency, (c) => this.getCase(c.caseId).catch(() => undefined));
+    const cases = await this.#listCases({ ...(scheme !== undefined && { scheme }), escalated: true, open: true }, this.taskQueue);
+    const views = await mapLimit(cases, this.#concurrency, (c) => this.#fanOut(c.caseId, caseViewQuery).catch(() => undefined));
     const items = views.flatMap((v) =>
       v
         ? v.openEscalations.map((e) => ({
@@ -559,13 +573,13 @@ export class PathwayClient {
     }
   }
 
-  /** Every scheme's caseloads. */
+  /** Caseloads of every scheme whose ledger runs on this client's task queue. */
   async allCaseloads(): Promise<Caseloads[]> {
     const ids: string[] = [];
-    for await (const info of this.temporal.workflow.list({ query: ledgerListQuery() })) {
+    for await (const info of this.temporal.workflow.list({ query: ledgerListQuery(this.taskQueue) })) {
       if (!ids.includes(info.workflowId)) ids.push(info.workflowId);
     }
-    const loads = await mapLimit(ids, this.#concurrency, (id) => this.temporal.workflow.getHandle(id).query(caseloadsQuery).catch(() => undefined));
+    const loads = await mapLimit(ids, this.#concurrency, (id) => this.#fanOut(id, caseloadsQuery).catch(() => undefined));
     return loads.filter((l): l is Caseloads => l !== undefined).sort((a, b) => (a.schemeId < b.schemeId ? -1 : 1));
   }
 
@@ -590,6 +604,14 @@ export class PathwayClient {
     }
   }
 
+  /**
+   * One of many queries a read sends out: bounded in time, so a case whose worker is gone (or
+   * busy replaying) costs the read one timeout rather than hanging it.
+   */
+  #fanOut<T>(workflowId: string, query: QueryDefinition<T>): Promise<T> {
+    return this.temporal.withDeadline(Date.now() + this.#queryTimeoutMs, () => this.temporal.workflow.getHandle(workflowId).query(query));
+  }
+
   // ---- Evidence -------------------------------------------------------------------------------------
 
   /** The outcome record of every case of the scheme (read with bounded concurrency). */
@@ -599,7 +621,7 @@ export class PathwayClient {
     const unreadable: CohortReportResult['unreadable'] = [];
     const read = await mapLimit(cases, this.#concurrency, async (c) => {
       try {
-        const parsed = outcomeRecordSchema.safeParse(await this.temporal.workflow.getHandle(c.caseId).query(outcomeRecordQuery), { reportInput: false });
+        const parsed = outcomeRecordSchema.safeParse(await this.#fanOut(c.caseId, outcomeRecordQuery), { reportInput: false });
         if (parsed.success) return parsed.data;
         unreadable.push({ caseId: c.caseId, error: `record does not validate: ${parsed.error.issues.map((i) => formatPath(i.path)).join(', ')}` });
       } catch (err) {

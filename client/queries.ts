@@ -50,8 +50,10 @@ const quote = (value: string) => `'${value}'`;
 // A run that continued as new keeps its last search attributes; the chain's live run is the case.
 const NOT_CONTINUED = `ExecutionStatus != 'ContinuedAsNew'`;
 
-export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: number): string {
+/** `taskQueue` narrows to one deployment's cases, for reads that go on to query each case. */
+export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: number, taskQueue?: string): string {
   const clauses = [`WorkflowType = ${quote(CASE_WORKFLOW_TYPE)}`, NOT_CONTINUED];
+  if (taskQueue !== undefined) clauses.push(`TaskQueue = ${quote(taskQueue)}`);
   if (filters.scheme !== undefined) clauses.push(`${schemeKey.name} = ${quote(filters.scheme)}`);
   if (filters.stage !== undefined) clauses.push(`${stageKey.name} = ${quote(filters.stage)}`);
   if (filters.linkWorker !== undefined) clauses.push(`${linkWorkerKey.name} = ${quote(filters.linkWorker)}`);
@@ -65,9 +67,12 @@ export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: 
   return clauses.join(' AND ');
 }
 
-export function ledgerListQuery(): string {
-  return `WorkflowType = ${quote(LEDGER_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running'`;
+export function ledgerListQuery(taskQueue: string): string {
+  return `WorkflowType = ${quote(LEDGER_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;
 }
+
+/** Task queue names go into list queries between quotes. */
+export const TASK_QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
 
 export function caseSummary(info: WorkflowExecutionInfo, now: number): CaseSummary {
   const sa = info.typedSearchAttributes;

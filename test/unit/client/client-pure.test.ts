@@ -7,7 +7,7 @@ import { COMMAND_METHODS, CaseNotFoundError, CommandRefusedError, InvalidInputEr
 import { commandError } from '../../../client/errors';
 import { normaliseName, personFingerprints } from '../../../client/person';
 import { mapLimit, Semaphore } from '../../../client/pool';
-import { caseListQuery, caseFiltersSchema } from '../../../client/queries';
+import { caseListQuery, caseFiltersSchema, ledgerListQuery } from '../../../client/queries';
 import { ageAt, canonicalJson, isValidNhsNumber, referralFacts } from '../../../client/referral';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { COMMAND_TYPES } from '../../../machines';
@@ -107,6 +107,13 @@ describe('list queries', () => {
         `AND PathwayLinkWorker = 'lw-1' AND PathwayTier = 'light' AND PathwayEscalated = true ` +
         `AND PathwayNextDue < '2025-01-01T00:00:00.000Z' AND ExecutionStatus = 'Running'`,
     );
+  });
+
+  it('narrows reads that query each case to one task queue', () => {
+    expect(caseListQuery(caseFiltersSchema.parse({ escalated: true }), now, 'social-prescribing')).toBe(
+      `WorkflowType = 'pathwayCase' AND ExecutionStatus != 'ContinuedAsNew' AND TaskQueue = 'social-prescribing' AND PathwayEscalated = true`,
+    );
+    expect(ledgerListQuery('q1')).toBe(`WorkflowType = 'capacityLedger' AND ExecutionStatus = 'Running' AND TaskQueue = 'q1'`);
   });
 
   it('cannot be steered by a filter value', () => {
