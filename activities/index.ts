@@ -33,7 +33,7 @@ const text = z.string().min(1).max(500);
 const envelopeSchema = z.object({ caseId: caseIdSchema, schemeId: safeIdSchema, idempotencyKey: keySchema });
 
 const referrerNoticeSchema = z.object({
-  kind: z.enum(['accepted', 'declined', 'redirected', 'waitlisted', 'unableToContact', 'dischargeSummary']),
+  kind: z.enum(['received', 'accepted', 'declined', 'redirected', 'waitlisted', 'unableToContact', 'dischargeSummary']),
   reason: text.optional(),
   service: text.optional(),
 }) satisfies z.ZodType<ReferrerNotice>;

@@ -43,6 +43,7 @@ import {
 } from './definitions';
 import type { Duration } from '@temporalio/common';
 import { outcomeRecordFromCase } from '../evidence/from-case';
+import { CHANGES, changed } from './changes';
 import { describeIssues, refusalReason } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
 
@@ -83,8 +84,6 @@ function failureType(err: unknown): string {
   return (cause as Error)?.name ?? 'Error';
 }
 
-/** Bumped by each patched change to the pathway workflow; reported in the case view. */
-export const PATHWAY_WORKFLOW_VERSION = 1;
 
 export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   const caseId = workflowInfo().workflowId;
@@ -95,6 +94,9 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     scheduleToCloseTimeout: limits.effectTimeout,
   });
   let deliveryProblems: DeliveryProblem[] = input.carried?.deliveryProblems ?? [];
+  // The version the case started on: a case that began before a change keeps its old behaviour
+  // where the change would have altered history.
+  let pathwayVersion = input.carried?.pathwayVersion ?? 1;
   let snapshot: Snapshot;
   let timeline: TimelineEntry[];
   let sequence: number;
@@ -145,6 +147,10 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     snapshot = first as Snapshot;
     sequence = 1;
     timeline = [{ seq: 1, at: Date.now(), event: 'REFERRAL', from: 'referral', to: stageOf(snapshot) }];
+    if (changed(CHANGES.referralReceipt)) {
+      pathwayVersion = 2;
+      effects.push({ type: 'notifyReferrer', params: { kind: 'received' }, key: `${caseId}:1:receipt:notifyReferrer` });
+    }
     enqueue(actions);
     syncSearchAttributes();
   }
@@ -171,7 +177,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       serviceGaps: ctx.serviceGaps,
       timeline,
       sequence,
-      pathwayVersion: PATHWAY_WORKFLOW_VERSION,
+      pathwayVersion,
       ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
       deliveryProblems,
     };
@@ -339,7 +345,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
         policy,
         ...(input.limits && { limits: input.limits }),
         ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
-        carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity, deliveryProblems },
+        carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity, deliveryProblems, pathwayVersion },
       });
     }
     const timer = nextDue({ timers: snapshot.context.timers.filter((t) => !skipped.has(`${t.key}@${t.dueAt}`)) });

@@ -37,6 +37,7 @@ export interface CarriedCase {
   sequence: number;
   pendingCapacity?: CapacityDecision;
   deliveryProblems?: DeliveryProblem[];
+  pathwayVersion?: number;
 }
 
 /** A side effect the engine could not deliver: kept, retried, and shown, never dropped. */
@@ -83,7 +84,7 @@ export interface CaseView {
   timeline: TimelineEntry[];
   /** How many events the case has applied (history grows with it). */
   sequence: number;
-  /** The workflow code version that is running this case (see docs/versioning.md). */
+  /** The pathway workflow version the case started on (see docs/versioning.md). */
   pathwayVersion: number;
   intakeDigest?: string;
   deliveryProblems: DeliveryProblem[];
@@ -133,7 +134,7 @@ export interface ActivityEnvelope {
 }
 
 export interface ReferrerNotice {
-  kind: 'accepted' | 'declined' | 'redirected' | 'waitlisted' | 'unableToContact' | 'dischargeSummary';
+  kind: 'received' | 'accepted' | 'declined' | 'redirected' | 'waitlisted' | 'unableToContact' | 'dischargeSummary';
   reason?: string;
   service?: string;
 }

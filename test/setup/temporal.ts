@@ -15,6 +15,8 @@ declare module 'vitest' {
     temporalNamespace: string;
     testServerPath: string;
     workflowBundlePath: string;
+    /** The Temporal CLI, for tests that need a dev server of their own (a SQLite file, a restart). */
+    temporalCliPath: string;
   }
 }
 
@@ -29,6 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalNamespace', namespace);
   const existing = externalServer();
   if (existing) {
+    project.provide('temporalCliPath', await ensureTemporalCli().catch(() => ''));
     const connection = await Connection.connect({ address: existing });
     await registerSearchAttributes(connection, namespace);
     await connection.close();
@@ -36,9 +39,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
 
+  const cli = await ensureTemporalCli();
+  project.provide('temporalCliPath', cli);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: await ensureTemporalCli() },
+      executable: { type: 'existing-path', path: cli },
       searchAttributes: pathwaySearchAttributes,
       namespace,
       ui: false,

@@ -1,0 +1,16 @@
+// Changes to the pathway workflow that running cases must not notice. Each is a Temporal patch:
+// `changed(id)` is false while a case replays history written before the change, so it keeps
+// doing what it did then, and true from the first time the case runs the new code for real.
+// See docs/versioning.md for how to add one, and when to retire it with deprecatePatch.
+import { patched } from '@temporalio/workflow';
+
+export const CHANGES = {
+  /** v2: the referrer hears at once that the referral arrived, before triage decides anything. */
+  referralReceipt: 'referral-receipt-v2',
+} as const;
+
+export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];
+
+export function changed(id: ChangeId): boolean {
+  return patched(id);
+}
