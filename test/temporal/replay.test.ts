@@ -1,0 +1,124 @@
+// Determinism: case histories replay on the current workflow code without nondeterminism. Two
+// sources: histories recorded in this run (representative journeys, including one that continued
+// as new), and histories kept in test/fixtures/histories from earlier versions of the code, which
+// is what catches a change that would break cases already running. `RECORD_HISTORIES=1` rewrites
+// the fixtures from this run's histories.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WEEK } from '../../machines';
+import { pathwayDataConverter } from '../../worker/create';
+import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { dataConverter, driveTo, linkWorker, policy, refer, referral, send, setRoster, startPathwayWorker, supervisor, swemwbs, testCodec, until } from '../support/pathway';
+
+const fixtures = join(__dirname, '..', 'fixtures', 'histories');
+let env: TestWorkflowEnvironment;
+const recorded: Array<{ name: string; workflowId: string; history: History }> = [];
+
+async function keep(name: string, handle: WorkflowHandle) {
+  // Polled rather than awaited with result(): on the time-skipping server result() lets time run
+  // freely, and with nothing else due it jumps ten years, timing out the scheme's ledger.
+  while ((await handle.describe()).status.name !== 'COMPLETED') await new Promise((r) => setTimeout(r, 100));
+  const { events } = await handle.fetchHistory();
+  recorded.push({ name, workflowId: handle.workflowId, history: { events } });
+}
+
+async function replay(histories: Array<{ workflowId: string; history: History }>) {
+  const results = Worker.runReplayHistories(
+    { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: pathwayDataConverter(await testCodec()) },
+    histories.map(({ workflowId, history }) => ({ workflowId, history })),
+  );
+  const failures: string[] = [];
+  let count = 0;
+  for await (const result of results) {
+    count += 1;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+  }
+  return { count, failures };
+}
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv({ dataConverter: await dataConverter() });
+  const taskQueue = uniqueTaskQueue('replay');
+  const { worker, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue });
+  await worker.runUntil(async () => {
+    const pol = policy({ schemeId: 'replay' });
+    await setRoster(env.client, taskQueue, 'replay', pol.caseloadCap, [{ id: 'lw-1' }]);
+
+    // Twelve weeks of support, the review falling due on its own, discharge.
+    const journey = await refer(env.client, taskQueue, referral({ schemeId: 'replay' }), pol);
+    await driveTo(journey, 'support', { tier: 'intensive' });
+    for (const attended of [true, true, false, true]) {
+      await send(journey, 'SESSION.LOG', { kind: 'accompaniedActivity', attended, durationMinutes: 90, withVolunteer: false, actor: linkWorker });
+    }
+    await env.sleep(12 * WEEK + 60_000);
+    await until(journey, (v) => v.stage === 'review');
+    await send(journey, 'REVIEW.RECORD', { measures: [swemwbs([4, 4, 4, 4, 3, 3, 4])], goalsMet: 'all', outcome: 'discharge', actor: linkWorker });
+    await keep('twelve-week-journey', journey);
+
+    // A safeguarding hold, an escalation acknowledged, an extension, a befriending gap.
+    const winding = await refer(env.client, taskQueue, referral({ schemeId: 'replay' }), pol);
+    await driveTo(winding, 'firstVisit');
+    const held = await send(winding, 'SAFEGUARDING.RAISE', { category: 'financialAbuse', actor: linkWorker });
+    await send(winding, 'ESCALATION.ACK', { escalationId: held.openEscalations[0]!.id, actor: supervisor });
+    await send(winding, 'SAFEGUARDING.CLEAR', { actor: supervisor });
+    await driveTo(winding, 'review', { env, volunteer: true });
+    await send(winding, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'extend', extensionWeeks: 2, actor: linkWorker });
+    await send(winding, 'EXTENSION.APPROVE', { actor: supervisor });
+    await env.sleep(2 * WEEK + 60_000);
+    await until(winding, (v) => v.stage === 'review');
+    await send(winding, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'befriend', actor: linkWorker });
+    await send(winding, 'BEFRIENDING.RESULT', { result: 'unavailable', actor: linkWorker });
+    await send(winding, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'discharge', actor: linkWorker });
+    await keep('hold-extension-befriending-gap', winding);
+
+    // A case that continues as new twice before it closes.
+    const facts = referral({ schemeId: 'replay' });
+    const long = await env.client.workflow.start('pathwayCase', {
+      taskQueue,
+      workflowId: `case-${facts.referralId}`,
+      args: [{ referral: facts, policy: pol, limits: { historyEvents: 50 } }],
+    });
+    await driveTo(long, 'support', { tier: 'intensive' });
+    for (let i = 0; i < 10; i++) await send(long, 'SESSION.LOG', { kind: 'phone', attended: true, durationMinutes: 20, withVolunteer: false, actor: linkWorker });
+    await send(long, 'DISCHARGE', { reason: 'goalsMet', actor: linkWorker });
+    await keep('continued-as-new', long);
+  });
+  await close();
+}, 300_000);
+
+afterAll(async () => env?.teardown());
+
+describe('replay', () => {
+  it('histories recorded in this run replay on the current code', async () => {
+    const { count, failures } = await replay(recorded);
+    expect(failures).toEqual([]);
+    expect(count).toBe(3);
+    console.log(`replay: ${count} fresh histories, ${recorded.map((r) => r.history.events!.length).join('/')} events`);
+    if (process.env.RECORD_HISTORIES === '1') {
+      mkdirSync(fixtures, { recursive: true });
+      // Binary protobuf: the SDK's JSON helpers trip over the two protobufjs copies installed here.
+      for (const r of recorded) writeFileSync(join(fixtures, `${r.name}.history.bin`), temporal.api.history.v1.History.encode(r.history).finish());
+    }
+  });
+
+  it('histories kept from earlier versions of the code replay without nondeterminism', async () => {
+    const files = readdirSync(fixtures).filter((f) => f.endsWith('.history.bin'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const histories = files.map((f) => {
+      const history = temporal.api.history.v1.History.decode(readFileSync(join(fixtures, f)));
+      const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+      return { workflowId: `fixture-${f}`, history, type: started.workflowType!.name };
+    });
+    expect(histories.every((h) => h.type === 'pathwayCase')).toBe(true);
+    const { count, failures } = await replay(histories);
+    expect(failures).toEqual([]);
+    expect(count).toBe(files.length);
+    console.log(`replay: ${count} kept histories (${files.join(', ')})`);
+  });
+});
