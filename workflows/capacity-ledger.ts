@@ -164,13 +164,19 @@ export async function capacityLedger(input: LedgerInput): Promise<void> {
       });
     }
     while (outbox.length > 0) {
-      const { caseId, decision } = outbox.shift()!;
-      try {
-        await getExternalWorkflowHandle(caseId).signal(capacityDecisionSignal, decision);
-      } catch (err) {
-        // The case has closed since it asked; its own discharge releases anything it held.
-        log.info('capacity decision not delivered', { caseId, error: (err as Error).message });
-      }
+      // All decisions due go out at once: one round trip per batch, not per case, when a busy
+      // scheme's referrals arrive together.
+      const batch = outbox.splice(0, outbox.length);
+      await Promise.all(
+        batch.map(({ caseId, decision }) =>
+          getExternalWorkflowHandle(caseId)
+            .signal(capacityDecisionSignal, decision)
+            .catch((err: Error) => {
+              // The case has closed since it asked; its own discharge releases anything it held.
+              log.info('capacity decision not delivered', { caseId, error: err.message });
+            }),
+        ),
+      );
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.limits?.historyEvents ?? Infinity)) {
       await condition(allHandlersFinished);

@@ -1,0 +1,80 @@
+// The scheme's capacity ledger on its own: caseload caps per link worker, the waitlist in order,
+// admission when a place frees, idempotent repeats, and continue-as-new without losing state.
+import { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerWorkflowId } from '../../workflows/definitions';
+import { caseloadsQuery, releasePlaceSignal, requestPlaceSignal, setRosterUpdate, type Caseloads } from '../../workflows/ledger-definitions';
+import type { capacityLedger } from '../../workflows/capacity-ledger';
+import { connectDevServer, uniqueTaskQueue, waitForList, type DevServerHarness } from '../support/temporal';
+import { dataConverter, startPathwayWorker } from '../support/pathway';
+
+let harness: DevServerHarness;
+let client: Client;
+let worker: Worker;
+let close: () => Promise<void>;
+let running: Promise<void>;
+const taskQueue = uniqueTaskQueue('ledger');
+
+beforeAll(async () => {
+  harness = await connectDevServer();
+  client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
+  ({ worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue }));
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await close?.();
+  await harness?.close();
+});
+
+describe('capacity ledger', () => {
+  it('assigns against caps, queues in order, admits when a place frees, and survives continue-as-new', async () => {
+    const schemeId = `ledger-${taskQueue}`;
+    const handle = await client.workflow.start<typeof capacityLedger>('capacityLedger', {
+      taskQueue,
+      workflowId: ledgerWorkflowId(schemeId),
+      args: [{ schemeId, caseloadCap: 2, limits: { historyEvents: 40 } }],
+    });
+    const firstRun = handle.firstExecutionRunId;
+    await handle.executeUpdate(setRosterUpdate, { args: [[{ id: 'lw-a' }, { id: 'lw-b', cap: 1 }]] });
+    await expect(handle.executeUpdate(setRosterUpdate, { args: [[{ id: 'lw-a' }, { id: 'lw-a' }]] })).rejects.toMatchObject({
+      cause: { message: expect.stringContaining("roster[1].id: 'lw-a' appears twice") },
+    });
+
+    const ask = (caseId: string, at: number) => handle.signal(requestPlaceSignal, { caseId, at });
+    for (let i = 1; i <= 5; i++) await ask(`case-${i}`, i);
+    await ask('case-1', 1); // a retried request changes nothing
+    const settled = (want: (c: Caseloads) => boolean) => waitForList(() => handle.query(caseloadsQuery), want);
+
+    let loads = await settled((c) => c.open + c.waitlist.length === 5);
+    expect(loads.linkWorkers.map((w) => [w.id, w.open, w.cap])).toEqual([['lw-a', 2, 2], ['lw-b', 1, 1]]);
+    expect(loads.waitlist.map((w) => w.caseId)).toEqual(['case-4', 'case-5']);
+    expect(loads.full).toBe(true);
+
+    // Churn enough signals to pass the history limit several times over.
+    for (let round = 0; round < 15; round++) {
+      const holder = loads.linkWorkers.flatMap((w) => w.cases)[0]!;
+      await handle.signal(releasePlaceSignal, { caseId: holder });
+      await ask(holder, 100 + round);
+      loads = await settled((c) => c.waitlist.at(-1)?.caseId === holder);
+    }
+    const after = await waitForList(() => handle.describe(), (d) => d.runId !== firstRun);
+    expect(after.runId).not.toBe(firstRun);
+    loads = await handle.query(caseloadsQuery);
+    expect(loads.open).toBe(3);
+    expect(loads.waitlist).toHaveLength(2);
+    expect(new Set([...loads.linkWorkers.flatMap((w) => w.cases), ...loads.waitlist.map((w) => w.caseId)]).size).toBe(5);
+    expect(loads.linkWorkers.find((w) => w.id === 'lw-b')!.open).toBeLessThanOrEqual(1);
+
+    await handle.signal(releasePlaceSignal, { caseId: loads.waitlist[0]!.caseId });
+    const next = loads.waitlist[1]!.caseId;
+    const holder = loads.linkWorkers.find((w) => w.id === 'lw-a')!.cases[0]!;
+    await handle.signal(releasePlaceSignal, { caseId: holder });
+    loads = await settled((c) => c.waitlist.length === 0);
+    expect(loads.linkWorkers.flatMap((w) => w.cases)).toContain(next);
+    expect(loads.full).toBe(false);
+    await handle.terminate('test done');
+  });
+});
