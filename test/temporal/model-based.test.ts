@@ -73,12 +73,22 @@ afterAll(async () => {
 });
 
 async function replay(path: PathwayPath, index: number): Promise<void> {
+  const opened: WorkflowHandle[] = [];
+  try {
+    await replaySteps(path, index, opened);
+  } finally {
+    for (const handle of opened) await closeCase(handle);
+  }
+}
+
+async function replaySteps(path: PathwayPath, index: number, opened: WorkflowHandle[]): Promise<void> {
   const schemeId = `model-${index}`;
   const policy = policyOf(schemeId);
   const waitlists = path.steps.some((s) => s.event.type === 'CAPACITY.WAITLISTED');
   // An empty roster makes the real ledger waitlist; filling it later admits.
   await setRoster(env.client, taskQueue, schemeId, policy.caseloadCap, waitlists ? [] : [{ id: LINK_WORKER.id }]);
   const handle: WorkflowHandle = await refer(env.client, taskQueue, referral({ schemeId, age: 40, area: 'anywhere', route: policy.eligibility.routes[0]! }), policy);
+  opened.push(handle);
   let current: CaseView = await until(handle, (v) => v.stage === 'triage');
   // The model's escalation ids → their type: the workflow may have raised more (earlier deadlines
   // that fired while time passed), so a model escalation is matched to the workflow's open one of
@@ -121,9 +131,18 @@ async function replay(path: PathwayPath, index: number): Promise<void> {
     expect(current.stage, `step ${i} (${event.type}) of path to ${graphKey(path.state)}`).toBe(expected);
   }
   expect(current.stage).toBe(stageOf(path.state));
-  // Closed through the pathway, not terminated: on the Java time-skipping server a terminated
-  // workflow with an armed timer stops time skipping for every later test.
-  if (current.stage !== 'discharged') await send(handle, 'DISCHARGE', { reason: 'withdrew', actor: { role: 'supervisor', id: 'sup-model' } });
+}
+
+/**
+ * Closed through the pathway, not terminated: on the Java time-skipping server a terminated
+ * workflow with an armed timer stops time skipping for every later test. Also after a failure, so
+ * one broken path does not leave a case escalating through every later path's waits.
+ */
+async function closeCase(handle: WorkflowHandle): Promise<void> {
+  const v = await view(handle).catch(() => undefined);
+  if (v && v.stage !== 'discharged') {
+    await send(handle, 'DISCHARGE', { reason: 'withdrew', actor: { role: 'supervisor', id: 'sup-model' } }).catch(() => undefined);
+  }
 }
 
 describe('shortest paths of the pathway machine, replayed as updates against a real workflow', () => {
@@ -136,5 +155,5 @@ describe('shortest paths of the pathway machine, replayed as updates against a r
   });
   it.each(runnable.map((p, i) => [graphKey(p.state), p, i] as const))('%s', async (_key, path, index) => {
     await replay(path, index);
-  }, 60_000);
+  }, 120_000);
 });
