@@ -16,7 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { initialTransition, transition } from 'xstate';
+import { createActor, initialTransition, type AnyActorScope } from 'xstate';
 import {
   COMMAND_TYPES,
   commandSchemas,
@@ -26,6 +26,7 @@ import {
   stageOf,
   type CommandType,
   type PathwayEvent,
+  type PathwayInput,
 } from '../machines';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
@@ -49,6 +50,35 @@ import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-a
 
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
+
+/**
+ * xstate's `transition()` without its per-call cost: that builds a throwaway actor each time, whose
+ * eager initial snapshot runs the context factory with no input, which throws (and in the workflow
+ * sandbox every thrown error formats a source-mapped stack): about 40% of a worker's CPU per
+ * command. The pathway machine invokes and spawns nothing, so one scope per case, made once from
+ * the case's own input, serves every transition with the same results (README, Benchmarks).
+ */
+function pathwayStepper(input: PathwayInput) {
+  const actions: Array<{ type: string; params?: unknown }> = [];
+  const self = createActor(pathwayMachine, { input });
+  const scope = {
+    self,
+    defer: () => {},
+    id: '',
+    logger: () => {},
+    sessionId: '',
+    stopChild: () => {},
+    system: self.system,
+    emit: () => {},
+    actionExecutor: (action: { type: string; params?: unknown }) => void actions.push(action),
+  } as unknown as AnyActorScope;
+  return (snapshot: Snapshot, event: PathwayEvent): [Snapshot, Array<{ type: string; params?: unknown }>] => {
+    actions.length = 0;
+    const next = pathwayMachine.transition(snapshot, event, scope) as Snapshot;
+    return [next, [...actions]];
+  };
+}
+
 type Effect = { type: EffectType; params: Record<string, unknown>; key: string };
 type EffectType = (typeof EFFECTS)[number];
 
@@ -105,6 +135,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   // with discharge); kept until it can be applied or released.
   let pendingCapacity: CapacityDecision | undefined;
   let lastAttributes: CaseSearchAttributes | undefined;
+  const step = pathwayStepper({ referral, policy, at: Date.now() });
 
   const enqueue = (actions: ReadonlyArray<{ type: string; params?: unknown }>) => {
     actions.forEach((action, i) => {
@@ -127,7 +158,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
 
   const apply = (event: PathwayEvent) => {
     const from = stageOf(snapshot);
-    const [next, actions] = transition(pathwayMachine, snapshot, event);
+    const [next, actions] = step(snapshot, event);
     snapshot = next as Snapshot;
     sequence += 1;
     const actor = 'actor' in event ? event.actor : undefined;
