@@ -162,7 +162,8 @@ export async function startBenchWorker(opts: BenchWorkerOptions): Promise<BenchW
   };
   const spawned = performance.now();
   const child: ChildProcess = fork(join(__dirname, 'worker-process.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(opts.maxOldSpaceMiB ? [`--max-old-space-size=${opts.maxOldSpaceMiB}`] : [])],
+    // BENCH_WORKER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=.data/prof`) profiles the worker alone.
+    execArgv: ['--import', 'tsx', ...(opts.maxOldSpaceMiB ? [`--max-old-space-size=${opts.maxOldSpaceMiB}`] : []), ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, ...opts.codecEnv, BENCH_WORKER: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

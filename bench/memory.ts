@@ -3,6 +3,7 @@
 // make by the thousand); a further sample is brought to support with a dozen commands each, to
 // show what a case costs once its context and timeline have grown.
 import { randomUUID } from 'node:crypto';
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { ensureWorkflowBundle } from '../worker/bundle';
 import { parsePolicy, type ReferralFacts } from '../machines';
@@ -59,7 +60,8 @@ main(async () => {
     bundle: str('bench/workflows/bare.ts', 'with --workflow bare: the workflows module to bundle (it must export bareCase); lets a slimmer bundle be measured'),
     deep: num(300, 'further cases brought to support with 12 commands each, for the cost of a grown case (0 skips)'),
     concurrency: num(50, 'case starts in flight'),
-    'max-old-space': num(4096, "the worker's V8 old-space limit, MiB"),
+    'max-old-space': num(8192, "the worker's V8 old-space limit, MiB"),
+    'rss-limit': num(Math.floor((totalmem() * 0.5) / 2 ** 20), "stop opening cases once the worker's RSS passes this many MiB and project from there (protects a shared machine)"),
     ...serverFlags,
   });
   // A cache big enough for every case: the SDK's default is sized from the heap limit (about 2,300
@@ -99,6 +101,7 @@ main(async () => {
 
   const checkpoints = [...new Set(opts.checkpoints.split(',').map(Number).filter((n) => n > 0).map((n) => Math.min(n, opts.cases)))].sort((a, b) => a - b);
   let opened = 0;
+  let stoppedEarly: string | undefined;
   const ticker = progress('memory', () => `${opened}/${opts.cases} cases opened; RSS ${mib(rssOf(worker.pid))}`);
   for (const target of checkpoints) {
     const from = opened;
@@ -116,6 +119,13 @@ main(async () => {
     const r = await settle(worker, target);
     readings.push(r);
     console.log(`  ${String(target).padStart(6)} cases: RSS ${mib(r.rss)} (cached ${r.cached}), main-thread heap ${mib(r.heapUsed)}`);
+    const next = checkpoints[checkpoints.indexOf(target) + 1];
+    const slope = linearFit(readings.map((x) => ({ x: x.cases, y: x.rss }))).slope;
+    if (next !== undefined && r.rss + slope * (next - target) > opts['rss-limit'] * 2 ** 20) {
+      stoppedEarly = `stopped at ${target} cases: the next checkpoint (${next}) would take the worker past --rss-limit ${opts['rss-limit']} MiB`;
+      console.log(`  ${stoppedEarly}`);
+      break;
+    }
   }
   ticker.stop();
 
@@ -133,7 +143,7 @@ main(async () => {
       const v = cases.get(id)!;
       for (let k = 0; k < 5; k++) await (k % 2 ? commands.checkIn : commands.session)(clients.pathway, id, v);
     });
-    const after = await settle(worker, opts.cases + opts.deep);
+    const after = await settle(worker, opened + opts.deep);
     deep = { cases: opts.deep, commandsEach: 12, rssBefore: before, rssAfter: after.rss, perCase: (after.rss - before) / opts.deep };
     console.log(`  ${opts.deep} cases in support after 12 commands each: +${mib(after.rss - before)}, ${fmt(deep.perCase / 1024, 1)} KiB per case`);
   }
@@ -145,7 +155,7 @@ main(async () => {
   writeResults('memory', {
     environment: stack.env,
     params: { ...opts, maxCachedWorkflows: maxCached, ...stack.describe },
-    figures: { readings, perCaseBytes: fit.slope, interceptBytes: fit.intercept, projectedAtGoal: projected, deep },
+    figures: { readings, perCaseBytes: fit.slope, interceptBytes: fit.intercept, projectedAtGoal: projected, deep, stoppedEarly },
     goals,
   });
   await stack.stop();
