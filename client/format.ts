@@ -54,10 +54,10 @@ export function casesTable(cases: CaseSummary[], now: number): string {
 }
 
 export function caseloadsTable(loads: Caseloads): string {
-  const rows: Array<Array<string | number>> = loads.linkWorkers.map((w) => [w.id, w.open, w.cap, w.open >= w.cap ? 'full' : '']);
+  const rows: Array<Array<string | number>> = loads.linkWorkers.map((w) => [w.id, w.open, w.cap, w.open >= w.cap ? 'full' : 'room']);
   const summary = `${loads.schemeId}: ${loads.open} open; waitlist ${loads.waitlist.length}${loads.full ? ' (scheme full)' : ''}`;
   const waiting = loads.waitlist.length ? `\nwaiting: ${loads.waitlist.map((w) => `${w.position}. ${w.caseId}`).join(', ')}` : '';
-  return `${summary}\n${table(['link worker', 'open', 'cap', ''], rows)}${waiting}`;
+  return `${summary}\n${table(['link worker', 'open', 'cap', 'status'], rows)}${waiting}`;
 }
 
 export function escalationsTable(items: EscalationItem[], now: number): string {
