@@ -58,7 +58,7 @@ type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
  * command. The pathway machine invokes and spawns nothing, so one scope per case, made once from
  * the case's own input, serves every transition with the same results (README, Benchmarks).
  */
-function pathwayStepper(input: PathwayInput) {
+export function pathwayStepper(input: PathwayInput) {
   const actions: Array<{ type: string; params?: unknown }> = [];
   const self = createActor(pathwayMachine, { input });
   const scope = {
