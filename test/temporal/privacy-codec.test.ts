@@ -1,0 +1,212 @@
+// The payload codec end to end, through the worker process as deployed (worker/main.ts): without a
+// usable key it refuses to start, with a clear error and a non-zero exit, and never polls; a key
+// rotated under a running case (k1, then k2 active with k1 kept) lets the case finish, and the
+// history shows both; the codec server and the `temporal` CLI decrypt a real case's history for
+// whoever holds the keys, and nobody else.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PathwayClient, PersonKey } from '../../client';
+import { encryptionKeyId, isEncrypted, startCodecServer } from '../../codec';
+import { payloadFromJSON, payloadToJSON, type JSONPayload } from '../../codec/server';
+import { ensureWorkflowBundle } from '../../worker/bundle';
+import { quietRuntime, uniqueTaskQueue } from '../support/temporal';
+import {
+  codecOf,
+  cohortPolicy,
+  driveCase,
+  historyPayloads,
+  isPlaintextByDesign,
+  newKeys,
+  newStats,
+  planCohort,
+  rng,
+  spawnWorker,
+  workerEnv,
+  writeKeyFile,
+  type WorkerProcess,
+} from '../support/faults';
+
+const run = promisify(execFile);
+let dir: string;
+let connection: Connection;
+/** Reads histories as the server stores them: no codec. */
+let raw: Client;
+const namespace = () => inject('temporalNamespace');
+
+beforeAll(async () => {
+  quietRuntime();
+  dir = await mkdtemp(join(tmpdir(), 'pathway-codec-'));
+  await ensureWorkflowBundle();
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  raw = new Client({ connection, namespace: namespace() });
+});
+afterAll(async () => {
+  await connection?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const workerVars = (taskQueue: string, extra: Record<string, string> = {}) =>
+  workerEnv({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: namespace(), PATHWAY_TASK_QUEUE: taskQueue, PATHWAY_OUTBOX_DIR: join(dir, `outbox-${taskQueue}`), ...extra });
+
+describe('the worker process without a usable key', () => {
+  it('refuses to start, exits non-zero with an error that says what to do, never echoes key material and never polls', { timeout: 120_000 }, async () => {
+    const shortKey = Buffer.alloc(16, 7).toString('base64');
+    await writeFile(join(dir, 'not-json.json'), 'k1=abc\n');
+    const cases: Array<{ name: string; env: Record<string, string>; says: RegExp; secret?: string }> = [
+      { name: 'no key at all', env: {}, says: /No payload encryption key is configured[\s\S]*PATHWAY_CODEC_KEY_FILE/ },
+      { name: 'a key file that does not exist', env: { PATHWAY_CODEC_KEY_FILE: join(dir, 'missing.json') }, says: /PATHWAY_CODEC_KEY_FILE \(.*missing\.json\) does not exist/ },
+      { name: 'a key file that is not JSON', env: { PATHWAY_CODEC_KEY_FILE: join(dir, 'not-json.json') }, says: /is not valid JSON/, secret: 'abc' },
+      { name: 'a key that is not base64', env: { PATHWAY_CODEC_KEYS: 'k1:s3cr3t*not*base64' }, says: /key "k1": key is not valid standard base64/, secret: 's3cr3t' },
+      { name: 'a 128-bit key', env: { PATHWAY_CODEC_KEYS: `k1:${shortKey}` }, says: /exactly 32 bytes \(AES-256\)/, secret: shortKey },
+      { name: 'encryption "switched off" with a typo', env: { PATHWAY_CODEC: 'of' }, says: /PATHWAY_CODEC may only be "off"/ },
+    ];
+    const taskQueue = uniqueTaskQueue('nokey');
+    const results = await Promise.all(
+      cases.map(async (c) => {
+        const proc: WorkerProcess = spawnWorker(workerVars(taskQueue, c.env));
+        const exit = await Promise.race([proc.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+        if (exit === 'hung') proc.kill('SIGKILL');
+        return { ...c, exit, output: proc.output() };
+      }),
+    );
+    for (const r of results) {
+      expect(r.exit, r.name).not.toBe('hung');
+      expect(r.exit === 'hung' ? undefined : r.exit.code, `${r.name}: exit code`).not.toBe(0);
+      expect(r.output, r.name).toMatch(r.says);
+      expect(r.output, r.name).not.toMatch(/worker ready/);
+      if (r.secret) expect(r.output, `${r.name}: key material echoed`).not.toContain(r.secret);
+    }
+    // Not one of them got as far as polling: nothing could have been written in plaintext.
+    const described = await raw.workflowService.describeTaskQueue({
+      namespace: namespace(),
+      taskQueue: { name: taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    expect(described.pollers ?? []).toEqual([]);
+  });
+});
+
+describe('a running case across a key rotation, then decrypted for people who hold the keys', () => {
+  const taskQueue = uniqueTaskQueue('rotate');
+  const schemeId = `rotate-${taskQueue.slice(-8)}`;
+  const keys = newKeys('k1', 'k2');
+  const keyFile = () => join(dir, 'rotating-keys.json');
+  let caseId: string;
+  let workers: WorkerProcess[] = [];
+
+  afterAll(async () => {
+    for (const w of workers) {
+      w.kill('SIGTERM');
+      await w.exit;
+    }
+  });
+
+  const startWorker = async () => {
+    const w = spawnWorker(workerVars(taskQueue, { PATHWAY_CODEC_KEY_FILE: keyFile() }));
+    workers.push(w);
+    await w.ready;
+    return w;
+  };
+
+  it('a case started under k1 continues and finishes with k2 active and k1 still in the ring', { timeout: 120_000 }, async () => {
+    const personKey = PersonKey.generate();
+    const [c] = planCohort(rng(7), 1, schemeId, `rot-${taskQueue.slice(-8)}`);
+    caseId = c!.caseId;
+    const stats = newStats();
+
+    await writeKeyFile(keyFile(), 'k1', { k1: keys.k1! });
+    const first = await startWorker();
+    const before = await PathwayClient.connect({ address: inject('temporalAddress'), namespace: namespace(), taskQueue, codec: await codecOf('k1', { k1: keys.k1! }), personKey });
+    await before.setRoster(schemeId, [{ id: 'lw-1' }]);
+    await before.refer(c!.referral, { policy: cohortPolicy(schemeId, 3000) });
+    const inSupport = await driveCase(before.temporal, caseId, 'extended', stats, { until: (v) => v.stage === 'support' });
+    expect(inSupport.stage).toBe('support');
+    await before.close();
+
+    // The operator's rotation: a new active key, the old one kept to read what it wrote.
+    first.kill('SIGTERM');
+    expect((await first.exit).code).toBe(0);
+    await writeKeyFile(keyFile(), 'k2', { k2: keys.k2!, k1: keys.k1! });
+    await startWorker();
+    const after = await PathwayClient.connect({ address: inject('temporalAddress'), namespace: namespace(), taskQueue, codec: await codecOf('k2', keys), personKey });
+    const final = await driveCase(after.temporal, caseId, 'extended', stats);
+    await after.close();
+    expect(final.discharge?.reason).toBe('connected');
+    expect(final.timeline.filter((t) => t.event === 'REVIEW.RECORD')).toHaveLength(2);
+    expect(stats.refusals).toEqual([]);
+
+    const found = historyPayloads(await raw.workflow.getHandle(caseId).fetchHistory());
+    const encrypted = found.filter((p) => !isPlaintextByDesign(p));
+    for (const p of found.filter(isPlaintextByDesign)) {
+      expect(Buffer.from(p.payload.data ?? []).toString('utf8'), p.path).toMatch(/^("[A-Za-z0-9._:-]*"|true|false|null|\{"id":"[a-z0-9-]+","deprecated":(true|false)\}|\[[^\]]*\])$/);
+    }
+    expect(encrypted.filter((p) => !isEncrypted(p.payload)).map((p) => p.path)).toEqual([]);
+    const ids = encrypted.map((p) => encryptionKeyId(p.payload));
+    expect(ids[0], 'the referral was written under k1').toBe('k1');
+    expect(ids.at(-1), 'the closing view was written under k2').toBe('k2');
+    expect(new Set(ids)).toEqual(new Set(['k1', 'k2']));
+    // Once k2 is active nothing new is written under k1.
+    expect(ids.slice(ids.indexOf('k2'))).not.toContain('k1');
+
+    // Both keys are needed to read it all: without k1 the first payload cannot be opened, and the error says which key is missing.
+    await expect((await codecOf('k2', { k2: keys.k2! })).decode([encrypted[0]!.payload])).rejects.toThrow(/encrypted with key "k1", which is not in this keyring/);
+    const decoded = await (await codecOf('k2', keys)).decode(encrypted.map((p) => p.payload));
+    expect(decoded.every((p) => !isEncrypted(p))).toBe(true);
+  });
+
+  it('the codec server decrypts the real history fetched from the dev server, for the keyring that wrote it only', { timeout: 60_000 }, async () => {
+    const found = historyPayloads(await raw.workflow.getHandle(caseId).fetchHistory()).filter((p) => !isPlaintextByDesign(p));
+    const body = JSON.stringify({ payloads: found.map((p) => payloadToJSON(p.payload)) });
+    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys) });
+    const stranger = await startCodecServer({ port: 0, codec: await codecOf('k2', { k2: keys.k2! }) });
+    try {
+      const response = await fetch(`${server.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      expect(response.status).toBe(200);
+      const decoded = ((await response.json()) as { payloads: JSONPayload[] }).payloads.map(payloadFromJSON);
+      expect(decoded).toHaveLength(found.length);
+      const input = defaultPayloadConverter.fromPayload(decoded[0]!) as { referral: { referralId: string; area: string }; policy: unknown };
+      expect(input.referral.referralId).toBe(caseId.replace(/^case-/, ''));
+      expect(input.referral.area).toBe('Bogside');
+      // The person's identity never reached the case, decrypted or not.
+      expect(JSON.stringify(input)).not.toMatch(/givenName|familyName|dateOfBirth|nhsNumber/);
+
+      const refused = await fetch(`${stranger.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toMatch(/encrypted with key "k1", which is not in this keyring/);
+    } finally {
+      await server.close();
+      await stranger.close();
+    }
+  });
+
+  it('the temporal CLI shows the decrypted history through the codec server, and only ciphertext without it', { timeout: 60_000 }, async () => {
+    const cli = inject('temporalCliPath');
+    if (!cli) return;
+    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys) });
+    try {
+      const show = (...extra: string[]) =>
+        run(cli, ['workflow', 'show', '--workflow-id', caseId, '--address', inject('temporalAddress'), '--namespace', namespace(), '--output', 'json', ...extra], { maxBuffer: 64 * 1024 * 1024 });
+      // The CLI prints each payload as the codec server returned it: JSON, base64 in `data`.
+      const startInput = (stdout: string) => {
+        const history = JSON.parse(stdout) as { events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: JSONPayload[] } } }> };
+        const payload = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+        return { encoding: Buffer.from(payload.metadata!['encoding']!, 'base64').toString(), data: Buffer.from(payload.data!, 'base64').toString() };
+      };
+      const decoded = startInput((await show('--codec-endpoint', server.url)).stdout);
+      expect(decoded.encoding).toBe('json/plain');
+      expect(JSON.parse(decoded.data)).toMatchObject({ referral: { referralId: caseId.replace(/^case-/, ''), area: 'Bogside' } });
+      const stored = startInput((await show()).stdout);
+      expect(stored.encoding).toBe('binary/encrypted');
+      expect(stored.data).not.toContain('Bogside');
+    } finally {
+      await server.close();
+    }
+  });
+});
