@@ -168,8 +168,13 @@ function parse<S extends z.ZodType>(what: string, schema: S, input: unknown): z.
   if (result.success) return result.data;
   throw new InvalidInputError(
     what,
-    result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.code === 'unrecognized_keys' ? unknownFields(i.keys.length) : i.message })),
   );
+}
+
+/** zod quotes unknown keys in its message; a key is host input like any value and may be about a person, so only their number is given. */
+function unknownFields(count: number): string {
+  return `has ${count} field${count === 1 ? '' : 's'} it does not accept (not named here: keys are input and may hold personal data)`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
