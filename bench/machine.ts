@@ -4,7 +4,7 @@
 import { initialTransition, transition } from 'xstate';
 import { LINK_WORKER, PERSON, explorePathway, graphInput, journeysToDischarge, sampleMeasures, shortestPaths } from '../machines/graph';
 import { DAY, defaultPolicy, pathwayMachine, stageOf, type PathwayEvent, type PathwaySnapshot, type UnstampedEvent } from '../machines';
-import { pathwayStepper } from '../workflows/case';
+import { pathwayStepper } from '../workflows/pathway-stepper';
 import { environment, flags, fmt, goal, main, num, printEnvironment, printGoals, summarize, writeResults, type Summary } from './support';
 
 const GOAL_TRANSITION_US = 20;

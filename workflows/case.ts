@@ -16,7 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { createActor, initialTransition, type AnyActorScope } from 'xstate';
+import { initialTransition } from 'xstate';
 import {
   COMMAND_TYPES,
   commandSchemas,
@@ -26,7 +26,6 @@ import {
   stageOf,
   type CommandType,
   type PathwayEvent,
-  type PathwayInput,
 } from '../machines';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
@@ -47,37 +46,10 @@ import { outcomeRecordFromCase } from '../evidence/from-case';
 import { CHANGES, changed } from './changes';
 import { describeIssues, refusalReason } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
+import { pathwayStepper } from './pathway-stepper';
 
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
-
-/**
- * xstate's `transition()` without its per-call cost: that builds a throwaway actor each time, whose
- * eager initial snapshot runs the context factory with no input, which throws (and in the workflow
- * sandbox every thrown error formats a source-mapped stack): about 40% of a worker's CPU per
- * command. The pathway machine invokes and spawns nothing, so one scope per case, made once from
- * the case's own input, serves every transition with the same results (README, Benchmarks).
- */
-export function pathwayStepper(input: PathwayInput) {
-  const actions: Array<{ type: string; params?: unknown }> = [];
-  const self = createActor(pathwayMachine, { input });
-  const scope = {
-    self,
-    defer: () => {},
-    id: '',
-    logger: () => {},
-    sessionId: '',
-    stopChild: () => {},
-    system: self.system,
-    emit: () => {},
-    actionExecutor: (action: { type: string; params?: unknown }) => void actions.push(action),
-  } as unknown as AnyActorScope;
-  return (snapshot: Snapshot, event: PathwayEvent): [Snapshot, Array<{ type: string; params?: unknown }>] => {
-    actions.length = 0;
-    const next = pathwayMachine.transition(snapshot, event, scope) as Snapshot;
-    return [next, [...actions]];
-  };
-}
 
 type Effect = { type: EffectType; params: Record<string, unknown>; key: string };
 type EffectType = (typeof EFFECTS)[number];
