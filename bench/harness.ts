@@ -21,6 +21,21 @@ import type { WorkerConfig, WorkerMessage, WorkerStats } from './worker-process'
 
 export { TEMPORAL_CLI_VERSION };
 
+// Servers and workers this run started, killed if it ends early (an error, Ctrl-C): otherwise they
+// outlive it, holding ports, CPU and the terminal's output pipe.
+const children = new Set<ChildProcess>();
+const leftovers = new Set<string>();
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const file of leftovers) rmSync(file, { force: true, recursive: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+function track(child: ChildProcess, ...files: string[]): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  for (const f of files) leftovers.add(f);
+}
+
 /**
  * SQLite settings by name. `default` is what `npm start` runs: the dev server passes no pragma, so
  * SQLite's own defaults hold (journal_mode=DELETE, synchronous=FULL: an fsynced rollback journal
@@ -87,6 +102,7 @@ export async function startBenchServer(opts: { name: string; address?: string; s
     ...pragmas.flatMap((p) => ['--sqlite-pragma', p]),
   ];
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  track(child, ...(opts.keepDb ? [] : ['', '-wal', '-shm', '-journal'].map((suffix) => `${dbFile}${suffix}`)));
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
   const started = Date.now();
@@ -167,6 +183,7 @@ export async function startBenchWorker(opts: BenchWorkerOptions): Promise<BenchW
     env: { ...process.env, ...opts.codecEnv, BENCH_WORKER: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  track(child, outboxDir);
   const waiting = new Map<string, Array<(m: WorkerMessage) => void>>();
   child.on('message', (m: WorkerMessage) => {
     const next = waiting.get(m.type)?.shift();

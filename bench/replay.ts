@@ -3,6 +3,8 @@
 // costs. The history is made for real: one case through a scaled policy (twelve weeks in seconds)
 // with weekly contacts, the review falling due on its own, then discharge.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { History } from '@temporalio/common/lib/proto-utils';
@@ -10,23 +12,39 @@ import { parsePolicy, scalePolicy, WEEK } from '../machines';
 import { ensureWorkflowBundle } from '../worker/bundle';
 import { pathwayDataConverter } from '../worker/create';
 import { serverFlags, startStack } from './harness';
-import { commands, rosterFor, syntheticReferral, toSupport } from './cohort';
-import { flags, fmt, goal, latencyLine, main, num, printGoals, sleep, summarize, writeResults } from './support';
+import { commandUpdates } from '../workflows/definitions';
+import { commands, later, rosterFor, syntheticReferral, toSupport } from './cohort';
+import { flags, fmt, goal, latencyLine, main, num, printGoals, resultsDir, root, sleep, summarize, writeResults } from './support';
 
 const GOAL_P99_MS = 50;
 
+function describeHistory(history: History) {
+  const byType: Record<string, number> = {};
+  for (const e of history.events ?? []) {
+    const t = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace(/^EVENT_TYPE_/, '');
+    byType[t] = (byType[t] ?? 0) + 1;
+  }
+  return { events: history.events?.length ?? 0, bytes: temporal.api.history.v1.History.encode(history).finish().length, byType };
+}
+
 main(async () => {
   const opts = flags('npm run bench:replay -- [flags]', {
-    replays: num(300, 'replays of the history timed one by one'),
-    warmup: num(10, 'replays first, untimed'),
+    replays: num(300, 'replays of each history, timed one by one'),
+    warmup: num(3, 'untimed replays before each chunk'),
     'week-ms': num(1000, 'one policy week in real milliseconds while the history is made'),
     ...serverFlags,
   });
   const run = randomUUID().slice(0, 6);
   const schemeId = `replay-${run}`;
   const policy = scalePolicy(parsePolicy({ schemeId }), WEEK / opts['week-ms']);
-  const stack = await startStack('replay', opts, { policies: { [schemeId]: policy }, notes: [`history made with one policy week = ${opts['week-ms']} ms`] });
-  const { worker, clients, codec } = stack;
+  // The bench bundle has the bare baseline workflow beside the project's.
+  const benchBundle = await ensureWorkflowBundle(join(root, 'bench', 'workflows', 'index.ts'), 'bench-workflows');
+  const stack = await startStack('replay', opts, {
+    policies: { [schemeId]: policy },
+    worker: { workflowBundlePath: benchBundle },
+    notes: [`history made with one policy week = ${opts['week-ms']} ms; replays in chunks of up to 50, the three kinds taking turns`],
+  });
+  const { worker, clients, codec, taskQueue } = stack;
 
   // ---- A whole case, for real ----------------------------------------------------------------------
   const c = clients.pathway;
@@ -46,51 +64,70 @@ main(async () => {
   const handle = clients.temporal.workflow.getHandle(id);
   await handle.result();
   const history = (await handle.fetchHistory()) as History;
-  const events = history.events?.length ?? 0;
-  const bytes = temporal.api.history.v1.History.encode(history).finish().length;
-  const byType: Record<string, number> = {};
-  for (const e of history.events ?? []) {
-    const t = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace(/^EVENT_TYPE_/, '');
-    byType[t] = (byType[t] ?? 0) + 1;
-  }
-  console.log(`  the case: ${sent} host calls, discharged '${v.discharge?.reason}'; history ${events} events, ${fmt(bytes / 1024, 1)} KiB`);
-  console.log(`    by type: ${Object.entries(byType).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+  const shape = describeHistory(history);
+  // Kept for profiling a replay alone (History.decode, then Worker.runReplayHistory).
+  writeFileSync(join(resultsDir, 'replay-history.bin'), temporal.api.history.v1.History.encode(history).finish());
+  console.log(`  the case: ${sent} host calls, discharged '${v.discharge?.reason}'; history ${shape.events} events, ${fmt(shape.bytes / 1024, 1)} KiB`);
+  console.log(`    by type: ${Object.entries(shape.byType).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+
+  // The baseline: a workflow that does nothing, given as many updates with the same payloads.
+  const updates = shape.byType['WORKFLOW_EXECUTION_UPDATE_COMPLETED'] ?? 0;
+  const bare = await clients.temporal.workflow.start('bareCase', { workflowId: `bare-${run}`, taskQueue, args: [] });
+  for (let k = 0; k < updates; k++) await bare.executeUpdate(commandUpdates['CHECKIN.RECORD'], { args: [{ measures: later, actor: { role: 'linkWorker', id: 'lw-1' } }] });
+  await bare.terminate('baseline made');
+  const bareHistory = (await bare.fetchHistory()) as History;
+  const bareShape = describeHistory(bareHistory);
+  console.log(`  the baseline: a bare workflow with the same ${updates} updates; history ${bareShape.events} events, ${fmt(bareShape.bytes / 1024, 1)} KiB`);
   await worker.stop();
 
-  // ---- Replays --------------------------------------------------------------------------------------
+  // ---- Replays, the three kinds taking turns in chunks -----------------------------------------------
   Runtime.install({
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
   });
-  const times: number[] = [];
-  let pushedAt = 0;
-  async function* histories() {
-    for (let i = 0; i < opts.warmup + opts.replays; i++) {
-      pushedAt = performance.now();
-      yield { workflowId: `${id}-replay-${i}`, history };
-    }
-  }
-  const started = performance.now();
-  let i = 0;
+  const dataConverter = pathwayDataConverter(codec.codec);
+  const bareOnly = await ensureWorkflowBundle(join(root, 'bench', 'workflows', 'bare.ts'), 'bench-bare');
+  const arms = [
+    { name: 'the 12-week case, project bundle', bundle: await ensureWorkflowBundle(), history, times: [] as number[] },
+    { name: 'bare, same updates, bundle with the pathway', bundle: benchBundle, history: bareHistory, times: [] as number[] },
+    { name: 'bare, same updates, bare bundle (SDK floor)', bundle: bareOnly, history: bareHistory, times: [] as number[] },
+  ];
   let failures = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: await ensureWorkflowBundle() }, dataConverter: pathwayDataConverter(codec.codec) }, histories())) {
-    if (result.error) {
-      failures++;
-      if (failures === 1) console.error(`  replay failed: ${result.error.message}`);
+  const chunk = Math.max(1, Math.min(50, opts.replays));
+  for (let done = 0; done < opts.replays; done += chunk) {
+    for (const arm of arms) {
+      let pushedAt = 0;
+      async function* histories() {
+        for (let k = 0; k < opts.warmup + chunk; k++) {
+          pushedAt = performance.now();
+          yield { workflowId: `replay-${done + k}`, history: arm.history };
+        }
+      }
+      let k = 0;
+      for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: arm.bundle }, dataConverter }, histories())) {
+        if (result.error) {
+          failures++;
+          if (failures === 1) console.error(`  replay failed: ${result.error.message}`);
+        }
+        if (k++ >= opts.warmup) arm.times.push(performance.now() - pushedAt);
+      }
     }
-    if (i++ >= opts.warmup) times.push(performance.now() - pushedAt);
   }
-  const totalMs = performance.now() - started;
-  const s = summarize(times);
-  console.log(`  replay of the 12-week case (${opts.replays} timed after ${opts.warmup} warm-up): ${latencyLine(s)}`);
-  console.log(`    ${fmt(totalMs / 1000, 1)} s for all, ${failures} failed (non-determinism would fail here)`);
+  const summaries = Object.fromEntries(arms.map((a) => [a.name, summarize(a.times)]));
+  for (const [name, sum] of Object.entries(summaries)) console.log(`  replay, ${name.padEnd(44)} ${latencyLine(sum)}`);
+  const s = summaries[arms[0]!.name]!;
+  const ratios = {
+    caseOverBareSameBundle: s.p50 / summaries[arms[1]!.name]!.p50,
+    caseOverSdkFloor: s.p50 / summaries[arms[2]!.name]!.p50,
+  };
+  console.log(`  ratio (p50): case / bare in the same bundle ${fmt(ratios.caseOverBareSameBundle, 2)}, case / SDK floor ${fmt(ratios.caseOverSdkFloor, 2)}; ${failures} replays failed (non-determinism would fail here)`);
 
   const goals = [goal('replay of a 12-week case, p99', s.p99, '<=', GOAL_P99_MS, 'ms')];
   printGoals(goals);
   writeResults('replay', {
     environment: stack.env,
     params: { ...opts, ...stack.describe },
-    figures: { hostCalls: sent, events, bytes, byType, replay: s, failures },
+    figures: { hostCalls: sent, history: shape, baseline: bareShape, replay: summaries, ratios, failures },
     goals,
   });
   await stack.stop();

@@ -236,7 +236,7 @@ export async function runLoad(opts: { label: string; seconds: number; rate: numb
   await Promise.all(running);
   ticker.stop();
   const seconds = (performance.now() - t0) / 1000;
-  return {
+  const result: LoadResult = {
     label: opts.label,
     mode: opts.rate > 0 ? `open loop at ${opts.rate}/s (at most ${opts.concurrency} in flight)` : `closed loop, ${opts.concurrency} callers`,
     seconds,
@@ -246,6 +246,29 @@ export async function runLoad(opts: { label: string; seconds: number; rate: numb
     latency: summarize(latencies),
     errors,
     lateStarts,
+  };
+  // Raw samples for merging slices; left out of the JSON results.
+  Object.defineProperty(result, 'samples', { value: latencies, enumerable: false });
+  return result;
+}
+
+/** Slices of one load (taking turns with another) as one result. */
+export function mergeLoads(label: string, parts: LoadResult[]): LoadResult {
+  const samples = parts.flatMap((p) => (p as LoadResult & { samples?: number[] }).samples ?? []);
+  const errors: Record<string, number> = {};
+  for (const p of parts) for (const [k, n] of Object.entries(p.errors)) errors[k] = (errors[k] ?? 0) + n;
+  const seconds = parts.reduce((s, p) => s + p.seconds, 0);
+  const completed = parts.reduce((s, p) => s + p.completed, 0);
+  return {
+    label,
+    mode: `${parts[0]?.mode ?? ''}, ${parts.length} slices taking turns`,
+    seconds,
+    completed,
+    failed: parts.reduce((s, p) => s + p.failed, 0),
+    rate: completed / seconds,
+    latency: summarize(samples),
+    errors,
+    lateStarts: parts.reduce((s, p) => s + p.lateStarts, 0),
   };
 }
 
