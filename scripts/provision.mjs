@@ -187,8 +187,19 @@ export function ensureNodeModules() {
   const missing = wanted.filter((name) => !existsSync(join(root, 'node_modules', name, 'package.json')));
   if (missing.length === 0) return;
   log(`installing node modules (${missing.length} missing, e.g. ${missing[0]}) with npm ci`);
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new ProvisionError(`npm ci failed with exit ${result.status}.`);
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (ci.status === 0) return;
+  // A registry mirror that lacks other platforms' optional builds (e.g. @swc/core-darwin-*) makes
+  // the lockfile omit them, and npm ci then refuses it as out of sync although nothing this
+  // platform needs is missing. npm install honours the same locked versions and installs.
+  if (/can only install packages when your package\.json and package-lock\.json/.test(ci.stderr ?? '')) {
+    log('npm ci refused the lockfile over optional builds for other platforms; installing the locked versions with npm install');
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save'], { cwd: root, stdio: 'inherit' });
+    if (install.status === 0) return;
+    throw new ProvisionError(`npm install failed with exit ${install.status}.`);
+  }
+  process.stderr.write(ci.stderr ?? '');
+  throw new ProvisionError(`npm ci failed with exit ${ci.status}.`);
 }
 
 /** Whether the user pointed us at a server of their own, in which case we start none. */
