@@ -23,7 +23,7 @@ import {
   type OwnDevServer,
 } from '../../support/faults';
 
-const CASES = Number(process.env.FAULTS_RESTART_CASES ?? 120);
+const CASES = Number(process.env.FAULTS_RESTART_CASES ?? 100);
 const REVIEW_MS = 6000;
 const schemeId = 'restart';
 
@@ -47,7 +47,7 @@ afterAll(async () => {
   else if (dir) console.log(`logs kept in ${dir}`);
 });
 
-it(`${CASES} cases survive the dev server stopped and restarted mid-run (SIGTERM, then SIGKILL)`, { timeout: 300_000 }, async () => {
+it(`${CASES} cases survive the dev server stopped and restarted mid-run (SIGTERM, then SIGKILL)`, { timeout: 420_000 }, async () => {
   const r = seededRng('server-restart');
   const started = Date.now();
   const cases = planCohort(r, CASES, schemeId, `s${r.seed.toString(36)}`);
@@ -57,7 +57,7 @@ it(`${CASES} cases survive the dev server stopped and restarted mid-run (SIGTERM
   const restarts: string[] = [];
 
   let settled = false;
-  const cohort = runCohort(rig.client, cases, (c) => (c.scenario === 'overdueTriage' ? lateTriage : normal), stats).finally(() => (settled = true));
+  const cohort = runCohort(rig.client, cases, (c) => (c.scenario === 'overdueTriage' ? lateTriage : normal), stats, 25).finally(() => (settled = true));
   // Awaited below; until then a failure must not count as unhandled.
   cohort.catch(() => undefined);
   let audits: CaseAudit[];

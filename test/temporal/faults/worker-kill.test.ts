@@ -12,7 +12,7 @@ import { auditRun, cohortPolicy, cohortRig, newStats, planCohort, progress, runC
 const CASES = Number(process.env.FAULTS_CASES ?? 300);
 const REVIEW_MS = 6000;
 /** Between kills: long enough for a restarted worker to get work done, short enough for many kills. */
-const KILL_EVERY_MS: [number, number] = [Number(process.env.FAULTS_KILL_MIN_MS ?? 12_000), Number(process.env.FAULTS_KILL_MAX_MS ?? 30_000)];
+const KILL_EVERY_MS: [number, number] = [Number(process.env.FAULTS_KILL_MIN_MS ?? 15_000), Number(process.env.FAULTS_KILL_MAX_MS ?? 35_000)];
 
 let dir: string;
 let passed = false;
@@ -33,7 +33,7 @@ afterAll(async () => {
   else if (dir) console.log(`logs kept in ${dir}`);
 });
 
-it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effect delivered exactly once`, { timeout: 300_000 }, async () => {
+it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effect delivered exactly once`, { timeout: 420_000 }, async () => {
   const r = seededRng('worker-kill');
   const started = Date.now();
   const cases = planCohort(r, CASES, schemeId, `k${r.seed.toString(36)}`);
