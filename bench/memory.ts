@@ -61,7 +61,7 @@ main(async () => {
     deep: num(300, 'further cases brought to support with 12 commands each, for the cost of a grown case (0 skips)'),
     concurrency: num(50, 'case starts in flight'),
     'max-old-space': num(8192, "the worker's V8 old-space limit, MiB"),
-    'rss-limit': num(Math.floor((totalmem() * 0.5) / 2 ** 20), "stop opening cases once the worker's RSS passes this many MiB and project from there (protects a shared machine)"),
+    'rss-limit': num(Math.floor((totalmem() * 0.35) / 2 ** 20), "stop opening cases once the worker's RSS passes this many MiB and project from there (protects a shared machine)"),
     ...serverFlags,
   });
   // A cache big enough for every case: the SDK's default is sized from the heap limit (about 2,300
