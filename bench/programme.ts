@@ -27,7 +27,7 @@ main(async () => {
     cases: num(SEED_CASES, 'referrals in the cohort'),
     concurrency: num(400, 'cases under way at once'),
     'referral-rate': num(12, 'referrals per second at most: a programme receives them over time, not in one burst'),
-    'week-ms': num(1000, 'one policy week in real milliseconds'),
+    'week-ms': num(2000, 'one policy week in real milliseconds'),
     contacts: num(6, 'contacts (sessions and check-ins) during support, spread over the twelve weeks'),
     schemes: num(2, "schemes the cohort is split over (one scheme's person index holds about 9,800 people: see the README)"),
     verify: bool(true, "read every case's result at the end and check its final state"),
@@ -44,7 +44,7 @@ main(async () => {
       scalePolicy(
         parsePolicy({
           schemeId,
-          deadlines: { triage: '1w', firstContact: '2w', firstVisit: '2w', planAgreement: '2w', escalationAck: '8w' },
+          deadlines: { triage: '2w', firstContact: '2w', firstVisit: '2w', planAgreement: '2w', escalationAck: '8w' },
           contact: { firstAttemptWithin: '1w', window: '2w' },
         }),
         WEEK / W,
@@ -180,6 +180,7 @@ main(async () => {
   let verified = 0;
   let verifyMs = 0;
   let escalated = 0;
+  const escalationTypes: Record<string, number> = {};
   if (opts.verify) {
     const t = Date.now();
     const check = progress('verify', () => `${verified}/${finals.size} results read`, 10_000);
@@ -187,14 +188,12 @@ main(async () => {
       let got = 'no result';
       try {
         const handle = clients.temporal.workflow.getHandle(caseId);
-        const { status } = await handle.describe();
-        // A case whose script failed may still be open: say so rather than wait on it.
-        if (status.name !== 'COMPLETED') got = `workflow ${status.name}`;
-        else {
-          const result = (await handle.result()) as CaseView;
-          got = `${result.stage}/${result.discharge?.reason}`;
-          if (result.escalations.length > 0) escalated++;
-        }
+        // A discharged case closes once its last side effects are delivered, moments after the
+        // command; one whose script failed may never close, so the wait is bounded.
+        const result = (await clients.temporal.withDeadline(Date.now() + 120_000, () => handle.result())) as CaseView;
+        got = `${result.stage}/${result.discharge?.reason}`;
+        if (result.escalations.length > 0) escalated++;
+        for (const e of result.escalations) escalationTypes[e.type] = (escalationTypes[e.type] ?? 0) + 1;
       } catch (err) {
         got = `error: ${(err as Error).message.slice(0, 100)}`;
       }
@@ -207,6 +206,7 @@ main(async () => {
     const open = await Promise.all(schemes.map((s) => c.caseloads(s).then((l) => l.open)));
     console.log(`  verified ${verified} cases in ${fmt(verifyMs / 1000, 0)} s: ${verified - wrong.length} in their expected final state, ${wrong.length} not; ${escalated} saw an escalation; places still held: ${open.reduce((a, b) => a + b, 0)}`);
     for (const w of wrong.slice(0, 5)) console.log(`    ${w.caseId}: expected ${w.expected}, got ${w.got}`);
+    if (escalated) console.log(`    escalations (a deadline passed before the engine or the script acted): ${JSON.stringify(escalationTypes)}`);
   }
 
   const perCase = summarize(caseMs);
@@ -232,6 +232,7 @@ main(async () => {
       wrong: wrong.length,
       wrongSamples: wrong.slice(0, 20),
       escalated,
+      escalationTypes,
       verifyMs,
       cpu: cpuShares,
     },
