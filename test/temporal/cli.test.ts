@@ -10,7 +10,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PathwayClient, type CaseSummary } from '../../client';
 import { EXIT, runCli } from '../../client/cli';
-import { devKeyring } from '../../codec';
 import { clientHarness, hostReferral, lw, poll, quickPolicy, self, uniqueScheme, type ClientHarness } from './client.harness';
 
 const root = join(__dirname, '..', '..');
@@ -36,7 +35,8 @@ describe('pathway CLI', () => {
 
   beforeAll(async () => {
     h = await clientHarness('cli');
-    const { keyFile } = await devKeyring(join(root, '.cache', 'codec-test'));
+    // The key the test workers encrypt with (test/support/pathway.ts testCodec).
+    const keyFile = join(root, 'test', 'fixtures', 'codec-test-keys.json');
     env = { TEMPORAL_ADDRESS: h.address, TEMPORAL_NAMESPACE: h.namespace, PATHWAY_TASK_QUEUE: h.taskQueue, PATHWAY_CODEC_KEY_FILE: keyFile, PATHWAY_PERSON_KEY: personKey };
     client = await h.connect({ personKey, policies: { [scheme]: quickPolicy(scheme, {}, 1000) } });
   });
