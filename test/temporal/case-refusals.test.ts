@@ -34,7 +34,16 @@ describe('refused commands', () => {
     await setRoster(client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
     const handle = await refer(client, taskQueue, referral({ schemeId }), pol);
     await until(handle, (v) => v.stage === 'triage');
-    const before = (await handle.fetchHistory()).events!.length;
+    // The case's own side effects (the referral receipt) finish asynchronously; measure once they
+    // have, so only the refused commands could change the history from here.
+    let before = -1;
+    for (;;) {
+      const described = await handle.describe();
+      const length = (await handle.fetchHistory()).events!.length;
+      if ((described.raw.pendingActivities ?? []).length === 0 && length === before) break;
+      before = length;
+      await new Promise((r) => setTimeout(r, 500));
+    }
 
     const badPayload = send(handle, 'CONTACT.ATTEMPT', { outcome: 'shouted', channel: 'phone', actor: linkWorker } as never);
     await expect(badPayload).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
