@@ -100,20 +100,20 @@ export function freePort(): Promise<number> {
 }
 
 /** Appends a child's stdout and stderr to one file (for the privacy scan) and keeps a tail in memory. */
-function captureOutput(child: ChildProcess, logFile: string | undefined, onText?: (text: string) => void): () => string {
-  const fd = logFile ? openSync(logFile, 'a') : undefined;
+function captureOutput(child: ChildProcess, logFile: string | undefined, onText?: (tail: string) => void): () => string {
+  let fd = logFile ? openSync(logFile, 'a') : undefined;
   let tail = '';
   const take = (chunk: Buffer) => {
     if (fd !== undefined) writeSync(fd, chunk);
-    const text = chunk.toString('utf8');
-    tail = (tail + text).slice(-20_000);
-    onText?.(text);
+    tail = (tail + chunk.toString('utf8')).slice(-20_000);
+    onText?.(tail);
   };
   child.stdout?.on('data', take);
   child.stderr?.on('data', take);
-  child.once('exit', () => {
-    // Let the pipes drain their last chunk before the file closes.
-    setTimeout(() => fd !== undefined && closeSync(fd), 200);
+  // 'close' comes after the pipes have delivered their last chunk ('exit' may come before).
+  child.once('close', () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
   });
   return () => tail;
 }
@@ -170,7 +170,12 @@ export async function startOwnDevServer(dir: string): Promise<OwnDevServer> {
     child = undefined;
     const gone = exited(proc);
     proc.kill(signal);
-    await gone;
+    // A server that does not finish shutting down in half a minute is killed: the test must go on.
+    const done = await Promise.race([gone, sleep(30_000).then(() => undefined)]);
+    if (!done) {
+      proc.kill('SIGKILL');
+      await gone;
+    }
   };
   await start();
   return { address, dbFile, logFile, start, stop };
@@ -270,8 +275,8 @@ export function spawnWorker(env: NodeJS.ProcessEnv, logFile?: string): WorkerPro
   });
   let readyNow: () => void = () => {};
   const ready = new Promise<void>((r) => (readyNow = r));
-  const output = captureOutput(child, logFile, (text) => {
-    if (text.includes('worker ready')) readyNow();
+  const output = captureOutput(child, logFile, (tail) => {
+    if (tail.includes('worker ready')) readyNow();
   });
   const exit = exited(child);
   const readyOrExit = Promise.race([ready, exit.then((e) => Promise.reject(new Error(`worker exited (${e.code ?? e.signal}) before it was ready:\n${output()}`)))]);
@@ -303,10 +308,6 @@ export class KeptWorker {
     private readonly logFile?: string,
   ) {}
 
-  get pid(): number | undefined {
-    return this.current?.pid;
-  }
-
   async start(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const began = Date.now();
@@ -316,7 +317,7 @@ export class KeptWorker {
       try {
         await proc.ready;
         this.startTimes.push(Date.now() - began);
-        void proc.exit.then(() => this.revive(proc));
+        void proc.exit.then(() => this.revive(proc)).catch((err: unknown) => console.error('the worker could not be restarted', err));
         return;
       } catch (err) {
         if (attempt >= 10 || this.stopping) throw err;
@@ -404,7 +405,8 @@ export function identifierForms(p: SyntheticPerson): string[] {
   const nhs = p.nhsNumber;
   const [y, m, d] = p.dateOfBirth.split('-');
   return [
-    p.givenName + ' ' + p.familyName,
+    `${p.givenName} ${p.familyName}`,
+    p.givenName,
     p.familyName,
     p.dateOfBirth,
     `${d}/${m}/${y}`,
