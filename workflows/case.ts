@@ -359,7 +359,9 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       continue;
     }
     if (await condition(somethingHappened, Math.max(1, timer.dueAt - Date.now()))) continue;
-    const event = { ...timer.event, at: Date.now() } as PathwayEvent;
+    // The timer firing is what makes the deadline due; the workflow clock is not evidence of it.
+    const at = changed(CHANGES.deadlineAtDueTime) ? timer.dueAt : Date.now();
+    const event = { ...timer.event, at } as PathwayEvent;
     if (snapshot.can(event)) apply(event);
     else {
       skipped.add(`${timer.key}@${timer.dueAt}`);
