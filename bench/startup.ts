@@ -5,9 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../codec';
 import { parsePolicy } from '../machines';
-import { ensureWorkflowBundle } from '../worker/bundle';
+import { WORKFLOW_BUNDLE_OPTIONS, ensureWorkflowBundle } from '../worker/bundle';
 import { caseViewQuery, caseWorkflowId, type CaseInput } from '../workflows/definitions';
 import { benchClients, benchCodec, serverFlags, startBenchServer, startBenchWorker } from './harness';
 import { bool, environment, flags, fmt, goal, latencyLine, main, num, printEnvironment, printGoals, root, sleep, summarize, writeResults } from './support';
@@ -67,7 +66,7 @@ main(async () => {
     const t = performance.now();
     await bundleWorkflowCode({
       workflowsPath: join(root, 'workflows', 'index.ts'),
-      failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
+      ...WORKFLOW_BUNDLE_OPTIONS,
       logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: console.error },
     });
     bundlingMs = performance.now() - t;

@@ -10,7 +10,7 @@ const root = resolve(__dirname, '..');
 const bundleDir = join(root, '.cache', 'bundle');
 
 // Everything the workflow code can import: a change in any of it must rebuild the bundle.
-const SOURCES = ['workflows', 'machines', 'activities/options.ts', 'codec/failure-converter.js', 'evidence/outcomeRecord.ts', 'package-lock.json'];
+const SOURCES = ['worker/bundle.ts', 'workflows', 'machines', 'activities/options.ts', 'codec/failure-converter.js', 'evidence/outcomeRecord.ts', 'package-lock.json'];
 
 function sourceHash(extra: string[]): string {
   const hash = createHash('sha256');
@@ -26,6 +26,16 @@ function sourceHash(extra: string[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * What every bundle of the workflows needs besides its workflows module: the failure converter
+ * that encrypts failure messages, and the interceptor that lets a case apply due deadlines before
+ * a command (workflows/before-commands.ts). Workers, tests and benchmarks that bundle use these.
+ */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
+  workflowInterceptorModules: [join(root, 'workflows', 'before-commands.ts')],
+};
+
 const quiet = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
 /**
@@ -38,7 +48,7 @@ export async function ensureWorkflowBundle(workflowsPath = join(root, 'workflows
   if (existsSync(path)) return path;
   const { code } = await bundleWorkflowCode({
     workflowsPath,
-    failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
+    ...WORKFLOW_BUNDLE_OPTIONS,
     logger: quiet,
   });
   mkdirSync(bundleDir, { recursive: true });

@@ -43,6 +43,7 @@ import {
 } from './definitions';
 import type { Duration } from '@temporalio/common';
 import { outcomeRecordFromCase } from '../evidence/from-case';
+import { beforeCommands } from './before-commands';
 import { CHANGES, changed } from './changes';
 import { describeIssues, refusalReason } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
@@ -139,6 +140,42 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     syncSearchAttributes();
   };
 
+  // Deadlines that the machine refused when they fell due (a broken invariant): skipped rather
+  // than retried in a busy loop, and logged.
+  const skipped = new Set<string>();
+  const armed = (s: Snapshot) => nextDue({ timers: s.context.timers.filter((t) => !skipped.has(`${t.key}@${t.dueAt}`)) });
+
+  /** The deadline event of `s` that is due by `now` and that the pathway would take, if any. */
+  const dueDeadline = (s: Snapshot, now: number): PathwayEvent | undefined => {
+    const timer = armed(s);
+    if (!timer || timer.dueAt > now) return undefined;
+    const event = { ...timer.event, at: Math.max(timer.dueAt, now) } as PathwayEvent;
+    return s.can(event) ? event : undefined;
+  };
+
+  // A command can meet a deadline whose timer fired in the same workflow task; the SDK runs the
+  // command first. And a worker that answers a query while a task is retried (after a crash) may
+  // apply that timer on its own before the command, where a later replay of the same history runs
+  // both in one activation, command first. Applying every deadline already due before a command
+  // makes both orders reach the same state through the same commands. Bounded: a case left for
+  // months with a worker down catches up a finite run of re-escalations, not an endless one.
+  let catchingUp: boolean | undefined;
+  const catchUp = () => {
+    for (let i = 0, event = dueDeadline(snapshot, Date.now()); event && i < 100; i++, event = dueDeadline(snapshot, Date.now())) {
+      catchingUp ??= changed(CHANGES.deadlineAtDueTime);
+      if (!catchingUp) return;
+      apply(event);
+    }
+  };
+  beforeCommands(catchUp);
+  /** The snapshot a command would meet (see catchUp), computed without changing the case. */
+  const caughtUp = (): Snapshot => {
+    let s = snapshot;
+    if (catchingUp === false) return s;
+    for (let i = 0, event = dueDeadline(s, Date.now()); event && i < 100; i++, event = dueDeadline(s, Date.now())) s = step(s, event)[0];
+    return s;
+  };
+
   if (input.carried) {
     snapshot = pathwayMachine.resolveState({ value: input.carried.value as never, context: input.carried.context });
     timeline = input.carried.timeline;
@@ -203,6 +240,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       (payload: unknown): CaseView => {
         // Parsed again (deterministically) so the handler applies exactly what the validator passed.
         const parsed = schema.parse(payload);
+        catchUp();
         apply({ ...parsed, type, at: Date.now() } as PathwayEvent);
         return view();
       },
@@ -219,12 +257,14 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
             });
           }
           const event = { ...parsed.data, type, at: Date.now() } as PathwayEvent;
-          if (!snapshot.can(event)) {
+          // Judged against the case as the handler will find it: with any deadline already due applied.
+          const current = caughtUp();
+          if (!current.can(event)) {
             throw ApplicationFailure.create({
               type: 'CommandNotAllowed',
-              message: `${type} refused: ${refusalReason(snapshot, event)}`,
+              message: `${type} refused: ${refusalReason(current, event)}`,
               nonRetryable: true,
-              details: [{ command: type, stage: stageOf(snapshot) }],
+              details: [{ command: type, stage: stageOf(current) }],
             });
           }
         },
@@ -328,10 +368,6 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
 
   const effectsSettled = () => effects.length === 0 && !pumping;
 
-  // Deadlines that the machine refused when they fell due (a broken invariant): skipped rather
-  // than retried in a busy loop, and logged.
-  const skipped = new Set<string>();
-
   for (;;) {
     if (effects.length > 0 && !pumping) void pump();
     tryCapacity();
@@ -351,7 +387,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
         carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity, deliveryProblems, pathwayVersion },
       });
     }
-    const timer = nextDue({ timers: snapshot.context.timers.filter((t) => !skipped.has(`${t.key}@${t.dueAt}`)) });
+    const timer = armed(snapshot);
     const seen = sequence;
     const somethingHappened = () => sequence !== seen || (effects.length > 0 && !pumping) || pendingCapacity !== undefined;
     if (!timer) {
@@ -359,8 +395,11 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       continue;
     }
     if (await condition(somethingHappened, Math.max(1, timer.dueAt - Date.now()))) continue;
-    // The timer firing is what makes the deadline due; the workflow clock is not evidence of it.
-    const at = changed(CHANGES.deadlineAtDueTime) ? timer.dueAt : Date.now();
+    // The timer firing is what makes the deadline due; the workflow clock is not evidence of it (it
+    // can lag the timer, see CHANGES.deadlineAtDueTime). Later deadlines still count from when the
+    // case took this one, so a slow or long-stopped worker does not face a backlog of them.
+    catchingUp ??= changed(CHANGES.deadlineAtDueTime);
+    const at = catchingUp ? Math.max(timer.dueAt, Date.now()) : Date.now();
     const event = { ...timer.event, at } as PathwayEvent;
     if (snapshot.can(event)) apply(event);
     else {

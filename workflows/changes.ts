@@ -8,10 +8,12 @@ export const CHANGES = {
   /** v2: the referrer hears at once that the referral arrived, before triage decides anything. */
   referralReceipt: 'referral-receipt-v2',
   /**
-   * A deadline is recorded as falling due at its due time, not at the workflow clock of the task
-   * that noticed it. That clock can lag the timer that woke the case (seen after a worker was
-   * killed: the task ran with the time of the task before), so a deadline judged by it could be
-   * refused when it ran live and taken when it replayed, a nondeterminism that stops the case.
+   * A deadline whose timer fired is taken even when the workflow clock says it is not yet due (the
+   * event's time is never before its due time), and deadlines already due are applied before a
+   * command (workflows/before-commands.ts). Both from the worker-kill fault test: a restarted worker
+   * answering a query while a task was retried applied a fired timer on its own, with the clock of
+   * the task before, where replay applies it with the next command; the case then stopped with a
+   * nondeterminism error.
    */
   deadlineAtDueTime: 'deadline-at-due-time',
 } as const;

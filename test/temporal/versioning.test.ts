@@ -7,7 +7,7 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scalePolicy, WEEK } from '../../machines';
-import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../codec';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/bundle';
 import { createPathwayWorker } from '../../worker/create';
 import { MemorySink } from '../../activities/outbox';
 import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
   const { code } = await bundleWorkflowCode({
     workflowsPath: join(root, 'workflows', 'index.ts'),
-    failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
+    ...WORKFLOW_BUNDLE_OPTIONS,
     logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: console.error },
     webpackConfigHook: (config) => {
       config.resolve = config.resolve ?? {};
