@@ -167,7 +167,6 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       apply(event);
     }
   };
-  beforeCommands(catchUp);
   /** The snapshot a command would meet (see catchUp), computed without changing the case. */
   const caughtUp = (): Snapshot => {
     let s = snapshot;
@@ -246,31 +245,50 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       },
       {
         // Synchronous by Temporal's rule: a throw here rejects the update and leaves no trace in history.
-        validator: (payload: unknown) => {
-          const parsed = schema.safeParse(payload);
-          if (!parsed.success) {
-            throw ApplicationFailure.create({
-              type: 'InvalidCommand',
-              message: `${type} refused: ${describeIssues(parsed.error.issues)}`,
-              nonRetryable: true,
-              details: [{ command: type, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) }],
-            });
-          }
-          const event = { ...parsed.data, type, at: Date.now() } as PathwayEvent;
-          // Judged against the case as the handler will find it: with any deadline already due applied.
-          const current = caughtUp();
-          if (!current.can(event)) {
-            throw ApplicationFailure.create({
-              type: 'CommandNotAllowed',
-              message: `${type} refused: ${refusalReason(current, event)}`,
-              nonRetryable: true,
-              details: [{ command: type, stage: stageOf(current) }],
-            });
-          }
-        },
+        validator: (payload: unknown) => validateCommand(type, payload),
       },
     );
   }
+
+  function validateCommand(type: CommandType, payload: unknown): void {
+    const parsed = commandSchemas[type].safeParse(payload);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({
+        type: 'InvalidCommand',
+        message: `${type} refused: ${describeIssues(parsed.error.issues)}`,
+        nonRetryable: true,
+        details: [{ command: type, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) }],
+      });
+    }
+    const event = { ...parsed.data, type, at: Date.now() } as PathwayEvent;
+    // Judged against the case as the handler will find it: with any deadline already due applied.
+    const current = caughtUp();
+    if (!current.can(event)) {
+      throw ApplicationFailure.create({
+        type: 'CommandNotAllowed',
+        message: `${type} refused: ${refusalReason(current, event)}`,
+        nonRetryable: true,
+        details: [{ command: type, stage: stageOf(current) }],
+      });
+    }
+  }
+
+  // Catching up happens only for a command that will be accepted: one the validator would refuse
+  // leaves no trace in history, so neither may anything done on its account, or a replay (which
+  // never sees it) would not match.
+  beforeCommands((updates) => {
+    const accepted = updates.some(({ name, args, validated }) => {
+      if (!validated) return true;
+      if (!(COMMAND_TYPES as readonly string[]).includes(name)) return false;
+      try {
+        validateCommand(name as CommandType, args[0]);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (accepted) catchUp();
+  });
 
   setHandler(capacityDecisionSignal, (decision) => {
     pendingCapacity = decision;

@@ -10,8 +10,9 @@ import { join, resolve } from 'node:path';
 import { Connection, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
-import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { temporal } from '@temporalio/proto';
 import { EncryptionCodec, generateKey, importKeyring } from '../../codec';
 import type { OutboxMessage } from '../../activities/sink';
 import { readOutbox } from '../../activities/outbox';
@@ -22,6 +23,7 @@ import { WEEK, parsePolicy, scalePolicy, type CommandPayload, type CommandType, 
 import { caseViewQuery, commandUpdates, type CaseView } from '../../workflows/definitions';
 import { searchAttributeFlags } from '../../workflows/search-attributes';
 import { ensureWorkflowBundle } from '../../worker/bundle';
+import { pathwayDataConverter } from '../../worker/create';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -807,7 +809,11 @@ export function progress(label: string, report: () => string, everyMs = 15_000):
 // ---- The rig the cohort fault tests share ------------------------------------------------------------
 
 export interface CohortRig {
+  /** Where the worker's log, the outbox and the keys live. */
+  dir: string;
   worker: KeptWorker;
+  /** The codec the worker and client encrypt with, for replaying the cases' histories. */
+  codec: EncryptionCodec;
   /** The workflow bundle the worker processes load (see auditRun). */
   bundle: string;
   client: PathwayClient;
@@ -829,10 +835,13 @@ export async function cohortRig(dir: string, address: string, namespace: string,
   const env = { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, PATHWAY_TASK_QUEUE: taskQueue, PATHWAY_OUTBOX_DIR: outboxDir, PATHWAY_CODEC_KEY_FILE: keyFile };
   const worker = new KeptWorker(workerEnv(env), join(dir, 'worker.log'));
   await worker.start();
-  const client = await PathwayClient.connect({ address, namespace, taskQueue, codec: await codecOf('k1', keys), personKey: PersonKey.generate() });
+  const codec = await codecOf('k1', keys);
+  const client = await PathwayClient.connect({ address, namespace, taskQueue, codec, personKey: PersonKey.generate() });
   await client.setRoster(schemeId, Array.from({ length: 10 }, (_, i) => ({ id: `lw-${i}`, cap: 200 })));
   return {
+    dir,
     worker,
+    codec,
     bundle,
     client,
     outboxDir,
@@ -844,11 +853,18 @@ export async function cohortRig(dir: string, address: string, namespace: string,
 }
 
 /** Audits the outbox against the cases and prints the run's figures on one line. */
-export async function auditRun(label: string, rig: CohortRig, audits: CaseAudit[], stats: DriveStats, extra: string): Promise<OutboxAudit & { failedTasks: string[] }> {
+export async function auditRun(
+  label: string,
+  rig: CohortRig,
+  audits: CaseAudit[],
+  stats: DriveStats,
+  extra: string,
+): Promise<OutboxAudit & { failedTasks: string[]; replayFailures: string[] }> {
   const audit = auditOutbox(await readOutbox(rig.outboxDir), audits);
   const failedTasks = (
     await mapLimit(audits, 16, async ({ caseId }) => (await workflowTaskFailures(rig.client.temporal, caseId)).map((f) => `${caseId} ${f}`))
   ).flat();
+  const replayFailures = await replayCases(rig, audits.map((a) => a.caseId));
   // A case started on one build and resumed on another fails its tasks for a reason no fault
   // explains: say so, since other people's edits reach a worker that restarts mid-run.
   if ((await ensureWorkflowBundle()) !== rig.bundle) console.warn(`[${label}] the workflow code changed during the run`);
@@ -857,10 +873,30 @@ export async function auditRun(label: string, rig: CohortRig, audits: CaseAudit[
     `[${label}] ${audits.length} cases, ${extra}, ${rig.worker.kills} worker SIGKILLs, ${rig.worker.starts} worker starts ` +
       `(ready in ${Math.round(starts.reduce((a, b) => a + b, 0) / Math.max(1, starts.length))} ms on average), ${stats.commands} commands, ` +
       `${stats.transientErrors} calls retried, ${stats.refusals.length} refusals, ${audit.messages} outbox messages, ` +
-      `${audit.duplicateKeys.length} duplicate keys, ${audit.mismatches.length} mismatches, ${failedTasks.length} failed workflow tasks`,
+      `${audit.duplicateKeys.length} duplicate keys, ${audit.mismatches.length} mismatches, ${failedTasks.length} failed workflow tasks, ` +
+      `${audits.length - replayFailures.length}/${audits.length} histories replayed`,
   );
   // A refusal is the pathway answering a command that a deadline overtook (a session logged as the
   // review fell due): expected now and then, and shown so that a pattern would be noticed.
   for (const r of stats.refusals.slice(0, 5)) console.log(`[${label}] refused: ${r.caseId} ${r.message}`);
-  return { ...audit, failedTasks };
+  return { ...audit, failedTasks, replayFailures };
+}
+
+/**
+ * Each case's history replayed on the workflow code the worker ran: a case can finish although its
+ * history no longer replays (the worker kept, in its cache, state a replay would not reach), and
+ * then the next restart would stop it. Returns one line per history that does not replay.
+ */
+export async function replayCases(rig: CohortRig, caseIds: string[]): Promise<string[]> {
+  const histories = await mapLimit(caseIds, 16, async (workflowId) => ({ workflowId, history: await rig.client.temporal.workflow.getHandle(workflowId).fetchHistory() }));
+  const failures: string[] = [];
+  const results = Worker.runReplayHistories({ workflowBundle: { codePath: rig.bundle }, dataConverter: pathwayDataConverter(rig.codec) }, histories);
+  for await (const r of results) {
+    if (!r.error) continue;
+    failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
+    // Kept (encrypted, as stored) beside the run's logs, to be replayed and read offline.
+    const history = histories.find((h) => h.workflowId === r.workflowId)!.history;
+    await writeFile(join(rig.dir, `${r.workflowId}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
+  }
+  return failures;
 }

@@ -84,6 +84,7 @@ it(`${CASES} cases survive the dev server stopped and restarted mid-run (SIGTERM
   expect(audit.duplicateKeys).toEqual([]);
   expect(audit.mismatches).toEqual([]);
   expect(audit.failedTasks).toEqual([]);
+  expect(audit.replayFailures).toEqual([]);
   expect(audits).toHaveLength(CASES);
   passed = true;
 });

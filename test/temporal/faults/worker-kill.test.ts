@@ -67,6 +67,7 @@ it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effe
   expect(audit.duplicateKeys).toEqual([]);
   expect(audit.mismatches).toEqual([]);
   expect(audit.failedTasks).toEqual([]);
+  expect(audit.replayFailures).toEqual([]);
   expect(audits).toHaveLength(CASES);
   passed = true;
 });
