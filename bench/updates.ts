@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { serverFlags, startStack } from './harness';
 import { openCasesInSupport, supportCommand } from './cohort';
-import { cpuLine, cpuMonitor, flags, fmt, goal, main, num, printGoals, printLoad, runLoad, writeResults } from './support';
+import { cpuLine, cpuMonitor, flags, fmt, goal, main, num, printGoals, printLoad, runLoad, writeResults, type Goal } from './support';
 
 const GOAL_RATE = 100;
 const GOAL_P99_MS = 100;
@@ -49,8 +49,11 @@ main(async () => {
   console.log(`    ${cpuLine(sustainedCpu)}`);
 
   const goals = [
-    // Failed or late commands mean the rate was not sustained, whatever the count.
-    goal('updates sustained', sustained.failed === 0 && sustained.lateStarts === 0 ? sustained.rate : 0, '>=', GOAL_RATE, 'commands/s'),
+    // The rate achieved, met only if it was held: failed or late commands mean it was not, whatever the count.
+    held(
+      goal(`updates sustained, ${GOAL_RATE}/s offered${sustained.lateStarts > 0 ? ` (${sustained.lateStarts} late starts: not held)` : ''}`, sustained.rate, '>=', GOAL_RATE, 'commands/s'),
+      sustained.failed === 0 && sustained.lateStarts === 0,
+    ),
     goal('update p99 at that rate', sustained.latency.p99, '<=', GOAL_P99_MS, 'ms'),
   ];
   if (max) goals.push(goal('updates ceiling (as fast as possible)', max.rate, '>=', GOAL_RATE, 'commands/s'));
@@ -63,3 +66,7 @@ main(async () => {
   });
   await stack.stop();
 });
+
+function held(g: Goal, ok: boolean): Goal {
+  return { ...g, met: g.met && ok };
+}
