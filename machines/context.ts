@@ -176,6 +176,11 @@ export function createContext({ referral, policy, at }: PathwayInput): PathwayCo
   };
 }
 
+/** Whether the case still waits for the capacity ledger's answer (asked, or on its waitlist). */
+export function awaitingPlace(context: Pick<PathwayContext, 'place'>): boolean {
+  return context.place.status === 'requested' || context.place.status === 'waitlisted';
+}
+
 /** The open concern(s) holding the case, oldest first; empty unless on hold. */
 export function openConcerns(context: Pick<PathwayContext, 'safeguarding'>): SafeguardingConcern[] {
   return context.safeguarding.filter((c) => c.clearedAt === undefined);

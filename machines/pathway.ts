@@ -1,6 +1,7 @@
 import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
 import {
   attendedSessions,
+  awaitingPlace,
   createContext,
   openConcerns,
   type DischargeReason,
@@ -216,7 +217,7 @@ export const pathwayMachine = setup({
 
     placeHeld: ({ context }) => context.place.status === 'held',
     placeWaitlisted: ({ context }) => context.place.status === 'waitlisted',
-    awaitingPlace: ({ context }) => context.place.status === 'requested' || context.place.status === 'waitlisted',
+    awaitingPlace: ({ context }) => awaitingPlace(context),
 
     contactReached: ({ event }) => payload(event, 'CONTACT.ATTEMPT').outcome === 'reached',
     contactAttemptsExhausted: ({ context, event }) =>

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { initialTransition } from 'xstate';
 import {
+  awaitingPlace,
   COMMAND_TYPES,
   commandSchemas,
   nextDue,
@@ -104,8 +105,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   let timeline: TimelineEntry[];
   let sequence: number;
   const effects: Effect[] = [];
-  // A capacity answer that arrived while the machine could not take it (possible only in races
-  // with discharge); kept until it can be applied or released.
+  // A capacity answer the machine could not take yet (it arrived during a safeguarding hold raised
+  // while the case waited for a place); kept until the hold ends or the case closes.
   let pendingCapacity: CapacityDecision | undefined;
   let lastAttributes: CaseSearchAttributes | undefined;
   const step = pathwayStepper({ referral, policy, at: Date.now() });
@@ -304,8 +305,10 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     if (snapshot.can(event)) {
       pendingCapacity = undefined;
       apply(event);
-    } else if (snapshot.status === 'done' || event.type === 'CAPACITY.WAITLISTED') {
-      // A stale answer: the case no longer waits for it. A place granted to a closed case goes back.
+    } else if (snapshot.status === 'done' || event.type === 'CAPACITY.WAITLISTED' || !awaitingPlace(snapshot.context)) {
+      // A stale answer: the case no longer waits for it. The ledger answers every request it
+      // receives, so a place request retried after a worker crash brings the same grant twice; the
+      // repeat finds the place already held. A place granted to a closed case goes back.
       if (event.type === 'CAPACITY.GRANTED' && snapshot.status === 'done') {
         effects.push({ type: 'releasePlace', params: {}, key: `${caseId}:${sequence}:late-grant` });
       }
@@ -407,7 +410,9 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     }
     const timer = armed(snapshot);
     const seen = sequence;
-    const somethingHappened = () => sequence !== seen || (effects.length > 0 && !pumping) || pendingCapacity !== undefined;
+    // A capacity answer kept for later is not news: the signal handler already tried it, and the
+    // change that lets it apply (the hold clearing) moves `sequence`. Waking on it would spin.
+    const somethingHappened = () => sequence !== seen || (effects.length > 0 && !pumping);
     if (!timer) {
       await condition(somethingHappened);
       continue;

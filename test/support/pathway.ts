@@ -1,8 +1,9 @@
 // Builders for the pathway's temporal tests: a worker with a memory sink, referrals, commands.
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client as TemporalClient, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from './temporal';
 import { MemorySink } from '../../activities/outbox';
 import { EncryptionCodec, importKeyring, readKeyFile } from '../../codec';
 import { parsePolicy, type CommandPayload, type CommandType, type ReferralFacts, type SchemePolicy, type SchemePolicyInput } from '../../machines';
@@ -151,4 +152,37 @@ export async function refusalOf(promise: Promise<unknown>): Promise<{ type?: str
     return { type: cause.type, message: cause.message };
   }
   throw new Error('the update was accepted but should have been refused');
+}
+
+/**
+ * A test file's dev-server client and running pathway worker on a task queue of its own, set up
+ * before the file's tests and shut down after them. Read `client` inside tests, not at load time.
+ */
+export function pathwayWorkerOnDevServer(name: string): { readonly taskQueue: string; readonly client: Client } {
+  const taskQueue = uniqueTaskQueue(name);
+  let harness: DevServerHarness | undefined;
+  let client: Client | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    harness = await connectDevServer();
+    client = new TemporalClient({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
+    const { worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue });
+    const running = worker.run();
+    stop = async () => {
+      worker.shutdown();
+      await running;
+      await close();
+    };
+  });
+  afterAll(async () => {
+    await stop?.();
+    await harness?.close();
+  });
+  return {
+    taskQueue,
+    get client() {
+      if (!client) throw new Error('the dev-server client is ready only inside tests');
+      return client;
+    },
+  };
 }

@@ -3,6 +3,7 @@
 // as new), and histories kept in test/fixtures/histories from earlier versions of the code, which
 // is what catches a change that would break cases already running. `RECORD_HISTORIES=1` rewrites
 // the fixtures from this run's histories.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -40,6 +41,32 @@ async function replay(histories: Array<{ workflowId: string; history: History }>
     if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
   }
   return { count, failures };
+}
+
+/**
+ * Replays history files in a child process with a time limit: a workflow task that never ends
+ * blocks the process replaying it, so in this one it would hang the suite instead of failing.
+ */
+function replayApart(files: string[], limitMs = 90_000): Promise<{ count: number; failures: string[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'replay-child.ts'), inject('workflowBundlePath'), ...files], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`replay of ${files.length} kept histories did not finish within ${limitMs / 1000} s: a workflow task never yields`));
+    }, limitMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line));
+      else reject(new Error(`replay process exited with ${code}: ${err.slice(-2000)}`));
+    });
+  });
 }
 
 beforeAll(async () => {
@@ -116,7 +143,7 @@ describe('replay', () => {
       return { workflowId: `fixture-${f}`, history, type: started.workflowType!.name };
     });
     expect(histories.every((h) => h.type === 'pathwayCase')).toBe(true);
-    const { count, failures } = await replay(histories);
+    const { count, failures } = await replayApart(files.map((f) => join(fixtures, f)));
     expect(failures).toEqual([]);
     expect(count).toBe(files.length);
     console.log(`replay: ${count} kept histories (${files.join(', ')})`);
