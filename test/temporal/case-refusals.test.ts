@@ -1,30 +1,15 @@
 // Bad input never reaches a case's history: a refused update is rejected by its synchronous
 // validator, on the real dev server (whose speculative workflow tasks leave no events behind).
-import type { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
-import { dataConverter, linkWorker, policy, refer, referral, refusalOf, send, setRoster, startPathwayWorker, until, view } from '../support/pathway';
-import { Client } from '@temporalio/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { linkWorker, policy, refer, referral, refusalOf, send, setRoster, until, view, pathwayWorkerOnDevServer } from '../support/pathway';
+import type { Client } from '@temporalio/client';
 
-let harness: DevServerHarness;
+const dev = pathwayWorkerOnDevServer('refusals');
+const { taskQueue } = dev;
 let client: Client;
-let worker: Worker;
-let close: () => Promise<void>;
-let running: Promise<void>;
-const taskQueue = uniqueTaskQueue('refusals');
-
-beforeAll(async () => {
-  harness = await connectDevServer();
-  client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
-  ({ worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue }));
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await close?.();
-  await harness?.close();
+beforeAll(() => {
+  client = dev.client;
 });
 
 describe('refused commands', () => {

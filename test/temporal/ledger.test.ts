@@ -1,32 +1,18 @@
 // The scheme's capacity ledger on its own: caseload caps per link worker, the waitlist in order,
 // admission when a place frees, idempotent repeats, and continue-as-new without losing state.
-import { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerWorkflowId } from '../../workflows/definitions';
 import { caseloadsQuery, releasePlaceSignal, requestPlaceSignal, setRosterUpdate, type Caseloads } from '../../workflows/ledger-definitions';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
-import { connectDevServer, uniqueTaskQueue, waitForList, type DevServerHarness } from '../support/temporal';
-import { dataConverter, startPathwayWorker } from '../support/pathway';
+import { waitForList } from '../support/temporal';
+import { pathwayWorkerOnDevServer } from '../support/pathway';
 
-let harness: DevServerHarness;
+const dev = pathwayWorkerOnDevServer('ledger');
+const { taskQueue } = dev;
 let client: Client;
-let worker: Worker;
-let close: () => Promise<void>;
-let running: Promise<void>;
-const taskQueue = uniqueTaskQueue('ledger');
-
-beforeAll(async () => {
-  harness = await connectDevServer();
-  client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
-  ({ worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue }));
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await close?.();
-  await harness?.close();
+beforeAll(() => {
+  client = dev.client;
 });
 
 describe('capacity ledger', () => {
