@@ -7,6 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { Connection, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
@@ -569,6 +570,14 @@ export async function workflowTaskFailures(client: Client, workflowId: string): 
   return failures;
 }
 
+/** Writes a case's history as it stands (encrypted, as stored) to a file, to be replayed offline. */
+async function keepHistory(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const file = join(process.env.FAULTS_HISTORY_DIR ?? tmpdir(), `${workflowId}-${Date.now()}.history.bin`);
+  await writeFile(file, temporal.api.history.v1.History.encode(history).finish());
+  return file;
+}
+
 /** A query or result that may meet a dead worker or a restarting server: bounded, then tried again. */
 export async function persistently<T>(client: Client, what: string, fn: () => Promise<T>, stats?: DriveStats, giveUpMs = 240_000): Promise<T> {
   const giveUp = Date.now() + giveUpMs;
@@ -579,7 +588,11 @@ export async function persistently<T>(client: Client, what: string, fn: () => Pr
     } catch (err) {
       if (Date.now() > giveUp) throw new Error(`${what}: still failing after ${giveUpMs} ms`, { cause: err });
       // Not a fault that passes: the workflow code no longer replays its own history.
-      if (/Nondeterminism/i.test((err as Error).message ?? '')) throw new Error(`${what}: nondeterminism`, { cause: err });
+      if (/Nondeterminism/i.test((err as Error).message ?? '')) {
+        const id = /case-\S+/.exec(what)?.[0];
+        const kept = id ? await keepHistory(client, id).catch(() => undefined) : undefined;
+        throw new Error(`${what}: nondeterminism${kept ? ` (its history at that moment: ${kept})` : ''}`, { cause: err });
+      }
       if (/Workflow Task in failed state/.test((err as Error).message ?? '') && attempt % 20 === 0) {
         const id = /case-\S+/.exec(what)?.[0];
         if (id) console.error(`${what}: a workflow task failed`, await workflowTaskFailures(client, id).catch(() => []));
