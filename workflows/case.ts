@@ -4,6 +4,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   allHandlersFinished,
   condition,
@@ -389,10 +390,32 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
 
   const effectsSettled = () => effects.length === 0 && !pumping;
 
+  // The timer for the next deadline, kept across commands that leave its due time alone. It lives
+  // in a scope of its own under the workflow's root, so ending a wait does not cancel it.
+  const root = CancellationScope.current();
+  let deadlineTimer: { dueAt: number; scope: CancellationScope; fired: Promise<boolean> } | undefined;
+  const deadlineFired = (dueAt: number): Promise<boolean> => {
+    if (deadlineTimer?.dueAt === dueAt) return deadlineTimer.fired;
+    deadlineTimer?.scope.cancel();
+    const scope = new CancellationScope({ cancellable: true, parent: root });
+    const fired = scope.run(() => sleep(Math.max(1, dueAt - Date.now()))).then(
+      () => true,
+      () => false,
+    );
+    deadlineTimer = { dueAt, scope, fired };
+    return fired;
+  };
+  const dropDeadlineTimer = () => {
+    deadlineTimer?.scope.cancel();
+    deadlineTimer = undefined;
+  };
+  let keepingTimer: boolean | undefined;
+
   for (;;) {
     if (effects.length > 0 && !pumping) void pump();
     tryCapacity();
     if (snapshot.status === 'done') {
+      dropDeadlineTimer();
       await condition(effectsSettled);
       if (effects.length === 0) break;
       continue;
@@ -414,10 +437,23 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     // change that lets it apply (the hold clearing) moves `sequence`. Waking on it would spin.
     const somethingHappened = () => sequence !== seen || (effects.length > 0 && !pumping);
     if (!timer) {
+      dropDeadlineTimer();
       await condition(somethingHappened);
       continue;
     }
-    if (await condition(somethingHappened, Math.max(1, timer.dueAt - Date.now()))) continue;
+    keepingTimer ??= changed(CHANGES.deadlineTimerKept);
+    if (keepingTimer) {
+      const due = await CancellationScope.cancellable(async () => {
+        try {
+          return await Promise.race([condition(somethingHappened).then(() => false), deadlineFired(timer.dueAt)]);
+        } finally {
+          // Ends the wait for news (the condition), not the kept timer, which has its own scope.
+          CancellationScope.current().cancel();
+        }
+      });
+      if (!due) continue;
+      deadlineTimer = undefined;
+    } else if (await condition(somethingHappened, Math.max(1, timer.dueAt - Date.now()))) continue;
     // The timer firing is what makes the deadline due; the workflow clock is not evidence of it (it
     // can lag the timer, see CHANGES.deadlineAtDueTime). Later deadlines still count from when the
     // case took this one, so a slow or long-stopped worker does not face a backlog of them.

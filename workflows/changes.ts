@@ -16,6 +16,12 @@ export const CHANGES = {
    * nondeterminism error.
    */
   deadlineAtDueTime: 'deadline-at-due-time',
+  /**
+   * The timer for the case's next deadline is kept while that deadline's due time stays the same,
+   * instead of being cancelled and started again around every command: two history events fewer
+   * per command that leaves the deadline where it was (most commands during support).
+   */
+  deadlineTimerKept: 'deadline-timer-kept',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];
