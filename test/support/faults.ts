@@ -588,13 +588,12 @@ export async function persistently<T>(client: Client, what: string, fn: () => Pr
     } catch (err) {
       if (Date.now() > giveUp) throw new Error(`${what}: still failing after ${giveUpMs} ms`, { cause: err });
       // Not a fault that passes: the workflow code no longer replays its own history.
+      const id = /case-\S+/.exec(what)?.[0];
       if (/Nondeterminism/i.test((err as Error).message ?? '')) {
-        const id = /case-\S+/.exec(what)?.[0];
         const kept = id ? await keepHistory(client, id).catch(() => undefined) : undefined;
         throw new Error(`${what}: nondeterminism${kept ? ` (its history at that moment: ${kept})` : ''}`, { cause: err });
       }
       if (/Workflow Task in failed state/.test((err as Error).message ?? '') && attempt % 20 === 0) {
-        const id = /case-\S+/.exec(what)?.[0];
         if (id) console.error(`${what}: a workflow task failed`, await workflowTaskFailures(client, id).catch(() => []));
       }
       if (stats) stats.transientErrors += 1;

@@ -3,17 +3,13 @@
 // waitlist can land while a safeguarding hold has the case paused. Both once stopped a case dead
 // (its workflow task spun and timed out every ten seconds); here they run on the real dev server,
 // with the real ledger, and the case must carry on.
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import { capacityDecisionSignal } from '../../workflows/definitions';
 import { linkWorker, policy, refer, referral, send, setRoster, supervisor, until, view, pathwayWorkerOnDevServer } from '../support/pathway';
 
 const dev = pathwayWorkerOnDevServer('capacity');
 const { taskQueue } = dev;
-let client: Client;
-beforeAll(() => {
-  client = dev.client;
-});
 
 /** Workflow tasks that failed or timed out in the case's history: a healthy case has none. */
 async function troubledTasks(handle: WorkflowHandle): Promise<string[]> {
@@ -27,8 +23,8 @@ describe('capacity answers', () => {
   it('a repeated grant for a place the case already holds changes nothing, and the case goes on', async () => {
     const schemeId = `repeat-${taskQueue}`;
     const pol = policy({ schemeId });
-    await setRoster(client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
-    const handle = await refer(client, taskQueue, referral({ schemeId }), pol);
+    await setRoster(dev.client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+    const handle = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await send(handle, 'TRIAGE.ACCEPT', { actor: linkWorker });
     const held = await until(handle, (v) => v.stage === 'firstContact');
 
@@ -44,11 +40,11 @@ describe('capacity answers', () => {
   it('an admission from the waitlist during a safeguarding hold is applied when the hold clears', async () => {
     const schemeId = `hold-${taskQueue}`;
     const pol = policy({ schemeId, caseloadCap: 1 });
-    await setRoster(client, taskQueue, schemeId, 1, [{ id: 'lw-1' }]);
-    const first = await refer(client, taskQueue, referral({ schemeId }), pol);
+    await setRoster(dev.client, taskQueue, schemeId, 1, [{ id: 'lw-1' }]);
+    const first = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await send(first, 'TRIAGE.ACCEPT', { actor: linkWorker });
     await until(first, (v) => v.stage === 'firstContact');
-    const second = await refer(client, taskQueue, referral({ schemeId }), pol);
+    const second = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await send(second, 'TRIAGE.ACCEPT', { actor: linkWorker });
     await until(second, (v) => v.stage === 'waitlisted');
 

@@ -1,23 +1,18 @@
 // Bad input never reaches a case's history: a refused update is rejected by its synchronous
 // validator, on the real dev server (whose speculative workflow tasks leave no events behind).
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { linkWorker, policy, refer, referral, refusalOf, send, setRoster, until, view, pathwayWorkerOnDevServer } from '../support/pathway';
-import type { Client } from '@temporalio/client';
 
 const dev = pathwayWorkerOnDevServer('refusals');
 const { taskQueue } = dev;
-let client: Client;
-beforeAll(() => {
-  client = dev.client;
-});
 
 describe('refused commands', () => {
   it('a bad payload or a forbidden move is refused with a clear reason and leaves the history unchanged', async () => {
     const schemeId = `refusals-${taskQueue}`;
     const pol = policy({ schemeId });
-    await setRoster(client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
-    const handle = await refer(client, taskQueue, referral({ schemeId }), pol);
+    await setRoster(dev.client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+    const handle = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await until(handle, (v) => v.stage === 'triage');
     // The case's own side effects (the referral receipt) finish asynchronously; measure once they
     // have, so only the refused commands could change the history from here.

@@ -1,7 +1,6 @@
 // The scheme's capacity ledger on its own: caseload caps per link worker, the waitlist in order,
 // admission when a place frees, idempotent repeats, and continue-as-new without losing state.
-import type { Client } from '@temporalio/client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ledgerWorkflowId } from '../../workflows/definitions';
 import { caseloadsQuery, releasePlaceSignal, requestPlaceSignal, setRosterUpdate, type Caseloads } from '../../workflows/ledger-definitions';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
@@ -10,15 +9,11 @@ import { pathwayWorkerOnDevServer } from '../support/pathway';
 
 const dev = pathwayWorkerOnDevServer('ledger');
 const { taskQueue } = dev;
-let client: Client;
-beforeAll(() => {
-  client = dev.client;
-});
 
 describe('capacity ledger', () => {
   it('assigns against caps, queues in order, admits when a place frees, and survives continue-as-new', async () => {
     const schemeId = `ledger-${taskQueue}`;
-    const handle = await client.workflow.start<typeof capacityLedger>('capacityLedger', {
+    const handle = await dev.client.workflow.start<typeof capacityLedger>('capacityLedger', {
       taskQueue,
       workflowId: ledgerWorkflowId(schemeId),
       args: [{ schemeId, caseloadCap: 2, limits: { historyEvents: 40 } }],
