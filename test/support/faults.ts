@@ -871,11 +871,15 @@ export async function auditRun(
   audits: CaseAudit[],
   stats: DriveStats,
   extra: string,
-): Promise<OutboxAudit & { failedTasks: string[]; replayFailures: string[] }> {
+): Promise<OutboxAudit & { failedTasks: string[]; refusedTasks: string[]; replayFailures: string[] }> {
   const audit = auditOutbox(await readOutbox(rig.outboxDir), audits);
-  const failedTasks = (
+  const allFailed = (
     await mapLimit(audits, 16, async ({ caseId }) => (await workflowTaskFailures(rig.client.temporal, caseId)).map((f) => `${caseId} ${f}`))
   ).flat();
+  // A task the case refused on purpose (workflows/unsent-commands.ts) so the worker replays it is
+  // the protection working, counted apart; any other failed task is a fault.
+  const refusedTasks = allFailed.filter((f) => f.includes('UnsentCommandsError'));
+  const failedTasks = allFailed.filter((f) => !f.includes('UnsentCommandsError'));
   const replayFailures = await replayCases(rig, audits.map((a) => a.caseId));
   // A case started on one build and resumed on another fails its tasks for a reason no fault
   // explains: say so, since other people's edits reach a worker that restarts mid-run.
@@ -886,12 +890,14 @@ export async function auditRun(
       `(ready in ${Math.round(starts.reduce((a, b) => a + b, 0) / Math.max(1, starts.length))} ms on average), ${stats.commands} commands, ` +
       `${stats.transientErrors} calls retried, ${stats.refusals.length} refusals, ${audit.messages} outbox messages, ` +
       `${audit.duplicateKeys.length} duplicate keys, ${audit.mismatches.length} mismatches, ${failedTasks.length} failed workflow tasks, ` +
+      `${refusedTasks.length} tasks refused for unsent commands, ` +
       `${audits.length - replayFailures.length}/${audits.length} histories replayed`,
   );
   // A refusal is the pathway answering a command that a deadline overtook (a session logged as the
   // review fell due): expected now and then, and shown so that a pattern would be noticed.
   for (const r of stats.refusals.slice(0, 5)) console.log(`[${label}] refused: ${r.caseId} ${r.message}`);
-  return { ...audit, failedTasks, replayFailures };
+  for (const r of refusedTasks.slice(0, 5)) console.log(`[${label}] refused task: ${r}`);
+  return { ...audit, failedTasks, refusedTasks, replayFailures };
 }
 
 /**
