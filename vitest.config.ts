@@ -15,10 +15,6 @@ export default defineConfig({
         test: {
           name: 'temporal',
           include: ['test/temporal/**/*.test.ts'],
-          // Quarantined from the default run while an open defect makes it fail about one run in
-          // three: a nondeterminism after worker SIGKILLs that the fixes so far do not cover (see
-          // docs/versioning.md). It stays runnable: `FAULTS_KILL=1 npm test` or `npm run test:kill`.
-          exclude: process.env.FAULTS_KILL === '1' ? [] : ['test/temporal/faults/worker-kill.test.ts'],
           globalSetup: ['test/setup/temporal.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -28,16 +28,17 @@ describe('commands a timed-out task never sent', () => {
   it('refuses the task after a read applied a fired timer during a timed-out task (the kept failing history)', () => {
     // Events 15-20 of that history: TimerFired, WorkflowTaskScheduled, WorkflowTaskStarted (the
     // killed worker's), WorkflowTaskTimedOut, WorkflowTaskScheduled, WorkflowTaskStarted. The read
-    // ran the timer at 17 and produced a patch marker, two upserts and a notification.
-    const sent = after(17, [fireTimer], [marker, upsert, upsert, schedule(3)]);
-    expect(() => sent.starting({ historyLength: 20, isReplaying: false, jobs: [doUpdate] })).toThrow(UnsentCommandsError);
+    // ran the timer at 17 and produced a patch marker, an upsert and a notification, written at
+    // 22-25 after the next task (with the SDK's own upsert for the patch).
+    const read = after(17, [fireTimer], [marker, upsert, schedule(3)]);
+    expect(() => read.starting({ historyLength: 20, isReplaying: false, jobs: [doUpdate] })).toThrow(UnsentCommandsError);
   });
 
   it('lets the next task through once the history holds every event the commands write', () => {
-    // 17 + WorkflowTaskCompleted + 4 command events + Scheduled + Started = 24.
-    expect(() => after(17, [fireTimer], [marker, upsert, upsert, schedule(3)]).starting({ historyLength: 24, isReplaying: false, jobs: [doUpdate] })).not.toThrow();
-    expect(() => after(17, [fireTimer], [marker, upsert, upsert, schedule(3)]).starting({ historyLength: 23, isReplaying: false, jobs: [doUpdate] })).toThrow(
-      /grew by 6 events since the last task, too few for the 4/,
+    // 17 + WorkflowTaskCompleted + 3 command events + Scheduled + Started = 23.
+    expect(() => after(17, [fireTimer], [marker, upsert, schedule(3)]).starting({ historyLength: 23, isReplaying: false, jobs: [doUpdate] })).not.toThrow();
+    expect(() => after(17, [fireTimer], [marker, upsert, schedule(3)]).starting({ historyLength: 22, isReplaying: false, jobs: [doUpdate] })).toThrow(
+      /grew by 5 events since the last task, too few for the 3/,
     );
   });
 
