@@ -74,6 +74,18 @@ export async function setRoster(client: Client, taskQueue: string, schemeId: str
   return handle.executeUpdate(setRosterUpdate, { args: [roster] });
 }
 
+/** A scheme of the test's own: its policy, with the ledger's roster set under the policy's cap. */
+export async function openScheme(
+  client: Client,
+  taskQueue: string,
+  schemeId: string,
+  { caseloadCap, roster = [{ id: 'lw-1' }] }: { caseloadCap?: number; roster?: LinkWorker[] } = {},
+): Promise<SchemePolicy> {
+  const pol = policy({ schemeId, ...(caseloadCap !== undefined && { caseloadCap }) });
+  await setRoster(client, taskQueue, schemeId, pol.caseloadCap, roster);
+  return pol;
+}
+
 export async function refer(client: Client, taskQueue: string, facts: ReferralFacts, pol: SchemePolicy): Promise<WorkflowHandle<typeof pathwayCase>> {
   const input: CaseInput = { referral: facts, policy: pol };
   return client.workflow.start<typeof pathwayCase>('pathwayCase', { taskQueue, workflowId: caseWorkflowId(facts.referralId), args: [input] });

@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { capacityDecisionSignal } from '../../workflows/definitions';
-import { linkWorker, policy, refer, referral, send, setRoster, supervisor, until, view, pathwayWorkerOnDevServer } from '../support/pathway';
+import { linkWorker, refer, referral, send, supervisor, until, view, pathwayWorkerOnDevServer, openScheme } from '../support/pathway';
 
 const dev = pathwayWorkerOnDevServer('capacity');
 const { taskQueue } = dev;
@@ -22,8 +22,7 @@ async function troubledTasks(handle: WorkflowHandle): Promise<string[]> {
 describe('capacity answers', () => {
   it('a repeated grant for a place the case already holds changes nothing, and the case goes on', async () => {
     const schemeId = `repeat-${taskQueue}`;
-    const pol = policy({ schemeId });
-    await setRoster(dev.client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+    const pol = await openScheme(dev.client, taskQueue, schemeId);
     const handle = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await send(handle, 'TRIAGE.ACCEPT', { actor: linkWorker });
     const held = await until(handle, (v) => v.stage === 'firstContact');
@@ -39,8 +38,7 @@ describe('capacity answers', () => {
 
   it('an admission from the waitlist during a safeguarding hold is applied when the hold clears', async () => {
     const schemeId = `hold-${taskQueue}`;
-    const pol = policy({ schemeId, caseloadCap: 1 });
-    await setRoster(dev.client, taskQueue, schemeId, 1, [{ id: 'lw-1' }]);
+    const pol = await openScheme(dev.client, taskQueue, schemeId, { caseloadCap: 1 });
     const first = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await send(first, 'TRIAGE.ACCEPT', { actor: linkWorker });
     await until(first, (v) => v.stage === 'firstContact');

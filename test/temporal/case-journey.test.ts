@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEEK } from '../../machines';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { dataConverter, linkWorker, policy, refer, referral, send, setRoster, startPathwayWorker, swemwbs, until, view } from '../support/pathway';
+import { dataConverter, linkWorker, refer, referral, send, startPathwayWorker, swemwbs, until, view, openScheme } from '../support/pathway';
 import type { MemorySink } from '../../activities/outbox';
 import type { Worker } from '@temporalio/worker';
 
@@ -30,8 +30,7 @@ describe('a case from referral to discharge (time-skipping)', () => {
 
   it('runs triage → first contact → visit → plan → support → review at week 12 → discharge', async () => {
     const client = env.client;
-    const pol = policy({ schemeId: 'journey' });
-    await setRoster(client, taskQueue, 'journey', pol.caseloadCap, [{ id: 'lw-1' }]);
+    const pol = await openScheme(client, taskQueue, 'journey');
     const handle = await refer(client, taskQueue, referral({ schemeId: 'journey' }), pol);
 
     expect((await until(handle, (v) => v.stage === 'triage')).stage).toBe('triage');

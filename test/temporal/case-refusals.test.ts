@@ -2,7 +2,7 @@
 // validator, on the real dev server (whose speculative workflow tasks leave no events behind).
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { linkWorker, policy, refer, referral, refusalOf, send, setRoster, until, view, pathwayWorkerOnDevServer } from '../support/pathway';
+import { linkWorker, refer, referral, refusalOf, send, until, view, pathwayWorkerOnDevServer, openScheme } from '../support/pathway';
 
 const dev = pathwayWorkerOnDevServer('refusals');
 const { taskQueue } = dev;
@@ -10,8 +10,7 @@ const { taskQueue } = dev;
 describe('refused commands', () => {
   it('a bad payload or a forbidden move is refused with a clear reason and leaves the history unchanged', async () => {
     const schemeId = `refusals-${taskQueue}`;
-    const pol = policy({ schemeId });
-    await setRoster(dev.client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+    const pol = await openScheme(dev.client, taskQueue, schemeId);
     const handle = await refer(dev.client, taskQueue, referral({ schemeId }), pol);
     await until(handle, (v) => v.stage === 'triage');
     // The case's own side effects (the referral receipt) finish asynchronously; measure once they

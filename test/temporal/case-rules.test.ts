@@ -9,7 +9,7 @@ import { DAY, WEEK, type EscalationType } from '../../machines';
 import { caseloadsQuery } from '../../workflows/ledger-definitions';
 import { ledgerWorkflowId } from '../../workflows/definitions';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { dataConverter, driveTo, refusalOf, linkWorker, policy, refer, referral, send, setRoster, startPathwayWorker, supervisor, swemwbs, until, view } from '../support/pathway';
+import { dataConverter, driveTo, refusalOf, linkWorker, refer, referral, send, startPathwayWorker, supervisor, swemwbs, until, view, openScheme } from '../support/pathway';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -30,11 +30,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function scheme(schemeId: string, caseloadCap = 25, roster = [{ id: 'lw-1' }, { id: 'lw-2' }]) {
-  const pol = policy({ schemeId, caseloadCap });
-  await setRoster(env.client, taskQueue, schemeId, caseloadCap, roster);
-  return pol;
-}
+const scheme = (schemeId: string, caseloadCap = 25, roster = [{ id: 'lw-1' }, { id: 'lw-2' }]) => openScheme(env.client, taskQueue, schemeId, { caseloadCap, roster });
 
 const supervisorNotices = (caseId: string) => sink.messages.filter((m) => m.channel === 'supervisor' && m.caseId === caseId);
 

@@ -14,7 +14,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WEEK } from '../../machines';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { dataConverter, driveTo, linkWorker, policy, refer, referral, send, setRoster, startPathwayWorker, supervisor, swemwbs, until } from '../support/pathway';
+import { dataConverter, driveTo, linkWorker, refer, referral, send, startPathwayWorker, supervisor, swemwbs, until, openScheme } from '../support/pathway';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'histories');
 let env: TestWorkflowEnvironment;
@@ -59,8 +59,7 @@ beforeAll(async () => {
   const taskQueue = uniqueTaskQueue('replay');
   const { worker, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue });
   await worker.runUntil(async () => {
-    const pol = policy({ schemeId: 'replay' });
-    await setRoster(env.client, taskQueue, 'replay', pol.caseloadCap, [{ id: 'lw-1' }]);
+    const pol = await openScheme(env.client, taskQueue, 'replay');
 
     // Twelve weeks of support, the review falling due on its own, discharge.
     const journey = await refer(env.client, taskQueue, referral({ schemeId: 'replay' }), pol);
