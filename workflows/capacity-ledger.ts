@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { PathwayActivities } from '../activities';
 import { activityOptions } from '../activities/options';
+import { CHANGES, changed } from './changes';
 import { capacityDecisionSignal, type CapacityDecision } from './definitions';
 import {
   caseloadsQuery,
@@ -24,7 +25,9 @@ import {
   type LedgerInput,
   type LedgerState,
   type LinkWorker,
+  type PlaceRequest,
 } from './ledger-definitions';
+import { route, setSignalHandlersInOrder } from './signals-in-order';
 
 const { notifySupervisor } = proxyActivities<Pick<PathwayActivities, 'notifySupervisor'>>(activityOptions);
 
@@ -89,7 +92,7 @@ export async function capacityLedger(input: LedgerInput): Promise<void> {
     full: state.full,
   });
 
-  setHandler(requestPlaceSignal, ({ caseId, at }) => {
+  const onRequest = ({ caseId, at }: PlaceRequest) => {
     // Requests are retried by activities: answer a repeat with the decision already made.
     const held = state.holders[caseId];
     if (held) {
@@ -108,14 +111,21 @@ export async function capacityLedger(input: LedgerInput): Promise<void> {
       outbox.push({ caseId, decision: { kind: 'waitlisted', position: state.waitlist.length } });
       noteFullness();
     }
-  });
+  };
 
-  setHandler(releasePlaceSignal, ({ caseId }) => {
+  const onRelease = ({ caseId }: { caseId: string }) => {
     const wasHeld = delete state.holders[caseId];
     const before = state.waitlist.length;
     state.waitlist = state.waitlist.filter((w) => w.caseId !== caseId);
     if (wasHeld || state.waitlist.length !== before) admitFromWaitlist();
-  });
+  };
+
+  if (changed(CHANGES.ledgerSignalsInOrder)) {
+    setSignalHandlersInOrder([route(requestPlaceSignal, onRequest), route(releasePlaceSignal, onRelease)]);
+  } else {
+    setHandler(requestPlaceSignal, onRequest);
+    setHandler(releasePlaceSignal, onRelease);
+  }
 
   setHandler(
     setRosterUpdate,

@@ -1,4 +1,4 @@
-// Changes to the pathway workflow that running cases must not notice. Each is a Temporal patch:
+// Changes to the workflows that running cases (and ledgers) must not notice. Each is a Temporal patch:
 // `changed(id)` is false while a case replays history written before the change, so it keeps
 // doing what it did then, and true from the first time the case runs the new code for real.
 // See docs/versioning.md for how to add one, and when to retire it with deprecatePatch.
@@ -22,6 +22,13 @@ export const CHANGES = {
    * per command that leaves the deadline where it was (most commands during support).
    */
   deadlineTimerKept: 'deadline-timer-kept',
+  /**
+   * The capacity ledger applies signals that arrive before a run starts (while it continues as
+   * new) in the order they arrived, not handler by handler (workflows/signals-in-order.ts): a
+   * release and a new request from the same case were applied the wrong way round, and the case
+   * fell out of the ledger.
+   */
+  ledgerSignalsInOrder: 'ledger-signals-in-order',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

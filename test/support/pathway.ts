@@ -170,7 +170,12 @@ export async function refusalOf(promise: Promise<unknown>): Promise<{ type?: str
  * A test file's dev-server client and running pathway worker on a task queue of its own, set up
  * before the file's tests and shut down after them. Read `client` inside tests, not at load time.
  */
-export function pathwayWorkerOnDevServer(name: string): { readonly taskQueue: string; readonly client: Client } {
+export function pathwayWorkerOnDevServer(name: string): {
+  readonly taskQueue: string;
+  readonly client: Client;
+  /** Where a test's own extra worker connects. */
+  readonly server: { address: string; namespace: string };
+} {
   const taskQueue = uniqueTaskQueue(name);
   let harness: DevServerHarness | undefined;
   let client: Client | undefined;
@@ -195,6 +200,10 @@ export function pathwayWorkerOnDevServer(name: string): { readonly taskQueue: st
     get client() {
       if (!client) throw new Error('the dev-server client is ready only inside tests');
       return client;
+    },
+    get server() {
+      if (!harness) throw new Error('the dev server is ready only inside tests');
+      return { address: harness.connection.options.address, namespace: harness.namespace };
     },
   };
 }

@@ -2,10 +2,10 @@
 // admission when a place frees, idempotent repeats, and continue-as-new without losing state.
 import { describe, expect, it } from 'vitest';
 import { ledgerWorkflowId } from '../../workflows/definitions';
-import { caseloadsQuery, releasePlaceSignal, requestPlaceSignal, setRosterUpdate, type Caseloads } from '../../workflows/ledger-definitions';
+import { caseloadsQuery, releasePlaceSignal, requestPlaceSignal, setRosterUpdate, type Caseloads, type LedgerState } from '../../workflows/ledger-definitions';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
 import { waitForList } from '../support/temporal';
-import { pathwayWorkerOnDevServer } from '../support/pathway';
+import { pathwayWorkerOnDevServer, startPathwayWorker } from '../support/pathway';
 
 const dev = pathwayWorkerOnDevServer('ledger');
 const { taskQueue } = dev;
@@ -57,5 +57,43 @@ describe('capacity ledger', () => {
     expect(loads.linkWorkers.flatMap((w) => w.cases)).toContain(next);
     expect(loads.full).toBe(false);
     await handle.terminate('test done');
+  });
+
+  it('applies signals that reach a run before it starts in the order they arrived', async () => {
+    // No worker polls this queue until both signals are in history, so the run's first task brings
+    // the start and both signals together, as when they arrive while the ledger continues as new.
+    const lateQueue = `${taskQueue}-late`;
+    const schemeId = `ordered-${taskQueue}`;
+    const state: LedgerState = {
+      roster: [{ id: 'lw-a', cap: 1 }],
+      holders: { 'case-1': { linkWorkerId: 'lw-a', since: 1 } },
+      waitlist: [{ caseId: 'case-2', since: 2 }],
+      overloads: 1,
+      full: true,
+    };
+    const handle = await dev.client.workflow.start<typeof capacityLedger>('capacityLedger', {
+      taskQueue: lateQueue,
+      workflowId: ledgerWorkflowId(schemeId),
+      args: [{ schemeId, caseloadCap: 1, state }],
+    });
+    await handle.signal(releasePlaceSignal, { caseId: 'case-1' });
+    await handle.signal(requestPlaceSignal, { caseId: 'case-1', at: 3 });
+
+    const { worker, close } = await startPathwayWorker({ ...dev.server, taskQueue: lateQueue });
+    try {
+      const loads = await worker.runUntil(
+        waitForList(
+          () => handle.query(caseloadsQuery).catch(() => undefined),
+          (c) => c !== undefined,
+        ),
+      );
+      // Release first: the waiting case-2 takes the place, and case-1 asks again behind it. Taken
+      // request first, case-1 was told it still held a place and then released from the ledger.
+      expect(loads?.linkWorkers.map((w) => w.cases)).toEqual([['case-2']]);
+      expect(loads?.waitlist.map((w) => w.caseId)).toEqual(['case-1']);
+      await handle.terminate('test done');
+    } finally {
+      await close();
+    }
   });
 });
