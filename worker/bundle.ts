@@ -34,6 +34,7 @@ function sourceHash(extra: string[]): string {
 export const WORKFLOW_BUNDLE_OPTIONS = {
   failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
   workflowInterceptorModules: [join(root, 'workflows', 'before-commands.ts')],
+  preloadModules: [join(root, 'workflows', 'shared-modules.ts')],
 };
 
 const quiet = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
