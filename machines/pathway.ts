@@ -19,7 +19,7 @@ import {
   type SupervisorNotice,
 } from './escalations';
 import type { PathwayEvent, PathwayEventType } from './events';
-import { measureSubmissionSchema, scoreMeasure, type MeasureSubmission } from './measures';
+import { isMeasureSubmission, scoreMeasure, type MeasureSubmission } from './measures';
 import { maxExtensionWeeks, policyWeek, tierOf } from './policy';
 import type { ActiveStage, Stage } from './stage';
 import { arm, disarm, isEscalationTimer, stageTimer, timerFor, withStageTimers } from './timers';
@@ -58,7 +58,7 @@ function bySupervisor(event: PathwayEvent): boolean {
 function measuresAcceptable(context: PathwayContext, measures: readonly MeasureSubmission[]): boolean {
   const seen = new Set<string>();
   for (const m of measures) {
-    if (!measureSubmissionSchema.safeParse(m).success) return false;
+    if (!isMeasureSubmission(m)) return false;
     if (!context.policy.measures.includes(m.instrument) || seen.has(m.instrument)) return false;
     seen.add(m.instrument);
   }
