@@ -16,7 +16,8 @@ interface AnswerSpec {
   max: number;
 }
 
-const ANSWERS: Record<Instrument, AnswerSpec> = {
+/** How many answers each instrument takes, and their range: the rule both checks below follow. */
+export const ANSWERS: Readonly<Record<Instrument, Readonly<AnswerSpec>>> = {
   SWEMWBS: { count: 7, min: 1, max: 5 },
   GAD7: { count: 7, min: 0, max: 3 },
   PHQ9: { count: 9, min: 0, max: 3 },

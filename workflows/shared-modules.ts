@@ -7,5 +7,3 @@ import { z } from 'zod';
 // zod writes its default locale and memoizer into its global config when the first schema is
 // built; build and run one now, before the sandbox freezes that config.
 z.object({ warm: z.string() }).safeParse({ warm: 1 });
-
-export const sharedZod = z;

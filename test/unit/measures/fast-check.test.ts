@@ -2,7 +2,7 @@
 // input, or a guard would let through what the boundary refuses, or refuse what it lets through.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { INSTRUMENTS, isMeasureSubmission, measureSubmissionSchema, scoreMeasure } from '../../../machines/measures';
+import { ANSWERS, INSTRUMENTS, isMeasureSubmission, measureSubmissionSchema, scoreMeasure } from '../../../machines/measures';
 
 const nearlyValid = fc.record(
   {
@@ -18,9 +18,8 @@ const nearlyValid = fc.record(
 );
 
 // Counts and ranges as the instruments define them, so the generator reaches valid input often.
-const SHAPES = { SWEMWBS: [7, 1, 5], GAD7: [7, 0, 3], PHQ9: [9, 0, 3], UCLA3: [3, 1, 3], ONS4: [4, 0, 10] } as const;
 const closeToValid = fc.constantFrom(...INSTRUMENTS).chain((instrument) => {
-  const [count, min, max] = SHAPES[instrument];
+  const { count, min, max } = ANSWERS[instrument];
   const answer = fc.oneof({ weight: 30, arbitrary: fc.integer({ min, max }) }, { weight: 1, arbitrary: fc.constantFrom(min - 1, max + 1, min + 0.5, -0, NaN) });
   return fc.record({ instrument: fc.constant(instrument), answers: fc.array(answer, { minLength: count - 1, maxLength: count + 1 }) });
 });
