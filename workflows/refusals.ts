@@ -25,7 +25,8 @@ interface Refusable {
   _nodes: ReadonlyArray<{ ownEvents: readonly string[] }>;
 }
 
-const SUPERVISOR_ONLY = new Set(['EXTENSION.APPROVE', 'EXTENSION.REFUSE', 'SAFEGUARDING.CLEAR', 'ESCALATION.ACK']);
+// A plain list: this module is shared by every case in a worker (workflows/shared-modules.ts).
+const SUPERVISOR_ONLY: readonly string[] = ['EXTENSION.APPROVE', 'EXTENSION.REFUSE', 'SAFEGUARDING.CLEAR', 'ESCALATION.ACK'];
 
 export function refusalReason(snapshot: Refusable, event: PathwayEvent): string {
   const stage = stageOf(snapshot as unknown as { value: never });
@@ -33,7 +34,7 @@ export function refusalReason(snapshot: Refusable, event: PathwayEvent): string 
   if (!accepted.has(event.type)) {
     return `not a move the pathway allows at stage '${stage}' (allowed now: ${[...accepted].sort().join(', ') || 'none'})`;
   }
-  if (SUPERVISOR_ONLY.has(event.type) && 'actor' in event && event.actor.role !== 'supervisor') {
+  if (SUPERVISOR_ONLY.includes(event.type) && 'actor' in event && event.actor.role !== 'supervisor') {
     return `only a supervisor may do this (actor role was '${event.actor.role}')`;
   }
   return `the pathway's rules do not allow it at stage '${stage}' with this case's current details`;

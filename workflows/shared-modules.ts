@@ -1,9 +1,55 @@
 // Loaded once per worker into the workflow sandbox's shared module cache (the bundler's
-// `preloadModules`), instead of once per case: the zod library was most of what each cached case
-// cost. Only libraries belong here, never the pathway's own schemas or machine: the sandbox
-// freezes shared modules, and zod memoizes onto each schema the first time it parses.
+// `preloadModules`) instead of once per cached case: the libraries (zod, xstate) and the
+// pathway's own schemas and machine were most of what each case cost (README, Benchmarks: memory).
+//
+// Only pure modules belong here: nothing that imports `@temporalio/workflow`, and nothing that
+// holds state of its own. One copy then serves every case, so a case could only see another's
+// doing through module state, and these modules have none: the machine and its helpers are
+// functions of their arguments (they spawn, invoke and schedule nothing), and what zod and xstate
+// memoize on a schema or state node is a function of that schema or node alone, whichever case
+// computes it first. xstate's one module-level counter names actors (`x:0`, `x:1`, ...); the
+// pathway's names never leave the case's scope, and replay tests would fail if one reached history.
 import { z } from 'zod';
+import * as machinesIndex from '../machines';
+import * as context from '../machines/context';
+import * as escalations from '../machines/escalations';
+import * as events from '../machines/events';
+import * as ids from '../machines/ids';
+import * as measures from '../machines/measures';
+import * as pathway from '../machines/pathway';
+import * as policy from '../machines/policy';
+import * as referral from '../machines/referral';
+import * as stage from '../machines/stage';
+import * as timers from '../machines/timers';
+import * as outcomeRecord from '../evidence/outcomeRecord';
+import * as fromCase from '../evidence/from-case';
+import * as refusals from './refusals';
 
 // zod writes its default locale and memoizer into its global config when the first schema is
 // built; build and run one now, before the sandbox freezes that config.
 z.object({ warm: z.string() }).safeParse({ warm: 1 });
+
+/**
+ * The project's shared modules, each frozen here at its namespace. The sandbox deep-freezes every
+ * shared module after preloading, but stops at an object already frozen. The schemas under these
+ * namespaces must stay writable: zod rewrites a schema's parse on its first run and resets a
+ * pattern's `lastIndex` before each test, and both throw on a frozen object. The namespaces
+ * themselves are frozen, so no case can replace an export.
+ */
+export const SHARED_PROJECT_MODULES = [
+  machinesIndex,
+  context,
+  escalations,
+  events,
+  ids,
+  measures,
+  pathway,
+  policy,
+  referral,
+  stage,
+  timers,
+  outcomeRecord,
+  fromCase,
+  refusals,
+];
+for (const namespace of SHARED_PROJECT_MODULES) Object.freeze(namespace);
