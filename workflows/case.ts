@@ -227,6 +227,12 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   setHandler(caseViewQuery, view);
   setHandler(outcomeRecordQuery, () => outcomeRecordFromCase({ caseId, context: snapshot.context, timeline }));
 
+  // Signals and updates that reach a run before it starts (sent while the case continues as new)
+  // wait in the SDK's buffer, and each handler takes its own as it is registered. A capacity answer
+  // waiting beside a command must be taken first: a first contact sent once the place was granted
+  // would otherwise be judged against a case still allocating, and refused.
+  const capacityFirst = changed(CHANGES.capacityBeforeCommands);
+  if (capacityFirst) registerCapacityAnswers();
   for (const type of COMMAND_TYPES) {
     registerCommand(type);
   }
@@ -292,10 +298,14 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     if (accepted) catchUp();
   });
 
-  setHandler(capacityDecisionSignal, (decision) => {
-    pendingCapacity = decision;
-    tryCapacity();
-  });
+  if (!capacityFirst) registerCapacityAnswers();
+
+  function registerCapacityAnswers() {
+    setHandler(capacityDecisionSignal, (decision) => {
+      pendingCapacity = decision;
+      tryCapacity();
+    });
+  }
 
   function tryCapacity() {
     if (!pendingCapacity) return;

@@ -29,6 +29,12 @@ export const CHANGES = {
    * fell out of the ledger.
    */
   ledgerSignalsInOrder: 'ledger-signals-in-order',
+  /**
+   * A case takes a capacity answer that reached its run before it started ahead of any command
+   * waiting with it: the command handlers were registered first, so a first contact sent once the
+   * place was granted met a case still allocating, and was refused.
+   */
+  capacityBeforeCommands: 'capacity-before-commands',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

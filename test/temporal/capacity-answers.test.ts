@@ -4,9 +4,25 @@
 // (its workflow task spun and timed out every ten seconds); here they run on the real dev server,
 // with the real ledger, and the case must carry on.
 import type { WorkflowHandle } from '@temporalio/client';
+import { initialTransition } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { capacityDecisionSignal } from '../../workflows/definitions';
-import { linkWorker, refer, referral, send, supervisor, until, view, pathwayWorkerOnDevServer, openScheme } from '../support/pathway';
+import { pathwayMachine, stageOf, type PathwayEvent } from '../../machines';
+import type { pathwayCase } from '../../workflows';
+import { capacityDecisionSignal, caseWorkflowId, type CaseInput } from '../../workflows/definitions';
+import { pathwayStepper } from '../../workflows/pathway-stepper';
+import {
+  linkWorker,
+  policy,
+  refer,
+  referral,
+  send,
+  startPathwayWorker,
+  supervisor,
+  until,
+  view,
+  pathwayWorkerOnDevServer,
+  openScheme,
+} from '../support/pathway';
 
 const dev = pathwayWorkerOnDevServer('capacity');
 const { taskQueue } = dev;
@@ -60,5 +76,53 @@ describe('capacity answers', () => {
     const admitted = cleared.stage === 'firstContact' ? cleared : await until(second, (v) => v.stage === 'firstContact');
     expect(admitted.linkWorkerId).toBe('lw-1');
     expect(await troubledTasks(second)).toEqual([]);
+  });
+
+  it('a grant and a command that reach a run before it starts are taken grant first', async () => {
+    // The case's state as it continues as new while allocating: accepted at triage, its place
+    // requested and not yet answered.
+    const schemeId = `ordered-${taskQueue}`;
+    const facts = referral({ schemeId });
+    const pol = policy({ schemeId });
+    const at = Date.now();
+    const step = pathwayStepper({ referral: facts, policy: pol, at });
+    const [first] = initialTransition(pathwayMachine, { referral: facts, policy: pol, at });
+    const [allocating] = step(first as never, { type: 'TRIAGE.ACCEPT', actor: linkWorker, at } as PathwayEvent);
+    expect(stageOf(allocating)).toBe('allocating');
+    const input: CaseInput = {
+      referral: facts,
+      policy: pol,
+      carried: { value: allocating.value, context: allocating.context, timeline: [], sequence: 2, pathwayVersion: 2 },
+    };
+
+    // No worker polls this queue until the grant and the first contact are both waiting, so the
+    // run's first task brings them together, as when they arrive while the case continues as new.
+    const lateQueue = `${taskQueue}-late`;
+    const handle = await dev.client.workflow.start<typeof pathwayCase>('pathwayCase', {
+      taskQueue: lateQueue,
+      workflowId: caseWorkflowId(facts.referralId),
+      args: [input],
+    });
+    await handle.signal(capacityDecisionSignal, { kind: 'granted', linkWorkerId: 'lw-1' });
+    const contact = send(handle, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: linkWorker });
+    contact.catch(() => {});
+    await new Promise((r) => setTimeout(r, 2_000));
+
+    const { worker, close } = await startPathwayWorker({ ...dev.server, taskQueue: lateQueue });
+    try {
+      // Taken command first, the contact met a case still allocating and was refused.
+      const after = await worker.runUntil(contact);
+      expect(after.stage).toBe('firstVisit');
+      expect(after.timeline.map((t) => t.event)).toEqual(['CAPACITY.GRANTED', 'CONTACT.ATTEMPT']);
+
+      // The test means something only if both were in the run's first task.
+      const { events } = await handle.fetchHistory();
+      const accepted = events!.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      const tasksBefore = events!.slice(0, accepted).filter((e) => e.workflowTaskCompletedEventAttributes).length;
+      expect(tasksBefore).toBe(1);
+      await handle.terminate('test done');
+    } finally {
+      await close();
+    }
   });
 });
