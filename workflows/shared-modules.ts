@@ -24,6 +24,7 @@ import * as timers from '../machines/timers';
 import * as outcomeRecord from '../evidence/outcomeRecord';
 import * as fromCase from '../evidence/from-case';
 import * as refusals from './refusals';
+import * as freezing from './freeze-data';
 
 // zod writes its default locale and memoizer into its global config when the first schema is
 // built; build and run one now, before the sandbox freezes that config.
@@ -34,7 +35,9 @@ z.object({ warm: z.string() }).safeParse({ warm: 1 });
  * shared module after preloading, but stops at an object already frozen. The schemas under these
  * namespaces must stay writable: zod rewrites a schema's parse on its first run and resets a
  * pattern's `lastIndex` before each test, and both throw on a frozen object. The namespaces
- * themselves are frozen, so no case can replace an export.
+ * themselves are frozen, so no case can replace an export, and so is every export that is plain
+ * data (lists, tables, the default policy), all the way down, so no case can change one under
+ * another: what the sandbox's own freeze was for.
  */
 export const SHARED_PROJECT_MODULES = [
   machinesIndex,
@@ -51,5 +54,9 @@ export const SHARED_PROJECT_MODULES = [
   outcomeRecord,
   fromCase,
   refusals,
+  freezing,
 ];
-for (const namespace of SHARED_PROJECT_MODULES) Object.freeze(namespace);
+for (const namespace of SHARED_PROJECT_MODULES) {
+  for (const value of Object.values(namespace)) freezing.freezeData(value);
+  Object.freeze(namespace);
+}

@@ -88,3 +88,22 @@ describe('modules shared by every case in a worker', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('freezing shared data', () => {
+  it('freezes lists and tables all the way down, and leaves schemas and class instances writable', async () => {
+    const { freezeData } = await import('../../../workflows/freeze-data');
+    const { z } = await import('zod');
+    const schema = z.object({ id: z.string().regex(/^[a-z]+$/) });
+    const table = { routes: ['gp', 'self'], nested: { deep: [{ n: 1 }] }, schema, when: new Date(0) };
+    freezeData(table);
+    expect(Object.isFrozen(table)).toBe(true);
+    expect(Object.isFrozen(table.routes)).toBe(true);
+    expect(Object.isFrozen(table.nested.deep[0])).toBe(true);
+    expect(() => (table.routes as string[]).push('x')).toThrow(TypeError);
+    expect(Object.isFrozen(schema)).toBe(false);
+    expect(Object.isFrozen(table.when)).toBe(false);
+    // The schema still parses, pattern and all, after the table around it was frozen.
+    expect(schema.safeParse({ id: 'abc' }).success).toBe(true);
+    expect(schema.safeParse({ id: 'ABC' }).success).toBe(false);
+  });
+});
