@@ -76,6 +76,17 @@ describe('modules shared by every case in a worker', () => {
     expect(files.size).toBeGreaterThanOrEqual(10);
   });
 
+  it('freezes every namespace it imports: the list names each one', () => {
+    // Each module is named twice in the preload, in its import and in SHARED_PROJECT_MODULES; one
+    // imported but not listed would go unfrozen at its namespace and be deep-frozen by the sandbox.
+    const source = readFileSync(preload, 'utf8');
+    const imported = [...source.matchAll(/^import \* as (\w+) from '[^']+';/gm)].map(([, name]) => name!);
+    const listBody = /SHARED_PROJECT_MODULES = \[([^\]]*)\]/.exec(source)?.[1] ?? '';
+    const listed = listBody.split(',').map((s) => s.trim()).filter(Boolean);
+    expect([...listed].sort()).toEqual([...imported].sort());
+    expect(listed.length).toBeGreaterThanOrEqual(10);
+  });
+
   it('reaches no workflow runtime and no library but zod and xstate', () => {
     const { packages } = preloadGraph();
     expect([...packages].sort()).toEqual(['xstate', 'zod']);
