@@ -9,7 +9,8 @@ import { temporal } from '@temporalio/proto';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { parsePolicy, scalePolicy, WEEK } from '../machines';
-import { ensureWorkflowBundle } from '../worker/bundle';
+import { WORKFLOW_TARGET, ensureWorkflowBundle } from '../worker/bundle';
+import { SDK_DEFAULT_TARGET } from './compiled-pathway';
 import { pathwayDataConverter } from '../worker/create';
 import { serverFlags, startStack } from './harness';
 import { commandUpdates } from '../workflows/definitions';
@@ -42,7 +43,7 @@ main(async () => {
   const stack = await startStack('replay', opts, {
     policies: { [schemeId]: policy },
     worker: { workflowBundlePath: benchBundle },
-    notes: [`history made with one policy week = ${opts['week-ms']} ms; replays in chunks of up to 50, the three kinds taking turns`],
+    notes: [`history made with one policy week = ${opts['week-ms']} ms; replays in chunks of up to 50, the four kinds taking turns`],
   });
   const { worker, clients, codec, taskQueue } = stack;
 
@@ -80,7 +81,7 @@ main(async () => {
   console.log(`  the baseline: a bare workflow with the same ${updates} updates; history ${bareShape.events} events, ${fmt(bareShape.bytes / 1024, 1)} KiB`);
   await worker.stop();
 
-  // ---- Replays, the three kinds taking turns in chunks -----------------------------------------------
+  // ---- Replays, the four kinds taking turns in chunks ------------------------------------------------
   Runtime.install({
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
@@ -88,9 +89,11 @@ main(async () => {
   const dataConverter = pathwayDataConverter(codec.codec);
   const bareOnly = await ensureWorkflowBundle(join(root, 'bench', 'workflows', 'bare.ts'), 'bench-bare');
   const arms = [
-    { name: 'the 12-week case, project bundle', bundle: await ensureWorkflowBundle(), history, times: [] as number[] },
+    { name: `the 12-week case, project bundle (${WORKFLOW_TARGET})`, bundle: await ensureWorkflowBundle(), history, times: [] as number[] },
     { name: 'bare, same updates, bundle with the pathway', bundle: benchBundle, history: bareHistory, times: [] as number[] },
     { name: 'bare, same updates, bare bundle (SDK floor)', bundle: bareOnly, history: bareHistory, times: [] as number[] },
+    // The same case compiled as the SDK would by default: what the language level is worth here.
+    { name: `the 12-week case, project bundle (${SDK_DEFAULT_TARGET})`, bundle: await ensureWorkflowBundle(undefined, 'workflows', SDK_DEFAULT_TARGET), history, times: [] as number[] },
   ];
   let failures = 0;
   const chunk = Math.max(1, Math.min(50, opts.replays));
@@ -119,8 +122,9 @@ main(async () => {
   const ratios = {
     caseOverBareSameBundle: s.p50 / summaries[arms[1]!.name]!.p50,
     caseOverSdkFloor: s.p50 / summaries[arms[2]!.name]!.p50,
+    sdkDefaultTargetOverEngine: summaries[arms[3]!.name]!.p50 / s.p50,
   };
-  console.log(`  ratio (p50): case / bare in the same bundle ${fmt(ratios.caseOverBareSameBundle, 2)}, case / SDK floor ${fmt(ratios.caseOverSdkFloor, 2)}; ${failures} replays failed (non-determinism would fail here)`);
+  console.log(`  ratio (p50): case / bare in the same bundle ${fmt(ratios.caseOverBareSameBundle, 2)}, case / SDK floor ${fmt(ratios.caseOverSdkFloor, 2)}, ${SDK_DEFAULT_TARGET} / ${WORKFLOW_TARGET} ${fmt(ratios.sdkDefaultTargetOverEngine, 2)}; ${failures} replays failed (non-determinism would fail here)`);
 
   const goals = [goal('replay of a 12-week case, p99', s.p99, '<=', GOAL_P99_MS, 'ms')];
   printGoals(goals);

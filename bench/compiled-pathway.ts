@@ -1,0 +1,57 @@
+// The pathway's modules compiled the way the worker's bundler compiles them (swc, the same options
+// as the SDK's webpack rule, at a chosen language level), so the machine benchmark times the code a
+// case runs, not what tsx makes of it for a script: tsx keeps every function's name with a call at
+// each closure it creates, which the bundle does not do.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { transformFileSync } from '@swc/core';
+import type * as Machines from '../machines';
+import type * as Stepper from '../workflows/pathway-stepper';
+import { root } from './support';
+
+/** What @temporalio/worker 1.24's bundler compiles the workflow code for unless told otherwise. */
+export const SDK_DEFAULT_TARGET = 'es2017';
+
+export interface CompiledPathway {
+  target: string;
+  machines: typeof Machines;
+  stepper: typeof Stepper;
+}
+
+const SOURCES = [
+  ...readdirSync(join(root, 'machines'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `machines/${f}`),
+  'workflows/pathway-stepper.ts',
+];
+
+const outDir = (target: string) => join(root, '.cache', 'bench-pathway', target);
+
+/**
+ * Compiles the machine and the stepper for `target` under .cache (inside the project, so `xstate`
+ * and `zod` resolve from its node_modules). CommonJS stands in for webpack's module wrapper:
+ * either way an import is a property read on the imported module's object.
+ */
+export function compilePathway(target: string): string {
+  for (const source of SOURCES) {
+    const { code } = transformFileSync(join(root, source), {
+      jsc: { target: target as 'es2017', parser: { syntax: 'typescript', decorators: true } },
+      module: { type: 'commonjs' },
+      swcrc: false,
+      configFile: false,
+    });
+    const file = join(outDir(target), source.replace(/\.ts$/, '.js'));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, code);
+  }
+  return target;
+}
+
+/** Loads what compilePathway(target) wrote. */
+export function loadCompiledPathway(target: string): CompiledPathway {
+  return {
+    target,
+    machines: require(join(outDir(target), 'machines', 'index.js')) as typeof Machines,
+    stepper: require(join(outDir(target), 'workflows', 'pathway-stepper.js')) as typeof Stepper,
+  };
+}
