@@ -11,7 +11,7 @@ import { PathwayClient, PersonKey } from '../client';
 import { devKeyring, EncryptionCodec } from '../codec';
 import type { SchemePolicy } from '../machines';
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from '../scripts/provision.mjs';
-import { portOpen } from '../scripts/dev-server';
+import { SQLITE_MODES, portOpen } from '../scripts/dev-server';
 import { ensureWorkflowBundle } from '../worker/bundle';
 import { pathwayDataConverter } from '../worker/create';
 import { registerSearchAttributes } from '../worker/search-attributes';
@@ -37,13 +37,11 @@ function track(child: ChildProcess, ...files: string[]): void {
 }
 
 /**
- * SQLite settings by name. `default` is what `npm start` runs: the dev server passes no pragma, so
- * SQLite's own defaults hold (journal_mode=DELETE, synchronous=FULL: an fsynced rollback journal
- * per commit). `wal` is the write-ahead log with fsync only at checkpoints.
+ * SQLite settings by name: the modes `npm start` offers (`PATHWAY_SQLITE`, scripts/dev-server.ts),
+ * and `wal-off`, no fsync at all, for the benches alone.
  */
-export const SQLITE_SETTINGS: Record<string, string[]> = {
-  default: [],
-  wal: ['journal_mode=WAL', 'synchronous=NORMAL'],
+export const SQLITE_SETTINGS: Record<string, readonly string[]> = {
+  ...SQLITE_MODES,
   'wal-off': ['journal_mode=WAL', 'synchronous=OFF'],
 };
 

@@ -5,13 +5,38 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ensureTemporalCli, root } from './provision.mjs';
 import { searchAttributeFlags } from '../workflows/search-attributes';
+
+/**
+ * How the dev server keeps its SQLite file. `default` passes no pragma, so SQLite's own defaults
+ * hold: an fsynced rollback journal per commit (journal_mode=DELETE, synchronous=FULL), which
+ * survives a power cut. `wal` is the write-ahead log, fsynced at checkpoints (journal_mode=WAL,
+ * synchronous=NORMAL): it survives the server or the machine's programs crashing, but a power cut
+ * can lose the last commits before a checkpoint. It nearly doubles the commands per second one
+ * machine takes (README, Benchmarks).
+ */
+export const SQLITE_MODES = {
+  default: [],
+  wal: ['journal_mode=WAL', 'synchronous=NORMAL'],
+} as const satisfies Record<string, readonly string[]>;
+export const sqliteModeSchema = z.enum(Object.keys(SQLITE_MODES) as [keyof typeof SQLITE_MODES]);
+export type SqliteMode = z.infer<typeof sqliteModeSchema>;
+
+/** The mode `PATHWAY_SQLITE` names (default when unset); anything else is refused by name. */
+export function sqliteModeFromEnv(env: NodeJS.ProcessEnv = process.env): SqliteMode {
+  const parsed = sqliteModeSchema.safeParse(env.PATHWAY_SQLITE || 'default');
+  if (!parsed.success) throw new Error(`PATHWAY_SQLITE must be one of ${sqliteModeSchema.options.join(', ')}, not ${JSON.stringify(env.PATHWAY_SQLITE)}`);
+  return parsed.data;
+}
 
 export interface DevServer {
   address: string;
   uiUrl: string;
   dbFile: string;
+  /** The SQLite mode asked for; a reused server keeps whatever it was started with. */
+  sqlite: SqliteMode;
   /** Undefined when a server was already listening and we reused it. */
   process?: ChildProcess;
   stop(): Promise<void>;
@@ -28,7 +53,10 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-export async function startDevServer(opts: { port?: number; uiPort?: number; codecEndpoint?: string; dbFile?: string } = {}): Promise<DevServer> {
+export async function startDevServer(
+  opts: { port?: number; uiPort?: number; codecEndpoint?: string; dbFile?: string; sqlite?: SqliteMode } = {},
+): Promise<DevServer> {
+  const sqlite = sqliteModeSchema.parse(opts.sqlite ?? 'default');
   const port = opts.port ?? 7233;
   const uiPort = opts.uiPort ?? 8233;
   const dbFile = opts.dbFile ?? join(root, '.data', 'temporal.sqlite');
@@ -36,7 +64,7 @@ export async function startDevServer(opts: { port?: number; uiPort?: number; cod
   const uiUrl = `http://localhost:${uiPort}`;
   if (await portOpen(port)) {
     // A dev server from an earlier `npm start` is still up: use it rather than fail on the port.
-    return { address, uiUrl, dbFile, async stop() {} };
+    return { address, uiUrl, dbFile, sqlite, async stop() {} };
   }
   mkdirSync(join(root, '.data'), { recursive: true });
   const cli = await ensureTemporalCli();
@@ -53,6 +81,7 @@ export async function startDevServer(opts: { port?: number; uiPort?: number; cod
     dbFile,
     '--log-level',
     'error',
+    ...SQLITE_MODES[sqlite].flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...searchAttributeFlags(),
     ...(opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : []),
   ];
@@ -71,6 +100,7 @@ export async function startDevServer(opts: { port?: number; uiPort?: number; cod
     address,
     uiUrl,
     dbFile,
+    sqlite,
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {

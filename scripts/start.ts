@@ -6,7 +6,7 @@ import { DEFAULT_DEV_KEY_DIR, EncryptionCodec, loadCodecFromEnv, startCodecServe
 import { serverTarget } from '../worker/connection';
 import { createPathwayWorker, DEFAULT_TASK_QUEUE, pathwayDataConverter } from '../worker/create';
 import { registerSearchAttributes } from '../worker/search-attributes';
-import { startDevServer, type DevServer } from './dev-server';
+import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
@@ -31,6 +31,7 @@ async function main() {
   });
   const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
   const exitWhenDone = process.argv.includes('--exit') || process.env.CI === 'true';
+  const sqlite = sqliteModeFromEnv();
 
   // Encryption is on from the first run: a dev key is minted into a git-ignored folder unless
   // the operator configured keys.
@@ -45,8 +46,8 @@ async function main() {
   let server: DevServer | undefined;
   const target = serverTarget();
   if (!external) {
-    server = await startDevServer({ ...(codecServer && { codecEndpoint: codecServer.url }) });
-    console.log(`Temporal dev server: ${server.address} (state in ${server.dbFile})`);
+    server = await startDevServer({ sqlite, ...(codecServer && { codecEndpoint: codecServer.url }) });
+    console.log(`Temporal dev server: ${server.address} (state in ${server.dbFile}, SQLite ${server.process ? sqlite : 'as that server was started'})`);
   }
   const address = server?.address ?? target.address;
   const connection = await connect(address, external ? target.connectionOptions : {});
