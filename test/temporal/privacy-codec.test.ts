@@ -125,7 +125,10 @@ describe('a running case across a key rotation, then decrypted for people who ho
     const first = await startWorker();
     const before = await PathwayClient.connect({ address: inject('temporalAddress'), namespace: namespace(), taskQueue, codec: await codecOf('k1', { k1: keys.k1! }), personKey });
     await before.setRoster(schemeId, [{ id: 'lw-1' }]);
-    await before.refer(c!.referral, { policy: cohortPolicy(schemeId, 3000) });
+    // Twelve weeks in 20 s: the worker is restarted in support, and the review must not fall due
+    // before the new worker has started and the host has logged its sessions. With 3 s it did, once
+    // in CI under load, and the host's session was refused at review.
+    await before.refer(c!.referral, { policy: cohortPolicy(schemeId, 20_000) });
     const inSupport = await driveCase(before.temporal, caseId, 'extended', stats, { until: (v) => v.stage === 'support' });
     expect(inSupport.stage).toBe('support');
     await before.close();
