@@ -9,9 +9,6 @@ import type * as Machines from '../machines';
 import type * as Stepper from '../workflows/pathway-stepper';
 import { root } from './support';
 
-/** What @temporalio/worker 1.24's bundler compiles the workflow code for unless told otherwise. */
-export const SDK_DEFAULT_TARGET = 'es2017';
-
 export interface CompiledPathway {
   target: string;
   machines: typeof Machines;
@@ -32,7 +29,7 @@ const outDir = (target: string) => join(root, '.cache', 'bench-pathway', target)
  * and `zod` resolve from its node_modules). CommonJS stands in for webpack's module wrapper:
  * either way an import is a property read on the imported module's object.
  */
-export function compilePathway(target: string): string {
+export function compilePathway(target: string): void {
   for (const source of SOURCES) {
     const { code } = transformFileSync(join(root, source), {
       jsc: { target: target as 'es2017', parser: { syntax: 'typescript', decorators: true } },
@@ -44,7 +41,6 @@ export function compilePathway(target: string): string {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, code);
   }
-  return target;
 }
 
 /** Loads what compilePathway(target) wrote. */

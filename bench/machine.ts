@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { initialTransition, transition } from 'xstate';
 import { LINK_WORKER, PERSON, explorePathway, graphInput, journeysToDischarge, sampleMeasures, shortestPaths } from '../machines/graph';
 import { DAY, defaultPolicy, type PathwayEvent, type PathwaySnapshot, type UnstampedEvent } from '../machines';
-import { WORKFLOW_TARGET } from '../worker/bundle';
-import { SDK_DEFAULT_TARGET, compilePathway, loadCompiledPathway, type CompiledPathway } from './compiled-pathway';
+import { SDK_DEFAULT_TARGET, WORKFLOW_TARGET } from '../worker/bundle';
+import { compilePathway, loadCompiledPathway, type CompiledPathway } from './compiled-pathway';
 import { environment, flags, fmt, goal, main, num, printEnvironment, printGoals, str, summarize, writeResults, type Summary } from './support';
 
 const GOAL_TRANSITION_US = 20;
@@ -111,7 +111,8 @@ main(async () => {
     `machine compiled by swc as the worker's bundler does: ${WORKFLOW_TARGET} (the engine's setting) and ${SDK_DEFAULT_TARGET} (the SDK's default)`,
   ]);
   compilePathway(SDK_DEFAULT_TARGET);
-  const engine = prepare(loadCompiledPathway(compilePathway(WORKFLOW_TARGET)), events);
+  compilePathway(WORKFLOW_TARGET);
+  const engine = prepare(loadCompiledPathway(WORKFLOW_TARGET), events);
   // The case workflow's own path: one xstate scope per case (workflows/case.ts), not xstate's
   // transition(), which builds a throwaway actor per call.
   const { step, snapshots } = engine;

@@ -35,8 +35,6 @@ export interface DevServer {
   address: string;
   uiUrl: string;
   dbFile: string;
-  /** The SQLite mode asked for; a reused server keeps whatever it was started with. */
-  sqlite: SqliteMode;
   /** Undefined when a server was already listening and we reused it. */
   process?: ChildProcess;
   stop(): Promise<void>;
@@ -56,7 +54,7 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function startDevServer(
   opts: { port?: number; uiPort?: number; codecEndpoint?: string; dbFile?: string; sqlite?: SqliteMode } = {},
 ): Promise<DevServer> {
-  const sqlite = sqliteModeSchema.parse(opts.sqlite ?? 'default');
+  const sqlite = opts.sqlite ?? 'default';
   const port = opts.port ?? 7233;
   const uiPort = opts.uiPort ?? 8233;
   const dbFile = opts.dbFile ?? join(root, '.data', 'temporal.sqlite');
@@ -64,7 +62,7 @@ export async function startDevServer(
   const uiUrl = `http://localhost:${uiPort}`;
   if (await portOpen(port)) {
     // A dev server from an earlier `npm start` is still up: use it rather than fail on the port.
-    return { address, uiUrl, dbFile, sqlite, async stop() {} };
+    return { address, uiUrl, dbFile, async stop() {} };
   }
   mkdirSync(join(root, '.data'), { recursive: true });
   const cli = await ensureTemporalCli();
@@ -100,7 +98,6 @@ export async function startDevServer(
     address,
     uiUrl,
     dbFile,
-    sqlite,
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -34,6 +34,8 @@ function sourceHash(extra: string[]): string {
  * is; the code means the same at either level, so running cases replay alike.
  */
 export const WORKFLOW_TARGET = 'es2022';
+/** What @temporalio/worker 1.24's bundler compiles the workflow code for unless told otherwise. */
+export const SDK_DEFAULT_TARGET = 'es2017';
 
 /** Points the bundler's compiler of the project's TypeScript at `target`. */
 function compileFor(target: string): NonNullable<BundleOptions['webpackConfigHook']> {
