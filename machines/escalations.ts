@@ -1,4 +1,4 @@
-import { escalationAudience, type SchemePolicy } from './policy';
+import { escalationAudience } from './policy';
 import type { Stage } from './stage';
 import { arm, disarm, escalationTimer, type Timer } from './timers';
 
