@@ -44,6 +44,7 @@ const supervisorNoticeSchema = z.object({
   type: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, { error: 'must be an UPPER_SNAKE code' }),
   level: z.int().min(1).max(1000),
   stage: z.enum([...STAGES, 'capacity']),
+  audience: safeIdSchema.optional(),
 }) satisfies z.ZodType<SupervisorNotice>;
 
 /**

@@ -159,6 +159,7 @@ export function reportToCsv(report: CohortReport): string {
   }
   rows.push(['system', 'staffMinutes', '', 'total', system.staffMinutes.total]);
   rows.push(['system', 'staffMinutes', '', 'perReferral', system.staffMinutes.perReferral]);
+  for (const k of system.staffMinutes.byKind) rows.push(['system', 'staffMinutes.byKind', k.kind, 'minutes', k.minutes]);
   for (const d of system.deadlines.byKind) {
     for (const k of ['met', 'missed', 'metShare'] as const) rows.push(['system', 'deadlines.byKind', d.kind, k, d[k]]);
   }

@@ -35,6 +35,7 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
     ),
   );
   const contactsByKind = contactsOf(c, reviews);
+  const staffMinutesByKind = staffMinutesOf(c, reviews);
   const gpMessage = gpMessageOf(c);
 
   const record: OutcomeRecord = {
@@ -52,7 +53,8 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
     sessions,
     contactsTotal: Object.values(contactsByKind).reduce((a, b) => a + b, 0),
     contactsByKind,
-    staffMinutes: (c.firstVisit?.durationMinutes ?? 0) + Object.values(sessions).reduce((a, s) => a + s.minutes, 0),
+    staffMinutes: Object.values(staffMinutesByKind).reduce((a, b) => a + b, 0),
+    staffMinutesByKind,
     measures: measuresOf(c, reviews),
     dates: datesOf(c),
     ...(discharge && { dischargeReason: discharge.reason }),
@@ -130,6 +132,24 @@ function contactsOf(c: PathwayContext, reviews: readonly ReviewRecord[]): Record
   for (const [kind, t] of Object.entries(c.support.sessions.byKind)) if (t && t.attended > 0) byKind[kind] = t.attended;
   if (c.checkIns.length > 0) byKind.checkIn = c.checkIns.length;
   if (reviews.length > 0) byKind.review = reviews.length;
+  return byKind;
+}
+
+/**
+ * Staff time as logged, by where it went: contact attempts, the first visit, every session of each
+ * kind (a missed one too: the link worker still went), check-ins and reviews. Commands whose minutes
+ * are optional count what they carried; a kind with no minutes is left out.
+ */
+function staffMinutesOf(c: PathwayContext, reviews: readonly ReviewRecord[]): Record<string, number> {
+  const byKind: Record<string, number> = {};
+  const add = (kind: string, minutes: number) => {
+    if (minutes > 0) byKind[kind] = (byKind[kind] ?? 0) + minutes;
+  };
+  for (const a of c.contact.attempts) add('contactAttempts', a.durationMinutes ?? 0);
+  add('firstVisit', c.firstVisit?.durationMinutes ?? 0);
+  for (const [kind, t] of Object.entries(c.support.sessions.byKind)) add(kind, t?.minutes ?? 0);
+  for (const k of c.checkIns) add('checkIn', k.durationMinutes ?? 0);
+  for (const r of reviews) add('review', r.durationMinutes ?? 0);
   return byKind;
 }
 

@@ -287,6 +287,7 @@ export function reportToHtml(report: CohortReport, options: HtmlOptions = {}): s
       ['total minutes', 'minutes per referral'],
       [[system.staffMinutes.total, num(system.staffMinutes.perReferral)]],
     ),
+    table('Staff time by kind', ['kind', 'minutes'], system.staffMinutes.byKind.map((k) => [k.kind, k.minutes])),
     table(
       'Coded back to the GP record (SNOMED CT)',
       ['code', 'term', 'cases'],

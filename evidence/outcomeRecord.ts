@@ -227,6 +227,11 @@ export const outcomeRecordSchema = z
     contactsTotal: count,
     contactsByKind: z.record(label, count).optional(),
     staffMinutes: count,
+    /**
+     * Staff minutes by where they went: `contactAttempts`, `firstVisit`, each session kind,
+     * `checkIn`, `review`. Sums to staffMinutes; absent from records written before it existed.
+     */
+    staffMinutesByKind: z.record(label, count).optional(),
 
     // Outcomes
     measures: measuresSchema,
@@ -282,6 +287,12 @@ export const outcomeRecordSchema = z
           path: ['measures', instrument, 'change'],
           message: `change should be ${expected ?? 'absent'} (latest follow-up minus baseline)`,
         });
+      }
+    }
+    if (r.staffMinutesByKind) {
+      const sum = Object.values(r.staffMinutesByKind).reduce((a, b) => a + b, 0);
+      if (sum !== r.staffMinutes) {
+        ctx.addIssue({ code: 'custom', path: ['staffMinutesByKind'], message: `sums to ${sum}, not staffMinutes (${r.staffMinutes})` });
       }
     }
     if (r.deadlineLog) {

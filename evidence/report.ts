@@ -97,7 +97,8 @@ export interface CohortReport {
     timeToFirstVisitDays: Summary;
     escalations: { type: string; count: number; acknowledged: number; reEscalated: number; hoursToAcknowledge: Summary }[];
     caseload: { linkWorkerId: string; cases: number; open: number }[];
-    staffMinutes: { total: number; perReferral: number | null };
+    /** byKind: where the minutes went, from records that say (staffMinutesByKind); kinds sorted. */
+    staffMinutes: { total: number; perReferral: number | null; byKind: { kind: string; minutes: number }[] };
     deadlines: {
       byKind: { kind: string; met: number; missed: number; metShare: number | null }[];
       /** By the month each deadline fell due (UTC); records without a deadline log count in their referral month. */
@@ -324,6 +325,10 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
 
   const since = (at: number | undefined, r: OutcomeRecord) => (at === undefined ? [] : [(at - r.dates.referredAt) / DAY_MS]);
   const staffTotal = cohort.reduce((sum, r) => sum + r.staffMinutes, 0);
+  const staffByKind = new Map<string, number>();
+  for (const r of cohort) {
+    for (const [kind, minutes] of Object.entries(r.staffMinutesByKind ?? {})) staffByKind.set(kind, (staffByKind.get(kind) ?? 0) + minutes);
+  }
   const volunteers = cohort.filter((r) => r.volunteer).length;
 
   return {
@@ -366,7 +371,11 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
         return { type, ...t, hoursToAcknowledge: summarise(hours) };
       }),
       caseload: [...caseload.keys()].sort().map((linkWorkerId) => ({ linkWorkerId, ...caseload.get(linkWorkerId)! })),
-      staffMinutes: { total: staffTotal, perReferral: share(staffTotal, cohort.length) },
+      staffMinutes: {
+        total: staffTotal,
+        perReferral: share(staffTotal, cohort.length),
+        byKind: [...staffByKind.keys()].sort().map((kind) => ({ kind, minutes: staffByKind.get(kind)! })),
+      },
       deadlines: deadlines(cohort),
       gpMessages: [...gpMessages.keys()].sort().map((code) => gpMessages.get(code)!),
     },

@@ -38,7 +38,8 @@ export interface TriageDecision {
 export interface ContactAttempt {
   at: number;
   outcome: 'reached' | 'noAnswer' | 'leftMessage' | 'wrongNumber';
-  channel: 'phone' | 'text' | 'email' | 'letter' | 'visit';
+  channel: 'phone' | 'text' | 'email' | 'letter' | 'visit' | 'video';
+  durationMinutes?: number;
 }
 
 export interface FirstVisit {
@@ -65,7 +66,7 @@ export interface SessionTally {
   withVolunteer: number;
 }
 
-/** Attended sessions: what a tier's session cap counts. */
+/** Attended sessions of every kind (what the budget counts is `sessionBudgetState`'s, in sessions.ts). */
 export function attendedSessions(tally: SessionTally): number {
   return Object.values(tally.byKind).reduce((n, k) => n + (k?.attended ?? 0), 0);
 }
@@ -88,6 +89,7 @@ export interface ReviewRecord {
   goalsMet: 'all' | 'some' | 'none';
   outcome: 'discharge' | 'extend' | 'befriend';
   extensionWeeks?: number;
+  durationMinutes?: number;
 }
 
 export interface ExtensionDecision {
@@ -125,7 +127,7 @@ export interface PathwayContext {
   baseline: ScoredMeasure[];
   plan: Plan;
   support: Support;
-  checkIns: Array<{ at: number; measures: ScoredMeasure[] }>;
+  checkIns: Array<{ at: number; measures: ScoredMeasure[]; durationMinutes?: number }>;
   /** The latest review; earlier ones (before an extension or a failed handoff) are in `priorReviews`. */
   review?: ReviewRecord;
   priorReviews: ReviewRecord[];

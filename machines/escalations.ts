@@ -1,3 +1,4 @@
+import { escalationAudience } from './policy';
 import type { Stage } from './stage';
 import { arm, disarm, escalationTimer, type Timer } from './timers';
 
@@ -14,6 +15,8 @@ export const ESCALATION_TYPES = [
   'SERVICE_GAP',
   'SAFEGUARDING',
   'EXTENSION_APPROVAL',
+  /** Support went past the tier's session budget under the `needsApproval` policy. */
+  'SESSION_BUDGET',
 ] as const;
 export type EscalationType = (typeof ESCALATION_TYPES)[number];
 
@@ -38,6 +41,8 @@ export interface SupervisorNotice {
   type: EscalationType;
   level: number;
   stage: Stage;
+  /** Who the policy names for this level (`escalation.audiences`): by default the supervisor, then the manager. */
+  audience: string;
 }
 
 export interface EscalationState {
@@ -54,8 +59,8 @@ export function isOpen(context: { escalations: readonly Escalation[] }, id: stri
   return openEscalations(context).some((e) => e.id === id);
 }
 
-export function supervisorNotice(e: Escalation): SupervisorNotice {
-  return { escalationId: e.id, type: e.type, level: e.level, stage: e.stage };
+export function supervisorNotice(e: Escalation, policy: Parameters<typeof escalationAudience>[0]): SupervisorNotice {
+  return { escalationId: e.id, type: e.type, level: e.level, stage: e.stage, audience: escalationAudience(policy, e.level) };
 }
 
 /** Ids come from a counter in context, never from a clock or random source, so replay agrees. */

@@ -13,7 +13,7 @@ const text = z.string().min(1).max(500);
 const minutes = z.int().min(0).max(24 * 60);
 
 export const contactOutcomeSchema = z.enum(['reached', 'noAnswer', 'leftMessage', 'wrongNumber']);
-export const contactChannelSchema = z.enum(['phone', 'text', 'email', 'letter', 'visit']);
+export const contactChannelSchema = z.enum(['phone', 'text', 'email', 'letter', 'visit', 'video']);
 export const visitLocationSchema = z.enum(['home', 'cafe', 'communityVenue', 'gpPractice', 'phone', 'video', 'other']);
 export const barrierSchema = z.enum([
   'transport',
@@ -36,7 +36,8 @@ export const barrierActionSchema = z.enum([
   'digitalSupport',
   'other',
 ]);
-export const sessionKindSchema = z.enum(['homeVisit', 'phone', 'video', 'accompaniedActivity', 'groupActivity', 'officeVisit']);
+/** Every kind of contact during support; `message` is a text, email or letter (its `channel` says which). */
+export const sessionKindSchema = z.enum(['homeVisit', 'phone', 'video', 'accompaniedActivity', 'groupActivity', 'officeVisit', 'message']);
 export type SessionKind = z.output<typeof sessionKindSchema>;
 export const dischargeRequestReasonSchema = z.enum([
   'goalsMet',
@@ -84,7 +85,13 @@ export const commandSchemas = {
   'TRIAGE.ACCEPT': z.object({ actor: actorSchema }),
   'TRIAGE.DECLINE': z.object({ reason: text, actor: actorSchema }),
   'TRIAGE.REDIRECT': z.object({ service: text, reason: text, actor: actorSchema }),
-  'CONTACT.ATTEMPT': z.object({ outcome: contactOutcomeSchema, channel: contactChannelSchema, actor: actorSchema }),
+  'CONTACT.ATTEMPT': z.object({
+    outcome: contactOutcomeSchema,
+    channel: contactChannelSchema,
+    /** Staff time the attempt took (a call that reached the person, a wasted trip); counts in staff minutes. */
+    durationMinutes: minutes.optional(),
+    actor: actorSchema,
+  }),
   'VISIT.RECORD': z.object({
     location: visitLocationSchema,
     durationMinutes: minutes,
@@ -94,21 +101,33 @@ export const commandSchemas = {
   }),
   'PLAN.DRAFT': planDraftSchema.extend({ actor: actorSchema }),
   'PLAN.AGREE': z.object({ party: z.enum(['person', 'linkWorker']), actor: actorSchema }),
+  /*
+   * Every contact during support, not only the sessions a tier budgets for. SESSION.LOG is extended
+   * rather than joined by a second contact command: a phone call and a home visit are logged the
+   * same way by the same people, both are contact that restarts the disengagement clock and both
+   * can be missed, so one command keeps one tally, one disengagement rule and one path for hosts
+   * (`logSession` keeps working unchanged). Which kinds count against a tier's budget is the
+   * scheme's policy (`sessions.counted`), not the command's.
+   */
   'SESSION.LOG': z.object({
     kind: sessionKindSchema,
     attended: z.boolean(),
     durationMinutes: minutes,
     withVolunteer: z.boolean(),
+    /** How the contact happened when the kind leaves it open (a `message` by text, email or letter). */
+    channel: contactChannelSchema.optional(),
     actor: actorSchema,
   }),
   'TIER.CHANGE': z.object({ tier: safeIdSchema, reason: text, actor: actorSchema }),
   'VOLUNTEER.MATCHED': z.object({ volunteerId: safeIdSchema, actor: actorSchema }),
-  'CHECKIN.RECORD': z.object({ measures: z.array(measureSubmissionSchema), actor: actorSchema }),
+  'CHECKIN.RECORD': z.object({ measures: z.array(measureSubmissionSchema), durationMinutes: minutes.optional(), actor: actorSchema }),
   'REVIEW.RECORD': z.object({
     measures: z.array(measureSubmissionSchema),
     goalsMet: z.enum(['all', 'some', 'none']),
     outcome: z.enum(['discharge', 'extend', 'befriend']),
     extensionWeeks: z.int().min(1).max(52).optional(),
+    /** Staff time the review took; counts in staff minutes. */
+    durationMinutes: minutes.optional(),
     actor: actorSchema,
   }),
   'EXTENSION.APPROVE': z.object({ actor: actorSchema }),

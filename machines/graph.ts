@@ -7,7 +7,8 @@ import {
   type TraversalOptions,
 } from 'xstate/graph';
 import { fromTransition, initialTransition, type AnyStateNode } from 'xstate';
-import { openConcerns, attendedSessions, type PathwayInput } from './context';
+import { openConcerns, type PathwayInput } from './context';
+import { sessionBudgetState } from './sessions';
 import { openEscalations } from './escalations';
 import {
   COMMAND_TYPES,
@@ -19,7 +20,7 @@ import {
 } from './events';
 import type { MeasureSubmission } from './measures';
 import { pathwayMachine, type PathwaySnapshot } from './pathway';
-import { tierOf, type SchemePolicy } from './policy';
+import type { SchemePolicy } from './policy';
 import type { ReferralFacts } from './referral';
 import { stageOf, type ActiveStage } from './stage';
 import { isEscalationTimer } from './timers';
@@ -130,8 +131,7 @@ export function graphKey(snapshot: PathwaySnapshot): string {
   const held = stage === 'onHold' ? heldStage(c) : undefined;
   // On hold only the hold matters; it returns to the held stage's representative.
   const relevant = held ? 'onHold' : stage;
-  const cap = tierOf(c.policy, c.support.tier)?.sessionCap;
-  const attended = attendedSessions(c.support.sessions);
+  const budget = sessionBudgetState(c);
   const timers = (stage === 'onHold' ? c.suspendedTimers : c.timers).filter((t) => !isEscalationTimer(t)).map((t) => t.key).sort();
   const parts: Record<string, unknown> = {
     held,
@@ -147,7 +147,8 @@ export function graphKey(snapshot: PathwaySnapshot): string {
     parts.agreed = Object.keys(c.plan.agreedBy).sort();
   }
   if (relevant === 'support') {
-    parts.sessions = cap === undefined ? null : attended >= cap ? 'capReached' : attended > 0 ? 'some' : 'none';
+    parts.sessions =
+      budget.tier === undefined ? null : budget.exceeded ? 'exceeded' : budget.used >= budget.cap ? 'capReached' : budget.used > 0 ? 'some' : 'none';
     if (!c.support.checking) parts.missedInRow = c.support.sessions.missedInRow;
   }
   if (relevant === 'support' || relevant === 'review' || relevant === 'extensionPending') parts.extensions = c.extension.count;

@@ -1,6 +1,5 @@
 import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
 import {
-  attendedSessions,
   awaitingPlace,
   createContext,
   openConcerns,
@@ -21,6 +20,7 @@ import {
 import type { PathwayEvent, PathwayEventType } from './events';
 import { isMeasureSubmission, scoreMeasure, type MeasureSubmission } from './measures';
 import { maxExtensionWeeks, policyWeek, tierOf } from './policy';
+import { sessionBudgetState, sessionPastBudget } from './sessions';
 import type { ActiveStage, Stage } from './stage';
 import { arm, disarm, isEscalationTimer, stageTimer, timerFor, withStageTimers } from './timers';
 
@@ -83,11 +83,26 @@ function extensionAllowed(context: PathwayContext, weeks: number): boolean {
   return context.extension.count < extension.maxCount && weeks >= 1 && weeks <= maxExtensionWeeks(context.policy);
 }
 
+/**
+ * Every contact is recorded whatever the tier's budget, except a counted session past it under a
+ * `refuse` policy (the scheme's own choice; sessionBudgetState explains it).
+ */
 function sessionLoggable(context: PathwayContext, event: PathwayEvent): boolean {
   const e = payload(event, 'SESSION.LOG');
-  const cap = tierOf(context.policy, context.support.tier)?.sessionCap ?? 0;
-  if (attendedSessions(context.support.sessions) >= cap) return false;
+  if (sessionPastBudget(context, e) && sessionBudgetState(context).overBudget === 'refuse') return false;
   return !e.withVolunteer || context.support.volunteer.status === 'matched';
+}
+
+/**
+ * Loggable, past the budget, under `needsApproval`, and the first such session since the current
+ * tier began: a supervisor hears of it once per tier, not once per session.
+ */
+function sessionNeedsApproval(context: PathwayContext, event: PathwayEvent): boolean {
+  const e = payload(event, 'SESSION.LOG');
+  if (!sessionLoggable(context, event) || !sessionPastBudget(context, e)) return false;
+  if (sessionBudgetState(context).overBudget !== 'needsApproval') return false;
+  const tierSince = context.support.tierHistory.at(-1)?.at ?? -Infinity;
+  return !context.escalations.some((x) => x.type === 'SESSION_BUDGET' && x.raisedAt >= tierSince);
 }
 
 function agreementRecordable(context: PathwayContext, event: PathwayEvent): boolean {
@@ -157,7 +172,7 @@ function holdsPlace(context: PathwayContext): boolean {
 /** The notice for the escalation just raised (the last one): the supervisor hears of it at once. */
 const notifyNewEscalation = {
   type: 'notifySupervisor',
-  params: ({ context }: { context: PathwayContext }) => supervisorNotice(context.escalations.at(-1)!),
+  params: ({ context }: { context: PathwayContext }) => supervisorNotice(context.escalations.at(-1)!, context.policy),
 } as const;
 
 /** The notice for the escalation the deadline event re-raised a level. */
@@ -165,7 +180,7 @@ const notifyReescalation = {
   type: 'notifySupervisor',
   params: ({ context, event }: { context: PathwayContext; event: PathwayEvent }) => {
     const { escalationId } = payload(event, 'DEADLINE.ESCALATION');
-    return supervisorNotice(context.escalations.find((e) => e.id === escalationId)!);
+    return supervisorNotice(context.escalations.find((e) => e.id === escalationId)!, context.policy);
   },
 } as const;
 
@@ -245,7 +260,10 @@ export const pathwayMachine = setup({
     },
 
     sessionLoggable: ({ context, event }) => sessionLoggable(context, event),
+    sessionNeedsApproval: ({ context, event }) => sessionNeedsApproval(context, event),
     sessionReengages: ({ context, event }) => sessionLoggable(context, event) && payload(event, 'SESSION.LOG').attended,
+    sessionReengagesNeedingApproval: ({ context, event }) =>
+      sessionNeedsApproval(context, event) && payload(event, 'SESSION.LOG').attended,
     missedSessionLimitReached: ({ context, event }) =>
       sessionLoggable(context, event) &&
       !payload(event, 'SESSION.LOG').attended &&
@@ -370,14 +388,14 @@ export const pathwayMachine = setup({
       },
     }),
     recordContactAttempt: assign(({ context, event }) => {
-      const { at, outcome, channel } = payload(event, 'CONTACT.ATTEMPT');
+      const { at, outcome, channel, durationMinutes } = payload(event, 'CONTACT.ATTEMPT');
       const first = context.contact.attempts.length === 0;
       const timers = first
         ? arm(disarm(context.timers, 'firstAttempt'), stageTimer('contactWindow', at + context.policy.contact.window))
         : context.timers;
       return {
         contact: {
-          attempts: [...context.contact.attempts, { at, outcome, channel }],
+          attempts: [...context.contact.attempts, { at, outcome, channel, ...(durationMinutes !== undefined && { durationMinutes }) }],
           ...(outcome === 'reached' ? { reachedAt: at } : context.contact.reachedAt !== undefined && { reachedAt: context.contact.reachedAt }),
         },
         timers,
@@ -461,7 +479,10 @@ export const pathwayMachine = setup({
       const next = [stageTimer('checkIn', e.at + deadlines.checkIn)];
       if (!context.support.checking) next.push(stageTimer('disengagement', e.at + deadlines.disengagement));
       return {
-        checkIns: [...context.checkIns, { at: e.at, measures: e.measures.map(scoreMeasure) }],
+        checkIns: [
+          ...context.checkIns,
+          { at: e.at, measures: e.measures.map(scoreMeasure), ...(e.durationMinutes !== undefined && { durationMinutes: e.durationMinutes }) },
+        ],
         support: { ...context.support, lastContactAt: e.at },
         timers: arm(context.timers, ...next),
       };
@@ -519,6 +540,7 @@ export const pathwayMachine = setup({
         goalsMet: e.goalsMet,
         outcome: e.outcome,
         ...(e.outcome === 'extend' && { extensionWeeks: extensionWeeksOf(context, e) }),
+        ...(e.durationMinutes !== undefined && { durationMinutes: e.durationMinutes }),
       };
       return { review, priorReviews: context.review ? [...context.priorReviews, context.review] : context.priorReviews };
     }),
@@ -750,6 +772,7 @@ export const pathwayMachine = setup({
                         target: 'disengagementCheck',
                         actions: ['recordSession', 'startDisengagementCheck'],
                       },
+                      { guard: 'sessionNeedsApproval', actions: ['recordSession', ...escalate('SESSION_BUDGET', 'support')] },
                       { guard: 'sessionLoggable', actions: 'recordSession' },
                     ],
                     'CHECKIN.RECORD': { guard: 'measuresAcceptable', actions: 'recordCheckIn' },
@@ -763,6 +786,11 @@ export const pathwayMachine = setup({
                 disengagementCheck: {
                   on: {
                     'SESSION.LOG': [
+                      {
+                        guard: 'sessionReengagesNeedingApproval',
+                        target: 'engaged',
+                        actions: ['recordSession', 'endDisengagementCheck', ...escalate('SESSION_BUDGET', 'support')],
+                      },
                       { guard: 'sessionReengages', target: 'engaged', actions: ['recordSession', 'endDisengagementCheck'] },
                       { guard: 'sessionLoggable', actions: 'recordSession' },
                     ],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sessionKindSchema, type SessionKind } from './events';
 import { safeIdSchema } from './ids';
 import { instrumentSchema, INSTRUMENTS, issuePath } from './measures';
 import { REFERRAL_ROUTES, referralRouteSchema } from './referral';
@@ -31,12 +32,18 @@ const duration = z
   .refine((ms) => ms > 0, { error: 'must be longer than zero' });
 const durationOf = (text: string) => duration.prefault(text);
 
-export const MAX_SESSION_CAP = 16;
+/**
+ * The most sessions a tier's budget may hold. Not a rule about people (Brightlife's intensive plan
+ * is 16 [002], and a scheme may plan more): a ceiling that catches a typo such as 1600 in a policy
+ * file. Contacts are never capped; the budget only decides when a supervisor hears of them.
+ */
+export const SESSION_CAP_CEILING = 200;
 
 const tierSchema = z.object({
   id: safeIdSchema,
   label: z.string().min(1),
-  sessionCap: z.int().min(1).max(MAX_SESSION_CAP, { error: `must be at most ${MAX_SESSION_CAP} sessions` }),
+  /** The tier's session budget: attended sessions of the kinds `sessions.counted` names. */
+  sessionCap: z.int().min(1).max(SESSION_CAP_CEILING, { error: `must be at most ${SESSION_CAP_CEILING} sessions` }),
 });
 export type Tier = z.output<typeof tierSchema>;
 
@@ -81,8 +88,27 @@ const DEFAULT_EXCLUSIONS: ExclusionRule[] = [
 const DEFAULT_TIERS: Tier[] = [
   { id: 'light', label: 'Onward referral', sessionCap: 2 },
   { id: 'standard', label: 'Standard support', sessionCap: 6 },
-  { id: 'intensive', label: 'Intensive support', sessionCap: MAX_SESSION_CAP },
+  { id: 'intensive', label: 'Intensive support', sessionCap: 16 },
 ];
+
+/**
+ * What a tier's budget counts by default: the structured sessions a plan is made of, where the link
+ * worker and the person meet (Brightlife counts visits: "when you get to the 12th visit" [002]).
+ * Phone calls, messages and group activities the person attends are contact between sessions: always
+ * recorded and counted in staff time, but not against the budget unless a scheme says so.
+ */
+export const STRUCTURED_SESSION_KINDS: readonly SessionKind[] = ['homeVisit', 'officeVisit', 'video', 'accompaniedActivity'];
+
+/**
+ * Past a tier's budget: `warn` records the session and shows the budget as exceeded; `needsApproval`
+ * records it and raises a SESSION_BUDGET escalation for a supervisor (once per tier); `refuse`
+ * refuses a further counted session. Only `refuse` turns anything away, so it is never the default.
+ */
+export const OVER_BUDGET_MODES = ['warn', 'needsApproval', 'refuse'] as const;
+export type OverBudgetMode = (typeof OVER_BUDGET_MODES)[number];
+
+/** Who hears of an escalation at each level; the last one hears of every level above. */
+export const DEFAULT_ESCALATION_AUDIENCES = ['supervisor', 'manager'] as const;
 
 export const schemePolicySchema = z
   .object({
@@ -152,6 +178,20 @@ export const schemePolicySchema = z
       })
       .prefault({}),
     tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).default(DEFAULT_TIERS),
+    sessions: z
+      .object({
+        /** Session kinds a tier's budget counts (attended ones); every kind is recorded whatever this says. */
+        counted: z.array(sessionKindSchema).min(1).default([...STRUCTURED_SESSION_KINDS]),
+        /** What happens past the budget; the default records the contact and tells a supervisor. */
+        overBudget: z.enum(OVER_BUDGET_MODES).default('needsApproval'),
+      })
+      .prefault({}),
+    escalation: z
+      .object({
+        /** The audience at level 1, 2, ...; the last one repeats for every level above. */
+        audiences: z.array(safeIdSchema).min(1).max(10).default([...DEFAULT_ESCALATION_AUDIENCES]),
+      })
+      .prefault({}),
     measures: z.array(instrumentSchema).default([...INSTRUMENTS]),
   })
   .superRefine((policy, ctx) => {
@@ -233,4 +273,24 @@ export function maxExtensionWeeks(policy: SchemePolicy): number {
 
 export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier | undefined {
   return policy.tiers.find((t) => t.id === tierId);
+}
+
+/*
+ * Policies started before a setting existed are carried by running cases as they were parsed, so
+ * the machine reads newer settings through these, with the same defaults the schema gives.
+ */
+type Carried = Pick<SchemePolicy, 'tiers'> & Partial<Pick<SchemePolicy, 'sessions' | 'escalation'>>;
+
+export function countedSessionKinds(policy: Carried): readonly SessionKind[] {
+  return policy.sessions?.counted ?? STRUCTURED_SESSION_KINDS;
+}
+
+export function overBudgetMode(policy: Carried): OverBudgetMode {
+  return policy.sessions?.overBudget ?? 'needsApproval';
+}
+
+/** Who an escalation at `level` (1 when raised) goes to. */
+export function escalationAudience(policy: Carried, level: number): string {
+  const audiences = policy.escalation?.audiences ?? DEFAULT_ESCALATION_AUDIENCES;
+  return audiences[Math.min(Math.max(level, 1), audiences.length) - 1]!;
 }

@@ -22,6 +22,8 @@ import {
   awaitingPlace,
   COMMAND_TYPES,
   commandSchemas,
+  escalationAudience,
+  sessionBudgetState,
   nextDue,
   openEscalations,
   pathwayMachine,
@@ -208,6 +210,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       ...(ctx.place.linkWorkerId && { linkWorkerId: ctx.place.linkWorkerId }),
       ...(ctx.support.tier && { tier: ctx.support.tier }),
       sessions: ctx.support.sessions,
+      ...(ctx.support.tier && { sessionBudget: sessionBudgetState(ctx) }),
       deadlines: ctx.timers,
       ...(due && { nextDueAt: due.dueAt }),
       escalations: ctx.escalations,
@@ -392,7 +395,13 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     if (effect.type !== 'notifySupervisor') {
       effects.push({
         type: 'notifySupervisor',
-        params: { escalationId: `delivery-${deliveryProblems.length}`, type: 'DELIVERY_FAILED', level: 1, stage: stageOf(snapshot) },
+        params: {
+          escalationId: `delivery-${deliveryProblems.length}`,
+          type: 'DELIVERY_FAILED',
+          level: 1,
+          stage: stageOf(snapshot),
+          audience: escalationAudience(snapshot.context.policy, 1),
+        },
         key: `${effect.key}:failed`,
       });
     }

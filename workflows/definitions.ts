@@ -3,7 +3,7 @@
 // Temporal samples, and imported by the client, the worker and the activities alike.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OutcomeRecord } from '../evidence/outcomeRecord';
-import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, ReferralFacts, SchemePolicy, Stage, Timer } from '../machines';
+import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, ReferralFacts, SchemePolicy, SessionBudgetState, Stage, Timer } from '../machines';
 
 /** A case's workflow id is the referral's own id under a fixed prefix: nothing about the person. */
 export function caseWorkflowId(referralId: string): string {
@@ -73,6 +73,8 @@ export interface CaseView {
   linkWorkerId?: string;
   tier?: string;
   sessions: PathwayContext['support']['sessions'];
+  /** The tier's session budget as the policy counts it; `exceeded` is the warning past it. Absent before a tier. */
+  sessionBudget?: SessionBudgetState;
   deadlines: Timer[];
   nextDueAt?: number;
   escalations: Escalation[];
@@ -144,6 +146,8 @@ export interface SupervisorNotice {
   type: string;
   level: number;
   stage: Stage | 'capacity';
+  /** Who the scheme's policy names for this level (`escalation.audiences`); absent from the capacity ledger's own notices. */
+  audience?: string;
 }
 
 export interface OutcomeSubmission {

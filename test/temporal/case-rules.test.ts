@@ -106,6 +106,8 @@ describe('deadlines', () => {
     expect(again.openEscalations[0]!.id).toBe(escalation.id);
     const levels = supervisorNotices(handle.workflowId).map((m) => (m.body as { notice?: { level: number } }).notice?.level ?? (m.body as { level: number }).level);
     expect(levels).toEqual([1, 2]);
+    // The ladder names its audience: the supervisor first, the scheme's manager a level up.
+    expect(supervisorNotices(handle.workflowId).map((m) => (m.body as { audience?: string }).audience)).toEqual(['supervisor', 'manager']);
 
     const acked = await send(handle, 'ESCALATION.ACK', { escalationId: escalation.id, actor: supervisor });
     expect(acked.openEscalations).toEqual([]);

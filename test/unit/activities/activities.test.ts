@@ -86,8 +86,8 @@ describe('pathway activities on a full case', () => {
     ]);
     expect(sink.messages.filter((m) => m.channel === 'supervisor').map((m) => m.body)).toEqual(
       expect.arrayContaining([
-        { escalationId: 'esc-1', type: 'TRIAGE_OVERDUE', level: 1, stage: 'triage' },
-        { escalationId: 'esc-2', type: 'CHECKIN_OVERDUE', level: 1, stage: 'support' },
+        { escalationId: 'esc-1', type: 'TRIAGE_OVERDUE', level: 1, stage: 'triage', audience: 'supervisor' },
+        { escalationId: 'esc-2', type: 'CHECKIN_OVERDUE', level: 1, stage: 'support', audience: 'supervisor' },
       ]),
     );
     expect(sink.messages.filter((m) => m.channel === 'volunteer').map((m) => m.body)).toEqual([{ kind: 'volunteerMatchRequested' }]);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { outcomeRecordFromCase, OutcomeRecordError } from '../../../evidence/from-case';
 import { outcomeRecordSchema, type OutcomeRecord } from '../../../evidence/outcomeRecord';
 import {
+  DAY,
   day,
   declinedCase,
   earlyDischargeCase,
@@ -14,6 +15,7 @@ import {
   HOUR,
   linkWorker,
   PathwayCase,
+  person,
   reachedCase,
   supportedCase,
   SWEMWBS_RAW_18,
@@ -66,6 +68,7 @@ describe('outcomeRecordFromCase', () => {
       contactsByKind: { firstContact: 1, firstVisit: 1, homeVisit: 2, accompaniedActivity: 1, phone: 1, groupActivity: 1, checkIn: 2, review: 1 },
       // 120 at the first visit, then 60 + 90 + 0 + 20 + 120 + 60 in sessions.
       staffMinutes: 470,
+      staffMinutesByKind: { firstVisit: 120, homeVisit: 120, accompaniedActivity: 90, phone: 20, groupActivity: 120 },
       measures: {
         SWEMWBS: {
           baseline: swemwbs(SWEMWBS_RAW_18, 18, 17.43, 'low', day(10)),
@@ -194,6 +197,7 @@ describe('outcomeRecordFromCase', () => {
       contactsTotal: 0,
       contactsByKind: {},
       staffMinutes: 0,
+      staffMinutesByKind: {},
       measures: {},
       dates: { referredAt: day(-1), triagedAt: day(1), dischargedAt: day(1) },
       dischargeReason: 'declined',
@@ -272,6 +276,50 @@ describe('outcomeRecordFromCase', () => {
     expect(activity!.name).toHaveLength(120);
     expect(long.startsWith(activity!.name.slice(0, -1))).toBe(true);
     expect(activity!.name.endsWith('…')).toBe(true);
+  });
+
+  it('counts every contact logged by kind, and every minute logged, attempts, check-ins and review included', () => {
+    const at = (d: number) => day(d);
+    const c = new PathwayCase()
+      .send({ type: 'TRIAGE.ACCEPT', actor: linkWorker, at: at(1) })
+      .send({ type: 'CAPACITY.GRANTED', linkWorkerId: 'lw-7', at: at(1) + HOUR })
+      .send({ type: 'CONTACT.ATTEMPT', outcome: 'noAnswer', channel: 'phone', durationMinutes: 5, actor: linkWorker, at: at(2) })
+      .send({ type: 'CONTACT.ATTEMPT', outcome: 'reached', channel: 'phone', durationMinutes: 25, actor: linkWorker, at: at(3) })
+      .send({ type: 'VISIT.RECORD', location: 'home', durationMinutes: 120, measures: [], barriers: [], actor: linkWorker, at: at(5) })
+      .send({
+        type: 'PLAN.DRAFT',
+        goals: [{ id: 'g1', text: 'Lunch club' }],
+        activities: [{ id: 'a1', category: 'connecting', name: 'Lunch club' }],
+        barrierActions: [],
+        tier: 'light',
+        volunteer: false,
+        actor: linkWorker,
+        at: at(6),
+      })
+      .send({ type: 'PLAN.AGREE', party: 'person', actor: person, at: at(6) + HOUR })
+      .send({ type: 'PLAN.AGREE', party: 'linkWorker', actor: linkWorker, at: at(6) + 2 * HOUR });
+    // Light's budget is two sessions: three home visits go past it, and every one is recorded.
+    for (let i = 0; i < 3; i++) {
+      c.send({ type: 'SESSION.LOG', kind: 'homeVisit', attended: true, durationMinutes: 60, withVolunteer: false, actor: linkWorker, at: at(7 + i) });
+    }
+    for (let i = 0; i < 5; i++) {
+      c.send({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 15, withVolunteer: false, actor: linkWorker, at: at(10 + i) });
+    }
+    c.send({ type: 'SESSION.LOG', kind: 'message', channel: 'letter', attended: true, durationMinutes: 10, withVolunteer: false, actor: linkWorker, at: at(15) })
+      .send({ type: 'CHECKIN.RECORD', measures: [], durationMinutes: 30, actor: linkWorker, at: at(20) })
+      .send({ type: 'CHECKIN.RECORD', measures: [], actor: linkWorker, at: at(21) })
+      .send({ type: 'REVIEW.RECORD', measures: [], goalsMet: 'all', outcome: 'discharge', durationMinutes: 45, actor: linkWorker, at: at(6) + 12 * 7 * DAY + 3 * HOUR });
+    const record = recordOf(c);
+    expect(record.contactsByKind).toEqual({ firstContact: 1, firstVisit: 1, homeVisit: 3, phone: 5, message: 1, checkIn: 2, review: 1 });
+    expect(record.contactsTotal).toBe(14);
+    expect(record.staffMinutesByKind).toEqual({ contactAttempts: 30, firstVisit: 120, homeVisit: 180, phone: 75, message: 10, checkIn: 30, review: 45 });
+    expect(record.staffMinutes).toBe(30 + 120 + 180 + 75 + 10 + 30 + 45);
+    expect(record.escalations.map((e) => e.type)).toContain('SESSION_BUDGET');
+  });
+
+  it('refuses staff minutes by kind that disagree with the total', () => {
+    const record = recordOf(fullCase());
+    expect(outcomeRecordSchema.safeParse({ ...record, staffMinutes: record.staffMinutes + 1 }).success).toBe(false);
   });
 
   it('refuses a person younger than the youngest band, without saying their age', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCohortReport, type CohortReport, type Summary } from '../../../evidence/report';
+import { reportToCsv } from '../../../evidence/csv';
 import { outcomeRecordSchema, type OutcomeRecord } from '../../../evidence/outcomeRecord';
 import { cohortSpecs, DAY, HOUR, recordOf, T0, type Spec } from './cohort';
 
@@ -306,5 +307,23 @@ describe('a small cohort checked by hand', () => {
   it('counts deadlines in the referral month when a record has no deadline log', () => {
     const r = base(6, { dates: { referredAt: Date.UTC(2025, 2, 31, 23) }, deadlines: { triage: { met: 1, missed: 0 }, review: { met: 0, missed: 2 } } });
     expect(buildCohortReport([r]).system.deadlines.byMonth).toEqual([{ month: '2025-03', met: 1, missed: 2, metShare: 1 / 3 }]);
+  });
+
+  it('adds up staff minutes by kind from the records that say, and the CSV lists them', () => {
+    const withKinds = [
+      base(7, { dates: { referredAt: T0 }, staffMinutes: 545, staffMinutesByKind: { contactAttempts: 25, homeVisit: 480, review: 40 } }),
+      base(8, { dates: { referredAt: T0 }, staffMinutes: 440, staffMinutesByKind: { homeVisit: 60, phone: 380 } }),
+      // Written before staff minutes had kinds: in the total, not in any kind.
+      base(9, { dates: { referredAt: T0 }, staffMinutes: 100 }),
+    ];
+    const { staffMinutes } = buildCohortReport(withKinds).system;
+    expect(staffMinutes.total).toBe(1085);
+    expect(staffMinutes.byKind).toEqual([
+      { kind: 'contactAttempts', minutes: 25 },
+      { kind: 'homeVisit', minutes: 540 },
+      { kind: 'phone', minutes: 380 },
+      { kind: 'review', minutes: 40 },
+    ]);
+    expect(reportToCsv(buildCohortReport(withKinds))).toContain('system,staffMinutes.byKind,homeVisit,minutes,540');
   });
 });

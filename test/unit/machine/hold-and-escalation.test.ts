@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { transition } from 'xstate';
-import { nextDue, openEscalations, pathwayMachine, type PathwaySnapshot } from '../../../machines';
+import { nextDue, openEscalations, parsePolicy, pathwayMachine, type PathwaySnapshot } from '../../../machines';
 import { Case, DAY, LINK_WORKER, SUPERVISOR } from './driver';
 
 const RAISE = { type: 'SAFEGUARDING.RAISE', category: 'financialAbuse', actor: LINK_WORKER } as const;
@@ -42,7 +42,7 @@ describe('safeguarding hold', () => {
     const c = new Case().allocate();
     const due = Object.fromEntries(c.context.timers.map((t) => [t.key, t.dueAt]));
     expect(c.send(RAISE)).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'SAFEGUARDING', level: 1, stage: 'firstContact' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'SAFEGUARDING', level: 1, stage: 'firstContact', audience: 'supervisor' } },
     ]);
     expect(c.context.timers.map((t) => t.key)).toEqual(['escalation:esc-1']);
     expect(c.context.suspendedTimers.map((t) => t.key).sort()).toEqual(['firstAttempt', 'firstContact']);
@@ -116,10 +116,31 @@ describe('escalations', () => {
     c.fire('triage');
     const first = c.timer('escalation:esc-1').dueAt;
     expect(c.fire('escalation:esc-1')).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'TRIAGE_OVERDUE', level: 2, stage: 'triage' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'TRIAGE_OVERDUE', level: 2, stage: 'triage', audience: 'manager' } },
     ]);
     expect(c.timer('escalation:esc-1').dueAt).toBe(first + c.policy.deadlines.escalationAck);
     expect(c.context.escalations[0]).toMatchObject({ level: 2, ackDueAt: first + c.policy.deadlines.escalationAck });
+  });
+
+  it('name the audience the policy gives each level, the last one repeating above', () => {
+    const ladder = (c: Case) => {
+      const notices = [...c.fire('triage')];
+      for (let i = 0; i < 3; i++) notices.push(...c.fire('escalation:esc-1'));
+      return notices.map((e) => e.params as { level: number; audience: string }).map((n) => [n.level, n.audience]);
+    };
+    expect(ladder(new Case())).toEqual([
+      [1, 'supervisor'],
+      [2, 'manager'],
+      [3, 'manager'],
+      [4, 'manager'],
+    ]);
+    const policy = parsePolicy({ escalation: { audiences: ['teamLead', 'serviceManager', 'commissioner'] } });
+    expect(ladder(new Case({ policy }))).toEqual([
+      [1, 'teamLead'],
+      [2, 'serviceManager'],
+      [3, 'commissioner'],
+      [4, 'commissioner'],
+    ]);
   });
 
   it('are closed by a supervisor’s acknowledgement, once', () => {

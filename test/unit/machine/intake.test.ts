@@ -88,7 +88,7 @@ describe('triage', () => {
     const due = c.timer('triage').dueAt;
     expect(c.snapshot.can({ type: 'DEADLINE.TRIAGE', at: due - 1 })).toBe(false);
     expect(c.fire('triage')).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'TRIAGE_OVERDUE', level: 1, stage: 'triage' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'TRIAGE_OVERDUE', level: 1, stage: 'triage', audience: 'supervisor' } },
     ]);
     expect(c.context.escalations).toEqual([
       { id: 'esc-1', type: 'TRIAGE_OVERDUE', stage: 'triage', raisedAt: due, ackDueAt: due + c.policy.deadlines.escalationAck, level: 1 },
@@ -116,7 +116,7 @@ describe('capacity', () => {
     const c = new Case().accept();
     c.send({ type: 'CAPACITY.WAITLISTED', position: 9 });
     expect(c.fire('waitlist')).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'LONG_WAIT', level: 1, stage: 'waitlisted' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'LONG_WAIT', level: 1, stage: 'waitlisted', audience: 'supervisor' } },
     ]);
     expect(c.stage).toBe('waitlisted');
   });

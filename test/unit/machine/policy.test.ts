@@ -5,8 +5,12 @@ import {
   MINUTE,
   PolicyError,
   REFERRAL_ROUTES,
+  SESSION_CAP_CEILING,
   WEEK,
+  countedSessionKinds,
   defaultPolicy,
+  escalationAudience,
+  overBudgetMode,
   maxExtensionWeeks,
   parseDuration,
   parsePolicy,
@@ -84,6 +88,32 @@ describe('durations', () => {
   });
 });
 
+describe('session budgets', () => {
+  it('have no cap below the documented ceiling: a scheme may budget 28 sessions, or 200', () => {
+    const tiers = (cap: number) => [
+      { id: 'a', label: 'A', sessionCap: 2 },
+      { id: 'b', label: 'B', sessionCap: 6 },
+      { id: 'c', label: 'C', sessionCap: cap },
+    ];
+    expect(SESSION_CAP_CEILING).toBe(200);
+    expect(parsePolicy({ tiers: tiers(28) }).tiers[2]!.sessionCap).toBe(28);
+    expect(parsePolicy({ tiers: tiers(SESSION_CAP_CEILING) }).tiers[2]!.sessionCap).toBe(SESSION_CAP_CEILING);
+    expect(() => parsePolicy({ tiers: tiers(SESSION_CAP_CEILING + 1) })).toThrow(/tiers\[2\]\.sessionCap: must be at most 200 sessions/);
+  });
+
+  it('count structured sessions and ask a supervisor past them by default', () => {
+    expect(defaultPolicy.sessions).toEqual({ counted: ['homeVisit', 'officeVisit', 'video', 'accompaniedActivity'], overBudget: 'needsApproval' });
+    expect(defaultPolicy.escalation).toEqual({ audiences: ['supervisor', 'manager'] });
+  });
+
+  it('read a policy parsed before the settings existed (a running case) with the same defaults', () => {
+    const { sessions: _s, escalation: _e, ...carried } = defaultPolicy;
+    expect(countedSessionKinds(carried)).toEqual(defaultPolicy.sessions.counted);
+    expect(overBudgetMode(carried)).toBe('needsApproval');
+    expect([1, 2, 3].map((level) => escalationAudience(carried, level))).toEqual(['supervisor', 'manager', 'manager']);
+  });
+});
+
 describe('invalid policy names the field', () => {
   it.each([
     [{ eligibility: { minAge: 70, maxAge: 60 } }, 'eligibility.minAge'],
@@ -100,11 +130,16 @@ describe('invalid policy names the field', () => {
         tiers: [
           { id: 'a', label: 'A', sessionCap: 2 },
           { id: 'b', label: 'B', sessionCap: 6 },
-          { id: 'c', label: 'C', sessionCap: 17 },
+          { id: 'c', label: 'C', sessionCap: SESSION_CAP_CEILING + 1 },
         ],
       },
       'tiers[2].sessionCap',
     ],
+    [{ sessions: { counted: [] } }, 'sessions.counted'],
+    [{ sessions: { counted: ['teaAndBiscuits'] } }, 'sessions.counted[0]'],
+    [{ sessions: { overBudget: 'ignore' } }, 'sessions.overBudget'],
+    [{ escalation: { audiences: [] } }, 'escalation.audiences'],
+    [{ escalation: { audiences: ['the manager'] } }, 'escalation.audiences[0]'],
     [
       {
         tiers: [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WEEK, parsePolicy, policyWeek } from '../../../machines';
+import { WEEK, parsePolicy, policyWeek, sessionBudgetState } from '../../../machines';
 import { sampleMeasures } from '../../../machines/graph';
 import { Case, DAY, LINK_WORKER, PERSON, SUPERVISOR, types } from './driver';
 
@@ -13,20 +13,108 @@ describe('tiered support', () => {
     expect(c.timer('disengagement').dueAt).toBe(c.now + 3 * WEEK);
   });
 
-  it('logs sessions by kind and refuses one beyond the tier’s cap', () => {
+  it('logs sessions by kind, every kind whatever the tier, counting only structured sessions against its budget', () => {
     const c = new Case().agreePlan({ tier: 'light' });
     c.session(true);
     c.advance(DAY).send({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 20, withVolunteer: false, actor: LINK_WORKER });
+    c.advance(DAY).send({
+      type: 'SESSION.LOG',
+      kind: 'message',
+      channel: 'text',
+      attended: true,
+      durationMinutes: 5,
+      withVolunteer: false,
+      actor: LINK_WORKER,
+    });
     expect(c.context.support.sessions.byKind).toEqual({
       homeVisit: { count: 1, attended: 1, minutes: 60 },
       phone: { count: 1, attended: 1, minutes: 20 },
+      message: { count: 1, attended: 1, minutes: 5 },
     });
+    // Light's budget is two sessions; the call and the text are contact, not sessions.
+    expect(sessionBudgetState(c.context)).toEqual({
+      tier: 'light',
+      used: 1,
+      cap: 2,
+      counts: ['homeVisit', 'officeVisit', 'video', 'accompaniedActivity'],
+      overBudget: 'needsApproval',
+      exceeded: false,
+    });
+    for (let i = 0; i < 30; i++) {
+      expect(types(c.advance(DAY).send({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 10, withVolunteer: false, actor: LINK_WORKER }))).toEqual([]);
+    }
+    expect(c.context.support.sessions.byKind.phone).toEqual({ count: 31, attended: 31, minutes: 320 });
+  });
+
+  it('counts what the policy says counts', () => {
+    const policy = parsePolicy({ sessions: { counted: ['homeVisit', 'phone'], overBudget: 'refuse' } });
+    const c = new Case({ policy }).agreePlan({ tier: 'light' });
+    c.session(true);
+    c.send({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 20, withVolunteer: false, actor: LINK_WORKER });
+    expect(sessionBudgetState(c.context)).toMatchObject({ used: 2, cap: 2, exceeded: false });
     expect(c.can({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 20, withVolunteer: false, actor: LINK_WORKER })).toBe(false);
-    expect(c.can({ type: 'SESSION.LOG', kind: 'phone', attended: false, durationMinutes: 0, withVolunteer: false, actor: LINK_WORKER })).toBe(false);
+    // A video call is not counted by this scheme, so it is recorded past the budget.
+    c.send({ type: 'SESSION.LOG', kind: 'video', attended: true, durationMinutes: 30, withVolunteer: false, actor: LINK_WORKER });
+    expect(c.context.support.sessions.byKind.video).toEqual({ count: 1, attended: 1, minutes: 30 });
+  });
+
+  describe('past the tier’s budget', () => {
+    const pastBudget = (overBudget: 'warn' | 'needsApproval' | 'refuse') => {
+      const c = new Case({ policy: parsePolicy({ sessions: { overBudget } }) }).agreePlan({ tier: 'light' });
+      c.session(true);
+      c.advance(DAY).session(true);
+      expect(sessionBudgetState(c.context)).toMatchObject({ used: 2, cap: 2, exceeded: false, overBudget });
+      return c;
+    };
+
+    it('warn: records the session and shows the budget exceeded, telling nobody', () => {
+      const c = pastBudget('warn');
+      expect(c.advance(DAY).session(true)).toEqual([]);
+      expect(c.context.support.sessions.byKind.homeVisit).toEqual({ count: 3, attended: 3, minutes: 180 });
+      expect(sessionBudgetState(c.context)).toMatchObject({ used: 3, cap: 2, exceeded: true });
+      expect(c.context.escalations).toEqual([]);
+    });
+
+    it('needsApproval: records the session and asks a supervisor once per tier', () => {
+      const c = pastBudget('needsApproval');
+      expect(c.advance(DAY).session(true)).toEqual([
+        { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'SESSION_BUDGET', level: 1, stage: 'support', audience: 'supervisor' } },
+      ]);
+      expect(c.context.support.sessions.byKind.homeVisit).toEqual({ count: 3, attended: 3, minutes: 180 });
+      expect(sessionBudgetState(c.context)).toMatchObject({ used: 3, exceeded: true });
+      // Further sessions are recorded without a second escalation, acknowledged or not.
+      expect(c.advance(DAY).session(true)).toEqual([]);
+      c.send({ type: 'ESCALATION.ACK', escalationId: 'esc-1', actor: SUPERVISOR });
+      expect(c.advance(DAY).session(true)).toEqual([]);
+      expect(c.context.support.sessions.byKind.homeVisit?.attended).toBe(5);
+      // A new tier is a new budget: going past standard's six asks again.
+      c.send({ type: 'TIER.CHANGE', tier: 'standard', reason: 'more needed', actor: LINK_WORKER });
+      c.advance(DAY).session(true);
+      expect(types(c.advance(DAY).session(true))).toEqual(['notifySupervisor']);
+      expect(c.context.escalations.map((e) => e.type)).toEqual(['SESSION_BUDGET', 'SESSION_BUDGET']);
+    });
+
+    it('needsApproval: a session that ends a disengagement check past the budget asks too', () => {
+      const c = pastBudget('needsApproval');
+      c.fire('disengagement');
+      expect(c.snapshot.matches({ active: { support: { engagement: 'disengagementCheck' } } })).toBe(true);
+      expect(types(c.advance(DAY).session(true))).toEqual(['notifySupervisor']);
+      expect(c.snapshot.matches({ active: { support: { engagement: 'engaged' } } })).toBe(true);
+      expect(c.context.escalations.map((e) => e.type)).toEqual(['SESSION_BUDGET']);
+    });
+
+    it('refuse: refuses a further counted session, still records other contact and missed sessions', () => {
+      const c = pastBudget('refuse');
+      expect(c.can({ type: 'SESSION.LOG', kind: 'homeVisit', attended: true, durationMinutes: 60, withVolunteer: false, actor: LINK_WORKER })).toBe(false);
+      c.send({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 15, withVolunteer: false, actor: LINK_WORKER });
+      c.send({ type: 'SESSION.LOG', kind: 'homeVisit', attended: false, durationMinutes: 30, withVolunteer: false, actor: LINK_WORKER });
+      expect(c.context.support.sessions.byKind).toMatchObject({ phone: { count: 1 }, homeVisit: { count: 3, attended: 2 } });
+      expect(sessionBudgetState(c.context)).toMatchObject({ used: 2, exceeded: false });
+    });
   });
 
   it('steps up to a tier with more sessions, and refuses a change to the same or an unknown tier', () => {
-    const c = new Case().agreePlan({ tier: 'light' });
+    const c = new Case({ policy: parsePolicy({ sessions: { overBudget: 'refuse' } }) }).agreePlan({ tier: 'light' });
     c.session(true);
     c.session(true);
     expect(c.can({ type: 'TIER.CHANGE', tier: 'light', reason: 'same', actor: LINK_WORKER })).toBe(false);
@@ -35,7 +123,7 @@ describe('tiered support', () => {
     c.session(true);
     expect(c.context.support.tierHistory.map((t) => t.tier)).toEqual(['light', 'intensive']);
     c.send({ type: 'TIER.CHANGE', tier: 'light', reason: 'stepping down', actor: LINK_WORKER });
-    expect(c.can({ type: 'SESSION.LOG', kind: 'phone', attended: true, durationMinutes: 5, withVolunteer: false, actor: LINK_WORKER })).toBe(false);
+    expect(c.can({ type: 'SESSION.LOG', kind: 'homeVisit', attended: true, durationMinutes: 5, withVolunteer: false, actor: LINK_WORKER })).toBe(false);
   });
 
   it('treats consecutive missed sessions as disengagement, and an attended one as re-engagement', () => {
@@ -58,7 +146,7 @@ describe('tiered support', () => {
     c.fire('disengagement');
     expect(c.snapshot.matches({ active: { support: { engagement: 'disengagementCheck' } } })).toBe(true);
     expect(c.fire('disengagementCheck')).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'DISENGAGEMENT', level: 1, stage: 'support' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'DISENGAGEMENT', level: 1, stage: 'support', audience: 'supervisor' } },
     ]);
     c.advance(DAY).send({ type: 'CHECKIN.RECORD', measures: [], actor: LINK_WORKER });
     expect(c.snapshot.matches({ active: { support: { engagement: 'engaged' } } })).toBe(true);
@@ -127,7 +215,7 @@ describe('extension', () => {
   it('needs a supervisor’s approval, then support runs on to a new review', () => {
     const c = new Case().toReview();
     expect(c.review('extend', 4)).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'EXTENSION_APPROVAL', level: 1, stage: 'extensionPending' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'EXTENSION_APPROVAL', level: 1, stage: 'extensionPending', audience: 'supervisor' } },
     ]);
     expect(c.stage).toBe('extensionPending');
     expect(c.can({ type: 'EXTENSION.APPROVE', actor: LINK_WORKER })).toBe(false);
@@ -175,7 +263,7 @@ describe('befriending handoff', () => {
     const c = new Case().toReview();
     c.review('befriend');
     expect(c.send({ type: 'BEFRIENDING.RESULT', result: 'unavailable', actor: LINK_WORKER })).toEqual([
-      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'SERVICE_GAP', level: 1, stage: 'befriendingHandoff' } },
+      { type: 'notifySupervisor', params: { escalationId: 'esc-1', type: 'SERVICE_GAP', level: 1, stage: 'befriendingHandoff', audience: 'supervisor' } },
     ]);
     expect(c.stage).toBe('review');
     expect(c.context.serviceGaps).toEqual([{ kind: 'befriending', at: c.now }]);
