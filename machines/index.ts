@@ -6,5 +6,6 @@ export * from './measures';
 export * from './pathway';
 export * from './policy';
 export * from './referral';
+export * from './rules';
 export * from './stage';
 export * from './timers';

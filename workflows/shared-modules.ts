@@ -19,6 +19,7 @@ import * as measures from '../machines/measures';
 import * as pathway from '../machines/pathway';
 import * as policy from '../machines/policy';
 import * as referral from '../machines/referral';
+import * as rules from '../machines/rules';
 import * as stage from '../machines/stage';
 import * as timers from '../machines/timers';
 import * as outcomeRecord from '../evidence/outcomeRecord';
@@ -49,6 +50,7 @@ export const SHARED_PROJECT_MODULES = [
   pathway,
   policy,
   referral,
+  rules,
   stage,
   timers,
   outcomeRecord,
