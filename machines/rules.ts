@@ -305,12 +305,13 @@ export function acceptedCommands(snapshot: PathwaySnapshot): string[] {
  * who sent it, then the machine's own rules. The single judge of a host's command.
  */
 export function commandRefusal(snapshot: PathwaySnapshot, event: PathwayEvent, subject = 'this case'): Refusal | undefined {
+  const access = accessRefusal(snapshot.context, event, subject);
+  // Every command a case takes comes through here: the reasons are worked out only for a refusal.
+  if (!access && snapshot.can(event)) return undefined;
   const stage = stageOf(snapshot);
   const accepted = snapshot.status === 'done' ? [] : acceptedCommands(snapshot);
   if (!internal(event.type) && !accepted.includes(event.type)) {
     return refuse('notAtThisStage', `not a move the pathway allows at stage '${stage}' (allowed now: ${accepted.join(', ') || 'none'})`);
   }
-  const access = accessRefusal(snapshot.context, event, subject);
-  if (access || snapshot.can(event)) return access;
-  return explainGuards(snapshot, event) ?? refuse('pathwayRules', `${GENERIC_REFUSAL} at stage '${stage}' with this case's current details`);
+  return access ?? explainGuards(snapshot, event) ?? refuse('pathwayRules', `${GENERIC_REFUSAL} at stage '${stage}' with this case's current details`);
 }
