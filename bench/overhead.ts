@@ -86,9 +86,11 @@ main(async () => {
   }
   printEnvironment('overhead', env, [server.description, `codec: ${modes.join(' and ')}; one worker process per codec setting, default options`]);
 
+  const allocatedTo = new Map<string, string>();
   for (const s of setups) {
     const cases = await openCasesInSupport(s.clients.pathway, `overhead-${s.codec}-${run}`, `${run}-${s.codec}`, opts.cases, 16);
     s.cases = [...cases.keys()];
+    for (const [id, v] of cases) allocatedTo.set(id, v.linkWorkerId!);
     for (let i = 0; i < opts.cases; i++) {
       const id = `bare-${s.codec}-${run}-${i}`;
       await s.clients.temporal.workflow.start('bareCase', { workflowId: id, taskQueue: s.clients.pathway.taskQueue, args: [] });
@@ -97,11 +99,13 @@ main(async () => {
   }
 
   const payload = { measures: later, actor: { role: 'linkWorker', id: 'lw-1' } as const };
+  // A case takes commands only from the link worker it is allocated to.
+  const payloadFor = (id: string) => ({ ...payload, actor: { ...payload.actor, id: allocatedTo.get(id)! } });
   const checkIn = commandUpdates['CHECKIN.RECORD'];
   type Arm = { name: string; send: (i: number) => Promise<unknown> };
   const arms: Arm[] = setups.flatMap((s) => [
-    { name: `(a) pathway, codec ${s.codec}`, send: (i: number) => s.clients.temporal.workflow.getHandle(s.cases[i % s.cases.length]!).executeUpdate(checkIn, { args: [payload] }) },
-    { name: `(a') pathway via PathwayClient, codec ${s.codec}`, send: (i: number) => s.clients.pathway.recordCheckIn(s.cases[i % s.cases.length]!, payload) },
+    { name: `(a) pathway, codec ${s.codec}`, send: (i: number) => s.clients.temporal.workflow.getHandle(s.cases[i % s.cases.length]!).executeUpdate(checkIn, { args: [payloadFor(s.cases[i % s.cases.length]!)] }) },
+    { name: `(a') pathway via PathwayClient, codec ${s.codec}`, send: (i: number) => s.clients.pathway.recordCheckIn(s.cases[i % s.cases.length]!, payloadFor(s.cases[i % s.cases.length]!)) },
     { name: `(b) bare, codec ${s.codec}`, send: (i: number) => s.clients.temporal.workflow.getHandle(s.bare[i % s.bare.length]!).executeUpdate(checkIn, { args: [payload] }) },
   ]);
   // One of each first: connections, sticky queues and caches warm for every arm alike.

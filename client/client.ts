@@ -397,7 +397,7 @@ export class PathwayClient {
     } catch (err) {
       const mapped = commandError(id, type, err);
       if (mapped instanceof CaseNotFoundError && (await this.#isClosedCase(id))) {
-        throw new CommandRefusedError(id, type, 'discharged', 'the case is closed', { cause: err });
+        throw new CommandRefusedError(id, type, 'discharged', 'the case is closed', { cause: err, rule: 'notAtThisStage' });
       }
       throw mapped;
     }

@@ -3,7 +3,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { issuePath } from '../machines/measures';
-import type { Stage } from '../machines';
+import type { RefusalRule, Stage } from '../machines';
 
 export type PathwayErrorCode =
   | 'INVALID_INPUT'
@@ -40,17 +40,23 @@ export class InvalidInputError extends PathwayError {
   }
 }
 
-/** The pathway does not allow this move now: the stage the case is in and why it said no. */
+/**
+ * The pathway does not allow this move now: the stage the case is in, why it said no, and the rule
+ * that said it (`rule`, one of REFUSAL_RULES, e.g. 'extensionMaxLength' or 'caseOwnership'), for a
+ * host to branch on instead of the reason's words.
+ */
 export class CommandRefusedError extends PathwayError {
   readonly code = 'COMMAND_REFUSED';
+  readonly rule: RefusalRule | undefined;
   constructor(
     readonly caseId: string,
     readonly command: string,
     readonly stage: Stage | undefined,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; rule?: RefusalRule },
   ) {
     super(`${command} refused for ${caseId}${stage ? ` at stage '${stage}'` : ''}: ${reason}`, options);
+    this.rule = options?.rule;
   }
 }
 
@@ -129,6 +135,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 interface FailureDetails {
   command?: string;
   stage?: Stage;
+  rule?: RefusalRule;
   issues?: Array<{ path: string[]; message: string }>;
 }
 
@@ -148,7 +155,7 @@ export function commandError(caseId: string, command: string, err: unknown): unk
     return new InvalidInputError(command, issues, { cause: err });
   }
   if (failure.type === 'CommandNotAllowed') {
-    return new CommandRefusedError(caseId, command, details.stage, message, { cause: err });
+    return new CommandRefusedError(caseId, command, details.stage, message, { cause: err, ...(details.rule && { rule: details.rule }) });
   }
   return err;
 }

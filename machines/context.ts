@@ -55,6 +55,8 @@ export interface Plan {
   draft?: PlanDraft;
   draftedAt?: number;
   agreedBy: { person?: number; linkWorker?: number };
+  /** Who gave each side (actor ids): the same actor may not give both (machines/rules.ts). */
+  agreedByActor?: { person?: string; linkWorker?: string };
   agreedAt?: number;
 }
 

@@ -20,7 +20,8 @@ import {
 } from './events';
 import type { MeasureSubmission } from './measures';
 import { pathwayMachine, type PathwaySnapshot } from './pathway';
-import type { SchemePolicy } from './policy';
+import { accessRefusal } from './rules';
+import { tierOf, type SchemePolicy } from './policy';
 import type { ReferralFacts } from './referral';
 import { stageOf, type ActiveStage } from './stage';
 import { isEscalationTimer } from './timers';
@@ -94,7 +95,7 @@ export function exampleEvents(snapshot: PathwaySnapshot, now: number): PathwayEv
     { type: 'VISIT.RECORD', location: 'home', durationMinutes: 120, measures, barriers: ['transport'], actor: lw },
     { type: 'PLAN.DRAFT', ...plan, tier: first!.id, volunteer: false, actor: lw },
     { type: 'PLAN.DRAFT', ...plan, tier: second!.id, volunteer: true, actor: lw },
-    { type: 'PLAN.AGREE', party: 'person', actor: lw },
+    { type: 'PLAN.AGREE', party: 'person', actor: PERSON },
     { type: 'PLAN.AGREE', party: 'linkWorker', actor: lw },
     { type: 'SESSION.LOG', kind: 'homeVisit', attended: true, durationMinutes: 60, withVolunteer: false, actor: lw },
     { type: 'SESSION.LOG', kind: 'accompaniedActivity', attended: false, durationMinutes: 0, withVolunteer: false, actor: lw },
@@ -193,7 +194,8 @@ export function explorePathway(policy: SchemePolicy, options: { limit?: number }
       return graphKey(snapshot);
     },
     events: (snapshot) => exampleEvents(snapshot, clock.get(snapshot) ?? input.at),
-    filterEvents: (snapshot, event) => snapshot.can(event),
+    // Edges are the commands a case would take: the machine's rules and who may send them.
+    filterEvents: (snapshot, event) => snapshot.can(event) && accessRefusal(snapshot.context, event) === undefined,
   };
   const started = performance.now();
   const adjacency = getAdjacencyMap(pathwayMachine, traversalOptions);

@@ -7,5 +7,6 @@ export * from './pathway';
 export * from './policy';
 export * from './referral';
 export * from './sessions';
+export * from './rules';
 export * from './stage';
 export * from './timers';

@@ -422,7 +422,11 @@ export const pathwayMachine = setup({
     recordAgreement: assign({
       plan: ({ context, event }) => {
         const e = payload(event, 'PLAN.AGREE');
-        return { ...context.plan, agreedBy: { ...context.plan.agreedBy, [e.party]: e.at } };
+        return {
+          ...context.plan,
+          agreedBy: { ...context.plan.agreedBy, [e.party]: e.at },
+          agreedByActor: { ...context.plan.agreedByActor, [e.party]: e.actor.id },
+        };
       },
     }),
     startSupport: assign(({ context, event }) => {

@@ -177,6 +177,17 @@ export const schemePolicySchema = z
         maxLength: durationOf('6w'),
       })
       .prefault({}),
+    /**
+     * Who may act on a case once it is allocated. A link worker acts only on their own cases; under
+     * `covering`, the colleagues listed against a link worker's id may act on that link worker's
+     * cases too (leave, sickness), e.g. `{ covering: { 'lw-a': ['lw-c'] } }`. Supervisors act on any
+     * case of the scheme; before allocation any link worker may act (machines/rules.ts).
+     */
+    ownership: z
+      .object({
+        covering: z.record(safeIdSchema, z.array(safeIdSchema)).default({}),
+      })
+      .prefault({}),
     tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).default(DEFAULT_TIERS),
     sessions: z
       .object({

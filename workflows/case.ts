@@ -21,6 +21,7 @@ import { initialTransition } from 'xstate';
 import {
   awaitingPlace,
   COMMAND_TYPES,
+  commandRefusal,
   commandSchemas,
   escalationAudience,
   sessionBudgetState,
@@ -49,7 +50,7 @@ import type { Duration } from '@temporalio/common';
 import { outcomeRecordFromCase } from '../evidence/from-case';
 import { beforeCommands } from './before-commands';
 import { CHANGES, changed } from './changes';
-import { describeIssues, refusalReason } from './refusals';
+import { describeIssues } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
 import { pathwayStepper } from './pathway-stepper';
 
@@ -273,13 +274,16 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     }
     const event = { ...parsed.data, type, at: Date.now() } as PathwayEvent;
     // Judged against the case as the handler will find it: with any deadline already due applied.
+    // The stage, who sent it (machines/rules.ts: checked on new commands only, never on replay),
+    // then the machine's guards; every refusal names its rule.
     const current = caughtUp();
-    if (!current.can(event)) {
+    const refusal = commandRefusal(current, event, `case ${caseId}`);
+    if (refusal) {
       throw ApplicationFailure.create({
         type: 'CommandNotAllowed',
-        message: `${type} refused: ${refusalReason(current, event)}`,
+        message: `${type} refused: ${refusal.reason}`,
         nonRetryable: true,
-        details: [{ command: type, stage: stageOf(current) }],
+        details: [{ command: type, stage: stageOf(current), rule: refusal.rule }],
       });
     }
   }

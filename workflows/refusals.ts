@@ -1,7 +1,5 @@
-// Why a command was refused, in words a host system can show. The machine only says yes or no
-// (`snapshot.can`), so the reason is reconstructed from what the current state accepts.
-import type { PathwayEvent } from '../machines';
-import { stageOf } from '../machines';
+// Why a command's payload was refused, in words a host system can show. Refusals by the pathway's
+// rules are worded by the machine's own module (machines/rules.ts).
 
 interface Issue {
   path: PropertyKey[];
@@ -16,26 +14,4 @@ export function describeIssues(issues: readonly Issue[]): string {
       return `${path || '(payload)'}: ${issue.message}`;
     })
     .join('; ');
-}
-
-interface Refusable {
-  value: unknown;
-  context: unknown;
-  can(event: PathwayEvent): boolean;
-  _nodes: ReadonlyArray<{ ownEvents: readonly string[] }>;
-}
-
-// A plain list: this module is shared by every case in a worker (workflows/shared-modules.ts).
-const SUPERVISOR_ONLY: readonly string[] = ['EXTENSION.APPROVE', 'EXTENSION.REFUSE', 'SAFEGUARDING.CLEAR', 'ESCALATION.ACK'];
-
-export function refusalReason(snapshot: Refusable, event: PathwayEvent): string {
-  const stage = stageOf(snapshot as unknown as { value: never });
-  const accepted = new Set(snapshot._nodes.flatMap((node) => node.ownEvents).filter((t) => !t.startsWith('DEADLINE.') && !t.startsWith('CAPACITY.') && !t.startsWith('xstate.')));
-  if (!accepted.has(event.type)) {
-    return `not a move the pathway allows at stage '${stage}' (allowed now: ${[...accepted].sort().join(', ') || 'none'})`;
-  }
-  if (SUPERVISOR_ONLY.includes(event.type) && 'actor' in event && event.actor.role !== 'supervisor') {
-    return `only a supervisor may do this (actor role was '${event.actor.role}')`;
-  }
-  return `the pathway's rules do not allow it at stage '${stage}' with this case's current details`;
 }

@@ -20,6 +20,7 @@ import * as pathway from '../machines/pathway';
 import * as policy from '../machines/policy';
 import * as referral from '../machines/referral';
 import * as sessions from '../machines/sessions';
+import * as rules from '../machines/rules';
 import * as stage from '../machines/stage';
 import * as timers from '../machines/timers';
 import * as outcomeRecord from '../evidence/outcomeRecord';
@@ -51,6 +52,7 @@ export const SHARED_PROJECT_MODULES = [
   policy,
   referral,
   sessions,
+  rules,
   stage,
   timers,
   outcomeRecord,

@@ -428,7 +428,8 @@ export function identifierForms(p: SyntheticPerson): string[] {
 export const SCENARIOS = ['declined', 'redirected', 'unableToContact', 'connected', 'befriended', 'extended', 'overdueTriage', 'safeguarding'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-const lw = { role: 'linkWorker', id: 'lw-duty' } as const;
+/** The link worker on duty acts before a case is allocated; afterwards its own link worker does. */
+const duty = { role: 'linkWorker', id: 'lw-duty' } as const;
 const sup = { role: 'supervisor', id: 'sup-duty' } as const;
 const self = { role: 'person', id: 'self' } as const;
 
@@ -442,6 +443,7 @@ const cmd = <K extends CommandType>(type: K, payload: CommandPayload<K>): Step =
  * only, so a driver that crashed or lost a reply picks up where the case really is.
  */
 export function nextStep(scenario: Scenario, v: CaseView): Step {
+  const lw = v.linkWorkerId ? ({ role: 'linkWorker', id: v.linkWorkerId } as const) : duty;
   switch (v.stage as Stage) {
     case 'discharged':
       return 'done';

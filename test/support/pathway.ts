@@ -43,6 +43,11 @@ export async function dataConverter() {
 export const supervisor = { role: 'supervisor', id: 'sup-1' } as const;
 export const linkWorker = { role: 'linkWorker', id: 'lw-1' } as const;
 
+/** The link worker a case is allocated to (only they may act on it), or `linkWorker` before allocation. */
+export function allocated(v: Pick<CaseView, 'linkWorkerId'>): { role: 'linkWorker'; id: string } {
+  return v.linkWorkerId ? { role: 'linkWorker', id: v.linkWorkerId } : linkWorker;
+}
+
 export function referral(overrides: Partial<ReferralFacts> = {}): ReferralFacts {
   return {
     referralId: `ref-${randomUUID().slice(0, 12)}`,
@@ -122,14 +127,14 @@ export async function driveTo(handle: WorkflowHandle, target: DriveTarget, opts:
   for (const step of order.slice(order.indexOf(v.stage as DriveTarget), order.indexOf(target))) {
     switch (step) {
       case 'triage':
-        await send(handle, 'TRIAGE.ACCEPT', { actor: linkWorker });
+        await send(handle, 'TRIAGE.ACCEPT', { actor: allocated(v) });
         v = await until(handle, (x) => x.stage === 'firstContact');
         break;
       case 'firstContact':
-        v = await send(handle, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: linkWorker });
+        v = await send(handle, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: allocated(v) });
         break;
       case 'firstVisit':
-        v = await send(handle, 'VISIT.RECORD', { location: 'cafe', durationMinutes: 100, measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])], barriers: [], actor: linkWorker });
+        v = await send(handle, 'VISIT.RECORD', { location: 'cafe', durationMinutes: 100, measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])], barriers: [], actor: allocated(v) });
         break;
       case 'coProducedPlan':
         await send(handle, 'PLAN.DRAFT', {
@@ -138,10 +143,10 @@ export async function driveTo(handle: WorkflowHandle, target: DriveTarget, opts:
           barrierActions: [],
           tier: opts.tier ?? 'standard',
           volunteer: opts.volunteer ?? false,
-          actor: linkWorker,
+          actor: allocated(v),
         });
         await send(handle, 'PLAN.AGREE', { party: 'person', actor: { role: 'person', id: 'self' } });
-        v = await send(handle, 'PLAN.AGREE', { party: 'linkWorker', actor: linkWorker });
+        v = await send(handle, 'PLAN.AGREE', { party: 'linkWorker', actor: allocated(v) });
         break;
       case 'support':
         if (!opts.env) throw new Error('driving to review needs the time-skipping env');

@@ -9,7 +9,7 @@ import { DAY, WEEK, type EscalationType } from '../../machines';
 import { caseloadsQuery } from '../../workflows/ledger-definitions';
 import { ledgerWorkflowId } from '../../workflows/definitions';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { dataConverter, driveTo, refusalOf, linkWorker, refer, referral, send, startPathwayWorker, supervisor, swemwbs, until, view, openScheme } from '../support/pathway';
+import { allocated, dataConverter, driveTo, refusalOf, linkWorker, refer, referral, send, startPathwayWorker, supervisor, swemwbs, until, view, openScheme } from '../support/pathway';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -48,8 +48,9 @@ describe('long cases', () => {
     });
     const firstRun = (await handle.describe()).runId;
     const inSupport = await driveTo(handle, 'support', { tier: 'intensive' });
+    const lw = allocated(inSupport);
     for (let i = 0; i < 12; i++) {
-      await send(handle, 'SESSION.LOG', { kind: 'phone', attended: true, durationMinutes: 30, withVolunteer: false, actor: linkWorker });
+      await send(handle, 'SESSION.LOG', { kind: 'phone', attended: true, durationMinutes: 30, withVolunteer: false, actor: lw });
     }
     const later = await until(handle, (v) => v.sequence >= inSupport.sequence + 12);
     expect((await handle.describe()).runId).not.toBe(firstRun);
@@ -60,7 +61,7 @@ describe('long cases', () => {
     );
     await env.sleep(12 * WEEK);
     await until(handle, (v) => v.stage === 'review');
-    const done = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'discharge', actor: linkWorker });
+    const done = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'discharge', actor: lw });
     expect(done.stage).toBe('discharged');
     expect((await handle.result() as { sequence: number }).sequence).toBe(done.sequence);
   });
@@ -131,39 +132,39 @@ describe('review outcomes', () => {
   it('an extension needs a supervisor, returns the case to support, and brings a second review', async () => {
     const pol = await scheme('extension');
     const handle = await refer(env.client, taskQueue, referral({ schemeId: 'extension' }), pol);
-    await driveTo(handle, 'review', { env });
+    const lw = allocated(await driveTo(handle, 'review', { env }));
     const pending = await send(handle, 'REVIEW.RECORD', {
       measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])],
       goalsMet: 'some',
       outcome: 'extend',
       extensionWeeks: 4,
-      actor: linkWorker,
+      actor: lw,
     });
     expect(pending.stage).toBe('extensionPending');
     expect(pending.openEscalations.map((e) => e.type)).toContain('EXTENSION_APPROVAL');
-    expect((await refusalOf(send(handle, 'EXTENSION.APPROVE', { actor: linkWorker }))).message).toMatch(/only a supervisor/);
+    expect((await refusalOf(send(handle, 'EXTENSION.APPROVE', { actor: lw }))).message).toMatch(/only a supervisor may approve an extension \(actor role was 'linkWorker'\)/);
     const extended = await send(handle, 'EXTENSION.APPROVE', { actor: supervisor });
     expect(extended.stage).toBe('support');
     const secondReview = extended.deadlines.find((d) => d.event.type === 'DEADLINE.REVIEW')!;
     expect(secondReview.dueAt - (await env.currentTimeMs())).toBeLessThanOrEqual(4 * WEEK + 60_000);
     await env.sleep(4 * WEEK + 60_000);
     await until(handle, (v) => v.stage === 'review');
-    const done = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'discharge', actor: linkWorker });
+    const done = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'discharge', actor: lw });
     expect(done.discharge?.reason).toBe('connected');
   });
 
   it('no befriending service records a service gap and escalates; an accepted handoff discharges', async () => {
     const pol = await scheme('befriending');
     const handle = await refer(env.client, taskQueue, referral({ schemeId: 'befriending' }), pol);
-    await driveTo(handle, 'review', { env });
-    const handoff = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'befriend', actor: linkWorker });
+    const lw = allocated(await driveTo(handle, 'review', { env }));
+    const handoff = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'befriend', actor: lw });
     expect(handoff.stage).toBe('befriendingHandoff');
-    const gap = await send(handle, 'BEFRIENDING.RESULT', { result: 'unavailable', actor: linkWorker });
+    const gap = await send(handle, 'BEFRIENDING.RESULT', { result: 'unavailable', actor: lw });
     expect(gap.stage).toBe('review');
     expect(gap.serviceGaps.map((g) => g.kind)).toEqual(['befriending']);
     expect(gap.openEscalations.map((e) => e.type)).toContain('SERVICE_GAP');
-    await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'befriend', actor: linkWorker });
-    const handedOff = await send(handle, 'BEFRIENDING.RESULT', { result: 'accepted', service: 'Age UK befriending', actor: linkWorker });
+    await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'befriend', actor: lw });
+    const handedOff = await send(handle, 'BEFRIENDING.RESULT', { result: 'accepted', service: 'Age UK befriending', actor: lw });
     expect(handedOff.discharge?.reason).toBe('handedOff');
     expect(sink.messages.filter((m) => m.channel === 'befriending' && m.caseId === handle.workflowId)).toHaveLength(2);
   });
@@ -174,17 +175,18 @@ describe('safeguarding', () => {
     const pol = await scheme('safeguarding');
     const handle = await refer(env.client, taskQueue, referral({ schemeId: 'safeguarding' }), pol);
     const inVisit = await driveTo(handle, 'firstVisit');
+    const lw = allocated(inVisit);
     const visitDue = inVisit.deadlines.find((d) => d.event.type === 'DEADLINE.FIRST_VISIT')!.dueAt;
-    const held = await send(handle, 'SAFEGUARDING.RAISE', { category: 'selfNeglect', actor: linkWorker });
+    const held = await send(handle, 'SAFEGUARDING.RAISE', { category: 'selfNeglect', actor: lw });
     expect(held.stage).toBe('onHold');
     expect(held.openEscalations.map((e) => e.type)).toEqual(['SAFEGUARDING']);
-    expect((await refusalOf(send(handle, 'VISIT.RECORD', { location: 'home', durationMinutes: 60, measures: [], barriers: [], actor: linkWorker }))).message).toMatch(
+    expect((await refusalOf(send(handle, 'VISIT.RECORD', { location: 'home', durationMinutes: 60, measures: [], barriers: [], actor: lw }))).message).toMatch(
       /not a move the pathway allows at stage 'onHold'/,
     );
     // A month on hold: the first-visit deadline must not fire meanwhile.
     await env.sleep(4 * WEEK);
     expect((await view(handle)).escalations.map((e) => e.type)).not.toContain('FIRST_VISIT_OVERDUE');
-    expect((await refusalOf(send(handle, 'SAFEGUARDING.CLEAR', { actor: linkWorker }))).message).toMatch(/only a supervisor/);
+    expect((await refusalOf(send(handle, 'SAFEGUARDING.CLEAR', { actor: lw }))).message).toMatch(/only a supervisor may clear a safeguarding hold/);
     const back = await send(handle, 'SAFEGUARDING.CLEAR', { actor: supervisor });
     expect(back.stage).toBe('firstVisit');
     const shifted = back.deadlines.find((d) => d.event.type === 'DEADLINE.FIRST_VISIT')!.dueAt;
@@ -206,7 +208,7 @@ describe('capacity', () => {
     expect((await ledger.query(caseloadsQuery)).waitlist.map((w) => w.caseId)).toEqual([second.workflowId]);
     expect(sink.messages.some((m) => m.channel === 'supervisor' && (JSON.stringify(m.body).includes('CASELOAD_FULL')))).toBe(true);
 
-    await send(first, 'DISCHARGE', { reason: 'movedAway', actor: linkWorker });
+    await send(first, 'DISCHARGE', { reason: 'movedAway', actor: allocated(await view(first)) });
     const admitted = await until(second, (v) => v.stage === 'firstContact');
     expect(admitted.linkWorkerId).toBe('lw-solo');
     const loads = await ledger.query(caseloadsQuery);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PathwayClient, type CaseSummary } from '../../client';
 import { EXIT, runCli } from '../../client/cli';
-import { clientHarness, hostReferral, lw, poll, quickPolicy, self, uniqueScheme, type ClientHarness } from './client.harness';
+import { clientHarness, hostReferral, lw, poll, quickPolicy, self, uniqueScheme, worker, type ClientHarness } from './client.harness';
 
 const root = join(__dirname, '..', '..');
 
@@ -136,14 +136,14 @@ describe('pathway CLI', () => {
     expect(refused.err).toContain("at stage 'triage'");
 
     await client.acceptReferral(c.caseId, { actor: lw });
-    await poll(() => client.getCase(c.caseId), (v) => v.stage === 'firstContact', 'a place');
-    await client.recordContactAttempt(c.caseId, { outcome: 'reached', channel: 'phone', actor: lw });
-    await client.recordFirstVisit(c.caseId, { location: 'phone', durationMinutes: 30, measures: [], barriers: [], actor: lw });
-    await client.draftPlan(c.caseId, { goals: [{ id: 'g', text: 'choir' }], activities: [{ id: 'a', category: 'creative', name: 'Choir' }], barrierActions: [], tier: 'light', volunteer: false, actor: lw });
+    const w = worker(await poll(() => client.getCase(c.caseId), (v) => v.stage === 'firstContact', 'a place'));
+    await client.recordContactAttempt(c.caseId, { outcome: 'reached', channel: 'phone', actor: w });
+    await client.recordFirstVisit(c.caseId, { location: 'phone', durationMinutes: 30, measures: [], barriers: [], actor: w });
+    await client.draftPlan(c.caseId, { goals: [{ id: 'g', text: 'choir' }], activities: [{ id: 'a', category: 'creative', name: 'Choir' }], barrierActions: [], tier: 'light', volunteer: false, actor: w });
     await client.agreePlan(c.caseId, { party: 'person', actor: self });
-    await client.agreePlan(c.caseId, { party: 'linkWorker', actor: lw });
+    await client.agreePlan(c.caseId, { party: 'linkWorker', actor: w });
     await poll(() => client.getCase(c.caseId), (v) => v.stage === 'review', 'the review');
-    await client.recordReview(c.caseId, { measures: [], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: lw });
+    await client.recordReview(c.caseId, { measures: [], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: w });
 
     const approved = await cli('approve-extension', c.caseId, '--by', 'sup-1');
     expect(approved.code).toBe(0);

@@ -110,6 +110,8 @@ export function quickPolicy(schemeId: string, overrides: SchemePolicyInput = {},
 }
 
 export const lw = { role: 'linkWorker', id: 'lw-1' } as const;
+/** The link worker a case is allocated to, who alone may act on it; `lw` before allocation. */
+export const worker = (v: { linkWorkerId?: string }) => ({ role: 'linkWorker', id: v.linkWorkerId ?? lw.id }) as const;
 export const sup = { role: 'supervisor', id: 'sup-1' } as const;
 export const self = { role: 'person', id: 'self' } as const;
 export const swemwbs = (answers: number[]) => ({ instrument: 'SWEMWBS' as const, answers });

@@ -14,7 +14,7 @@ import {
 import { COMMAND_TYPES } from '../../machines';
 import { personIndexSizeQuery, personIndexWorkflowId } from '../../workflows/person-index-definitions';
 import type { personIndex } from '../../workflows/person-index';
-import { clientHarness, hostReferral, syntheticNhsNumber, lw, poll, quickPolicy, self, sup, swemwbs, uniqueScheme, type ClientHarness } from './client.harness';
+import { clientHarness, hostReferral, syntheticNhsNumber, lw, poll, quickPolicy, self, sup, swemwbs, uniqueScheme, worker, type ClientHarness } from './client.harness';
 
 describe('PathwayClient on a dev server', () => {
   let h: ClientHarness;
@@ -133,11 +133,11 @@ describe('PathwayClient on a dev server', () => {
       const { case: c } = await client.refer(hostReferral(scheme));
       const id = c.caseId;
       await send(id, 'TRIAGE.ACCEPT', { actor: lw });
-      await client.waitFor(id, 'firstContact');
-      await send(id, 'CONTACT.ATTEMPT', { outcome: 'noAnswer', channel: 'phone', actor: lw });
-      expect((await send(id, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: lw })).stage).toBe('firstVisit');
+      const w = worker(await client.waitFor(id, 'firstContact'));
+      await send(id, 'CONTACT.ATTEMPT', { outcome: 'noAnswer', channel: 'phone', actor: w });
+      expect((await send(id, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: w })).stage).toBe('firstVisit');
       expect(
-        (await send(id, 'VISIT.RECORD', { location: 'home', durationMinutes: 120, measures: [swemwbs([2, 2, 2, 3, 2, 2, 2])], barriers: ['transport'], actor: lw })).stage,
+        (await send(id, 'VISIT.RECORD', { location: 'home', durationMinutes: 120, measures: [swemwbs([2, 2, 2, 3, 2, 2, 2])], barriers: ['transport'], actor: w })).stage,
       ).toBe('coProducedPlan');
       await send(id, 'PLAN.DRAFT', {
         goals: [{ id: 'g1', text: 'Back to the lunch club' }],
@@ -145,16 +145,16 @@ describe('PathwayClient on a dev server', () => {
         barrierActions: [{ barrier: 'transport', action: 'transportArranged' }],
         tier: 'standard',
         volunteer: true,
-        actor: lw,
+        actor: w,
       });
       await send(id, 'PLAN.AGREE', { party: 'person', actor: self });
-      expect((await send(id, 'PLAN.AGREE', { party: 'linkWorker', actor: lw })).stage).toBe('support');
-      await send(id, 'VOLUNTEER.MATCHED', { volunteerId: 'vol-7', actor: lw });
-      await send(id, 'SESSION.LOG', { kind: 'accompaniedActivity', attended: true, durationMinutes: 90, withVolunteer: true, actor: lw });
-      expect((await send(id, 'TIER.CHANGE', { tier: 'intensive', reason: 'needs more support', actor: lw })).tier).toBe('intensive');
-      await send(id, 'CHECKIN.RECORD', { measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])], actor: lw });
+      expect((await send(id, 'PLAN.AGREE', { party: 'linkWorker', actor: w })).stage).toBe('support');
+      await send(id, 'VOLUNTEER.MATCHED', { volunteerId: 'vol-7', actor: w });
+      await send(id, 'SESSION.LOG', { kind: 'accompaniedActivity', attended: true, durationMinutes: 90, withVolunteer: true, actor: w });
+      expect((await send(id, 'TIER.CHANGE', { tier: 'intensive', reason: 'needs more support', actor: w })).tier).toBe('intensive');
+      await send(id, 'CHECKIN.RECORD', { measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])], actor: w });
 
-      const held = await send(id, 'SAFEGUARDING.RAISE', { category: 'selfNeglect', actor: lw });
+      const held = await send(id, 'SAFEGUARDING.RAISE', { category: 'selfNeglect', actor: w });
       expect(held.stage).toBe('onHold');
       const concern = held.openEscalations.find((e) => e.type === 'SAFEGUARDING')!;
       const acked = await send(id, 'ESCALATION.ACK', { escalationId: concern.id, actor: sup });
@@ -162,17 +162,17 @@ describe('PathwayClient on a dev server', () => {
       expect((await send(id, 'SAFEGUARDING.CLEAR', { actor: sup })).stage).toBe('support');
 
       await client.waitFor(id, ['review'], { intervalMs: 100 });
-      const pending = await send(id, 'REVIEW.RECORD', { measures: [swemwbs([4, 4, 3, 4, 4, 4, 3])], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: lw });
+      const pending = await send(id, 'REVIEW.RECORD', { measures: [swemwbs([4, 4, 3, 4, 4, 4, 3])], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: w });
       expect(pending.stage).toBe('extensionPending');
       expect(pending.openEscalations.map((e) => e.type)).toContain('EXTENSION_APPROVAL');
       expect((await send(id, 'EXTENSION.REFUSE', { reason: 'plan complete enough', actor: sup })).stage).toBe('review');
-      await send(id, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: lw });
+      await send(id, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'extend', extensionWeeks: 1, actor: w });
       expect((await send(id, 'EXTENSION.APPROVE', { actor: sup })).stage).toBe('support');
 
       await client.waitFor(id, 'review');
-      expect((await send(id, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'befriend', actor: lw })).stage).toBe('befriendingHandoff');
-      expect((await send(id, 'BEFRIENDING.RESULT', { result: 'waiting', actor: lw })).stage).toBe('befriendingHandoff');
-      const done = await send(id, 'BEFRIENDING.RESULT', { result: 'accepted', service: 'Age UK befriending', actor: lw });
+      expect((await send(id, 'REVIEW.RECORD', { measures: [], goalsMet: 'all', outcome: 'befriend', actor: w })).stage).toBe('befriendingHandoff');
+      expect((await send(id, 'BEFRIENDING.RESULT', { result: 'waiting', actor: w })).stage).toBe('befriendingHandoff');
+      const done = await send(id, 'BEFRIENDING.RESULT', { result: 'accepted', service: 'Age UK befriending', actor: w });
       expect(done.stage).toBe('discharged');
       expect(done.discharge?.reason).toBe('handedOff');
       expect((await client.timeline(id)).map((t) => t.event)).toEqual(expect.arrayContaining(['REFERRAL', 'DEADLINE.REVIEW', 'BEFRIENDING.RESULT']));
@@ -183,14 +183,14 @@ describe('PathwayClient on a dev server', () => {
       expect((await send(a!.case.caseId, 'TRIAGE.DECLINE', { reason: 'outside the area', actor: lw })).discharge?.reason).toBe('declined');
       expect((await send(b!.case.caseId, 'TRIAGE.REDIRECT', { service: 'Debt advice', reason: 'debt only', actor: lw })).discharge?.reason).toBe('redirected');
       await send(c!.case.caseId, 'TRIAGE.ACCEPT', { actor: lw });
-      expect((await send(c!.case.caseId, 'DISCHARGE', { reason: 'withdrew', actor: lw })).discharge?.reason).toBe('withdrew');
+      expect((await send(c!.case.caseId, 'DISCHARGE', { reason: 'withdrew', actor: sup })).discharge?.reason).toBe('withdrew');
     });
 
     it('has a named method for each command', async () => {
       const { case: c } = await client.refer(hostReferral(scheme));
       const v = await client.acceptReferral(c.caseId, { actor: lw });
       expect(v.stage).not.toBe('triage');
-      expect((await client.discharge(c.caseId, { reason: 'movedAway', actor: lw })).discharge?.reason).toBe('movedAway');
+      expect((await client.discharge(c.caseId, { reason: 'movedAway', actor: sup })).discharge?.reason).toBe('movedAway');
     });
 
     it('says why a move was refused, with the stage', async () => {
@@ -242,12 +242,12 @@ describe('PathwayClient on a dev server', () => {
       const [triage, support, held, closed] = await Promise.all([1, 2, 3, 4].map(() => c2.refer(hostReferral(s))));
       const toSupport = async (id: string, tier: string) => {
         await c2.acceptReferral(id, { actor: lw });
-        await poll(() => c2.getCase(id), (v) => v.stage === 'firstContact', 'a place');
-        await c2.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: lw });
-        await c2.recordFirstVisit(id, { location: 'cafe', durationMinutes: 60, measures: [], barriers: [], actor: lw });
-        await c2.draftPlan(id, { goals: [{ id: 'g', text: 'walk' }], activities: [{ id: 'a', category: 'active', name: 'Walking group' }], barrierActions: [], tier, volunteer: false, actor: lw });
+        const w = worker(await poll(() => c2.getCase(id), (v) => v.stage === 'firstContact', 'a place'));
+        await c2.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: w });
+        await c2.recordFirstVisit(id, { location: 'cafe', durationMinutes: 60, measures: [], barriers: [], actor: w });
+        await c2.draftPlan(id, { goals: [{ id: 'g', text: 'walk' }], activities: [{ id: 'a', category: 'active', name: 'Walking group' }], barrierActions: [], tier, volunteer: false, actor: w });
         await c2.agreePlan(id, { party: 'person', actor: self });
-        return c2.agreePlan(id, { party: 'linkWorker', actor: lw });
+        return c2.agreePlan(id, { party: 'linkWorker', actor: w });
       };
       await toSupport(support!.case.caseId, 'light');
       await c2.acceptReferral(held!.case.caseId, { actor: lw });

@@ -113,8 +113,10 @@ it(`${CASES} people through every scenario: none of their identifiers in the dat
     const { case: opened } = await rig.client.refer(facts, { policy });
     await rig.client.acceptReferral(opened.caseId, { actor: { role: 'linkWorker', id: 'lw-1' } });
     const v = await rig.client.waitFor(opened.caseId, 'firstContact');
-    await rig.client.recordContactAttempt(v.caseId, { outcome: 'reached', channel: 'phone', actor: { role: 'linkWorker', id: 'lw-1' } });
-    await rig.client.recordFirstVisit(v.caseId, { location: 'home', durationMinutes: 90, measures: [], barriers: [], actor: { role: 'linkWorker', id: 'lw-1' } });
+    // Only the link worker the case is allocated to may act on it.
+    const lw = { role: 'linkWorker', id: v.linkWorkerId! } as const;
+    await rig.client.recordContactAttempt(v.caseId, { outcome: 'reached', channel: 'phone', actor: lw });
+    await rig.client.recordFirstVisit(v.caseId, { location: 'home', durationMinutes: 90, measures: [], barriers: [], actor: lw });
     const p = c.person;
     await rig.client.draftPlan(v.caseId, {
       goals: [{ id: 'g1', text: `${p.givenName} ${p.familyName} (born ${p.dateOfBirth}, ${p.address}, ${p.phone}, NHS ${p.nhsNumber}) wants to join the choir` }],
@@ -122,9 +124,9 @@ it(`${CASES} people through every scenario: none of their identifiers in the dat
       barrierActions: [],
       tier: 'light',
       volunteer: false,
-      actor: { role: 'linkWorker', id: 'lw-1' },
+      actor: lw,
     });
-    await rig.client.discharge(v.caseId, { reason: 'withdrew', actor: { role: 'linkWorker', id: 'lw-1' } });
+    await rig.client.discharge(v.caseId, { reason: 'withdrew', actor: lw });
   }
 
   // Identifiers pushed where they do not belong: each is refused, and the refusal must not repeat them.

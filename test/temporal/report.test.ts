@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CohortReport, PathwayClient } from '../../client';
 import type { ReferralRoute } from '../../machines';
-import { clientHarness, hostReferral, lw, poll, quickPolicy, self, sup, swemwbs, uniqueScheme, type ClientHarness } from './client.harness';
+import { clientHarness, hostReferral, lw, poll, quickPolicy, self, sup, swemwbs, uniqueScheme, worker, type ClientHarness } from './client.harness';
 
 type Path = 'redirect' | 'decline' | 'noContact' | 'withdrewAfterVisit' | 'personDeclined' | 'connected' | 'handedOff' | 'extended' | 'openInSupport' | 'openInTriage';
 type Tier = 'light' | 'standard' | 'intensive';
@@ -167,19 +167,20 @@ async function drive(client: PathwayClient, scheme: string, spec: Spec, i: numbe
     return id;
   }
   await client.acceptReferral(id, { actor: lw });
-  await poll(() => client.getCase(id), (v) => v.stage === 'firstContact', 'a place');
+  // Only the allocated link worker may act on the case from here.
+  const w = worker(await poll(() => client.getCase(id), (v) => v.stage === 'firstContact', 'a place'));
   if (spec.path === 'noContact') {
-    for (let n = 0; n < 3; n++) await client.recordContactAttempt(id, { outcome: 'noAnswer', channel: 'phone', actor: lw });
+    for (let n = 0; n < 3; n++) await client.recordContactAttempt(id, { outcome: 'noAnswer', channel: 'phone', actor: w });
     return id;
   }
-  await client.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: lw });
+  await client.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: w });
   if (spec.path === 'personDeclined') {
-    await client.discharge(id, { reason: 'declined', actor: lw });
+    await client.discharge(id, { reason: 'declined', actor: w });
     return id;
   }
-  await client.recordFirstVisit(id, { location: 'home', durationMinutes: spec.visitMinutes!, measures: spec.baseline ? [swemwbs(spec.baseline)] : [], barriers: [], actor: lw });
+  await client.recordFirstVisit(id, { location: 'home', durationMinutes: spec.visitMinutes!, measures: spec.baseline ? [swemwbs(spec.baseline)] : [], barriers: [], actor: w });
   if (spec.path === 'withdrewAfterVisit') {
-    await client.discharge(id, { reason: 'withdrew', actor: lw });
+    await client.discharge(id, { reason: 'withdrew', actor: w });
     return id;
   }
   await client.draftPlan(id, {
@@ -188,17 +189,17 @@ async function drive(client: PathwayClient, scheme: string, spec: Spec, i: numbe
     barrierActions: [],
     tier: spec.tier!,
     volunteer: spec.volunteer ?? false,
-    actor: lw,
+    actor: w,
   });
   await client.agreePlan(id, { party: 'person', actor: self });
-  await client.agreePlan(id, { party: 'linkWorker', actor: lw });
-  if (spec.volunteer) await client.recordVolunteerMatch(id, { volunteerId: `vol-${i}`, actor: lw });
+  await client.agreePlan(id, { party: 'linkWorker', actor: w });
+  if (spec.volunteer) await client.recordVolunteerMatch(id, { volunteerId: `vol-${i}`, actor: w });
   for (const s of spec.sessions ?? []) {
-    await client.logSession(id, { kind: s.kind, attended: s.attended, durationMinutes: s.minutes, withVolunteer: s.withVolunteer ?? false, actor: lw });
+    await client.logSession(id, { kind: s.kind, attended: s.attended, durationMinutes: s.minutes, withVolunteer: s.withVolunteer ?? false, actor: w });
   }
-  for (let n = 0; n < (spec.checkIns ?? 0); n++) await client.recordCheckIn(id, { measures: [], actor: lw });
+  for (let n = 0; n < (spec.checkIns ?? 0); n++) await client.recordCheckIn(id, { measures: [], actor: w });
   if (spec.safeguarding) {
-    await client.raiseSafeguarding(id, { category: 'selfNeglect', actor: lw });
+    await client.raiseSafeguarding(id, { category: 'selfNeglect', actor: w });
     await client.clearSafeguarding(id, { actor: sup });
   }
   if (spec.path === 'openInSupport') return id;
@@ -208,10 +209,10 @@ async function drive(client: PathwayClient, scheme: string, spec: Spec, i: numbe
     await poll(() => client.getCase(id), (v) => v.stage === 'review', 'the review');
     const last = n === reviews.length - 1;
     const outcome = !last ? 'extend' : spec.path === 'handedOff' ? 'befriend' : 'discharge';
-    await client.recordReview(id, { measures: [swemwbs(answers)], goalsMet: last ? 'all' : 'some', outcome, ...(outcome === 'extend' && { extensionWeeks: 1 }), actor: lw });
+    await client.recordReview(id, { measures: [swemwbs(answers)], goalsMet: last ? 'all' : 'some', outcome, ...(outcome === 'extend' && { extensionWeeks: 1 }), actor: w });
     if (outcome === 'extend') await client.approveExtension(id, { actor: sup });
   }
-  if (spec.path === 'handedOff') await client.recordBefriendingResult(id, { result: 'accepted', service: 'Befriending service', actor: lw });
+  if (spec.path === 'handedOff') await client.recordBefriendingResult(id, { result: 'accepted', service: 'Befriending service', actor: w });
   return id;
 }
 

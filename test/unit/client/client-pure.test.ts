@@ -127,11 +127,11 @@ describe('command errors', () => {
     const refused = ApplicationFailure.create({
       type: 'CommandNotAllowed',
       message: "VISIT.RECORD refused: not a move the pathway allows at stage 'triage'",
-      details: [{ command: 'VISIT.RECORD', stage: 'triage' }],
+      details: [{ command: 'VISIT.RECORD', stage: 'triage', rule: 'notAtThisStage' }],
     });
     const e = commandError('case-1', 'VISIT.RECORD', refused);
     expect(e).toBeInstanceOf(CommandRefusedError);
-    expect(e).toMatchObject({ stage: 'triage', reason: "not a move the pathway allows at stage 'triage'" });
+    expect(e).toMatchObject({ stage: 'triage', rule: 'notAtThisStage', reason: "not a move the pathway allows at stage 'triage'" });
 
     const invalid = ApplicationFailure.create({
       type: 'InvalidCommand',

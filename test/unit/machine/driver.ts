@@ -2,12 +2,14 @@ import { initialTransition, transition } from 'xstate';
 import { GRAPH_START, LINK_WORKER, SUPERVISOR, eligibleReferral, sampleMeasures } from '../../../machines/graph';
 import {
   DAY,
+  commandRefusal,
   defaultPolicy,
   pathwayMachine,
   stageOf,
   type PathwayEvent,
   type PathwaySnapshot,
   type ReferralFacts,
+  type Refusal,
   type SchemePolicy,
   type UnstampedEvent,
 } from '../../../machines';
@@ -65,6 +67,11 @@ export class Case {
     return this.snapshot.can(this.stamp(event));
   }
 
+  /** Why a host's command would be refused now, as the workflow's validator judges it. */
+  refusal(event: UnstampedEvent, subject?: string): Refusal | undefined {
+    return commandRefusal(this.snapshot, this.stamp(event), subject);
+  }
+
   send(event: UnstampedEvent): Effect[] {
     return this.deliver(this.stamp(event));
   }
@@ -102,7 +109,7 @@ export class Case {
   }
 
   allocate(): this {
-    this.accept().send({ type: 'CAPACITY.GRANTED', linkWorkerId: 'lw-1' });
+    this.accept().send({ type: 'CAPACITY.GRANTED', linkWorkerId: LINK_WORKER.id });
     return this;
   }
 
@@ -123,7 +130,7 @@ export class Case {
 
   agreePlan(options: { tier?: string; volunteer?: boolean } = {}): this {
     this.visit().draft(options);
-    this.send({ type: 'PLAN.AGREE', party: 'person', actor: LINK_WORKER });
+    this.send({ type: 'PLAN.AGREE', party: 'person', actor: PERSON });
     this.send({ type: 'PLAN.AGREE', party: 'linkWorker', actor: LINK_WORKER });
     return this;
   }
