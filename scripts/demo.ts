@@ -5,12 +5,12 @@
 // the supervisor's view and the cohort report.
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { PathwayClient, PersonKey, CommandRefusedError, type CaseView, type HostReferral } from '../client';
 import { caseloadsTable, escalationsTable, table } from '../client/format';
 import { nhsCheckDigit } from '../client/referral';
-import { DEFAULT_DEV_KEY_DIR } from '../codec';
+import { DEFAULT_DEV_KEY_DIR, DEV_CODEC_TOKEN_FILE } from '../codec';
 import { recordsToCsv, reportToCsv, reportToHtml } from '../evidence';
 import { DISCHARGE_REASONS, ESCALATION_TYPES, WEEK, parsePolicy, scalePolicy, type Actor, type EscalationType } from '../machines';
 
@@ -414,7 +414,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   console.log(`  HTML report: ${base}.html   (also .csv, -records.csv, .json)`);
 
   const namespace = temporal.options.namespace;
-  const codec = codecUrl ? ` --codec-endpoint ${codecUrl}` : '';
+  const codec = codecUrl ? ` --codec-endpoint ${codecUrl} --codec-auth "Bearer $(cat ${relative(process.cwd(), DEV_CODEC_TOKEN_FILE)})"` : '';
   console.log('\nWhere to look');
   if (uiUrl) {
     console.log(`  Web UI, this cohort: ${uiUrl}/namespaces/${namespace}/workflows?query=${encodeURIComponent(`PathwayScheme="${schemeId}"`)}`);
