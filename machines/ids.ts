@@ -10,13 +10,19 @@ const SEP = '[-._:]';
  */
 const NHS_NUMBER_SHAPES = [/(?<!\d)(\d{10})(?!\d)/g, new RegExp(`(?<![\\d])(\\d{3})(${SEP})(\\d{3})\\2(\\d{4})(?!\\d)`, 'g')];
 
-export function isValidNhsNumber(digits: string): boolean {
-  if (!/^\d{10}$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(digits[i]) * (10 - i);
+const NHS_NUMBER_WEIGHTS = [10, 9, 8, 7, 6, 5, 4, 3, 2];
+
+/** The modulus-11 check digit for the first nine digits; undefined when no NHS number can start so. */
+export function nhsCheckDigit(firstNine: string): number | undefined {
+  const sum = NHS_NUMBER_WEIGHTS.reduce((acc, w, i) => acc + w * Number(firstNine[i]), 0);
   const check = 11 - (sum % 11);
-  if (check === 10) return false;
-  return (check === 11 ? 0 : check) === Number(digits[9]);
+  if (check === 10) return undefined;
+  return check === 11 ? 0 : check;
+}
+
+/** NHS numbers carry a modulus-11 check digit; a typo almost always fails it. */
+export function isValidNhsNumber(digits: string): boolean {
+  return /^\d{10}$/.test(digits) && nhsCheckDigit(digits.slice(0, 9)) === Number(digits[9]);
 }
 
 function containsNhsNumber(value: string): boolean {

@@ -6,7 +6,7 @@
 // remote target) the worker cannot run without encryption, with a key file others can read, or
 // take a payload that is not encrypted.
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PathwayClient, PersonKey } from '../../client';
+import { runCli } from '../../client/cli';
 import { encryptionKeyId, isEncrypted, startCodecServer } from '../../codec';
 import { payloadFromJSON, payloadToJSON, type JSONPayload } from '../../codec/server';
 import { ensureWorkflowBundle } from '../../worker/bundle';
@@ -37,6 +38,9 @@ import {
 
 const run = promisify(execFile);
 const TOKEN = 'codec-test-token-0123456789';
+/** The rotation case's task queue and id, for the outbox its worker wrote. */
+let rotationQueue: string;
+let rotationCase: string;
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 let dir: string;
 let connection: Connection;
@@ -104,7 +108,7 @@ describe('the worker process without a usable key', () => {
 });
 
 describe('a running case across a key rotation, then decrypted for people who hold the keys', () => {
-  const taskQueue = uniqueTaskQueue('rotate');
+  const taskQueue = (rotationQueue = uniqueTaskQueue('rotate'));
   const schemeId = `rotate-${taskQueue.slice(-8)}`;
   const keys = newKeys('k1', 'k2');
   const keyFile = () => join(dir, 'rotating-keys.json');
@@ -128,7 +132,7 @@ describe('a running case across a key rotation, then decrypted for people who ho
   it('a case started under k1 continues and finishes with k2 active and k1 still in the ring', { timeout: 120_000 }, async () => {
     const personKey = PersonKey.generate();
     const [c] = planCohort(rng(7), 1, schemeId, `rot-${taskQueue.slice(-8)}`);
-    caseId = c!.caseId;
+    caseId = rotationCase = c!.caseId;
     const stats = newStats();
 
     await writeKeyFile(keyFile(), 'k1', { k1: keys.k1! });
@@ -249,6 +253,36 @@ describe('a running case across a key rotation, then decrypted for people who ho
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the outbox the worker wrote for that case', () => {
+  it('is private on disk (0700, 0600, bodies sealed), and `pathway outbox read` opens it for a holder of the keys', { timeout: 30_000 }, async () => {
+    const taskQueue = rotationQueue;
+    const outboxDir = join(dir, `outbox-${taskQueue}`);
+    const file = join(outboxDir, 'outbox.jsonl');
+    if (process.platform !== 'win32') {
+      expect((await stat(outboxDir)).mode & 0o777).toBe(0o700);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+    }
+    const raw = await readFile(file, 'utf8');
+    expect(raw).toContain(rotationCase);
+    // The outcome record names the area; on disk it is ciphertext.
+    expect(raw).not.toContain('Bogside');
+
+    const out: string[] = [];
+    const err: string[] = [];
+    const read = (env: Record<string, string>) => runCli(['outbox', 'read', '--file', file, '--channel', 'outcome'], { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: dir });
+    expect(await read({ PATHWAY_CODEC_KEY_FILE: join(dir, 'rotating-keys.json') })).toBe(0);
+    const outcomes = out.map((line) => JSON.parse(line) as { caseId: string; body: { record?: { area?: string } } });
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.every((m) => m.caseId === rotationCase)).toBe(true);
+    expect(JSON.stringify(outcomes)).toContain('Bogside');
+
+    // Without the keys: a configuration error that says what is needed, and nothing of the bodies.
+    out.length = 0;
+    expect(await read({ PATHWAY_CODEC: 'off', TEMPORAL_ADDRESS: 'elsewhere.example:7233' })).not.toBe(0);
+    expect(out.join('')).not.toContain('Bogside');
   });
 });
 
