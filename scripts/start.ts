@@ -54,8 +54,8 @@ async function main() {
       [
         `Codec server: ${codecServer.url}, for callers holding the token in ${codecToken.file}`,
         `  CLI:    temporal workflow show --workflow-id <id> --codec-endpoint ${codecServer.url} --codec-auth "Bearer $(cat ${codecToken.file})"`,
-        `  Web UI: "Configure data encoder": Remote Codec Endpoint ${codecServer.url}, "Pass the user access token" on,`,
-        `          the UI then sends "Authorization: Bearer <its access token>", which must be this token.`,
+        `  Web UI: "Configure data encoder": Remote Codec Endpoint ${codecServer.url}, "Pass the user access token" on;`,
+        `          it sends its signed-in user's token, which must be this one, so the dev UI (no sign-in) shows payloads encrypted.`,
       ].join('\n'),
     );
   }
