@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import { PayloadDecryptionError } from './aes-gcm';
+import { isEncrypted, PayloadDecryptionError } from './aes-gcm';
 
 export interface CodecServerOptions {
   /** 0 picks a free port; read the chosen one from the returned handle. */
@@ -163,6 +163,18 @@ function send(res: ServerResponse, status: number, body: string, contentType: st
   res.end(body);
 }
 
+/**
+ * Decrypts what is encrypted and hands the rest back as it is: a history also holds payloads that
+ * are plaintext by design (patch markers), which the CLI asks to decode too. A production worker's
+ * codec refuses those, as it must; a viewer has nothing to protect by refusing them.
+ */
+async function decodeForViewing(codec: PayloadCodec, payloads: Payload[]): Promise<Payload[]> {
+  const sealed = payloads.filter(isEncrypted);
+  const opened = sealed.length === 0 ? [] : await codec.decode(sealed);
+  let next = 0;
+  return payloads.map((p) => (isEncrypted(p) ? opened[next++]! : p));
+}
+
 /** Raised for options that would expose decryption; the message is for the operator. */
 export class CodecServerConfigError extends Error {
   override readonly name = 'CodecServerConfigError';
@@ -222,7 +234,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     const payloads = parseRequest(await readBody(req, limit)).map(payloadFromJSON);
     let result: Payload[];
     try {
-      result = operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      result = operation === 'encode' ? await options.codec.encode(payloads) : await decodeForViewing(options.codec, payloads);
     } catch (err) {
       // The caller's payload cannot be read with these keys: a 400 rather than a bare 500, but
       // naming no key id, neither the payload's nor the ones held (the server's log has them).

@@ -220,3 +220,20 @@ describe('codec server limits and auth', () => {
     await expect(fetch(`${closing.url}/decode`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 });
+
+describe('codec server over a production keyring', () => {
+  it('still hands back payloads that are plaintext by design (patch markers), decrypting the rest', async () => {
+    const strict = new EncryptionCodec(await keyringFrom(rawKeys('k9'), 'k9'), { refusePlaintext: true });
+    const viewer = await startCodecServer({ port: 0, codec: strict, authToken: TOKEN });
+    try {
+      const marker = jsonPayload({ id: 'deadline-timer-kept', deprecated: false });
+      const [sealed] = await strict.encode([defaultPayloadConverter.toPayload('sealed')]);
+      const decoded = await payloadsOf(await post('/decode', { payloads: [marker, payloadToJSON(sealed!), marker] }, {}, viewer));
+      expect(decoded[0]).toEqual(marker);
+      expect(defaultPayloadConverter.fromPayload(payloadFromJSON(decoded[1]!))).toBe('sealed');
+      expect(decoded[2]).toEqual(marker);
+    } finally {
+      await viewer.close();
+    }
+  });
+});
