@@ -123,7 +123,8 @@ describe('a running case across a key rotation, then decrypted for people who ho
   });
 
   const startWorker = async () => {
-    const w = spawnWorker(workerVars(taskQueue, { PATHWAY_CODEC_KEY_FILE: keyFile() }));
+    // In production mode, encrypted or refused: a whole case runs with nothing the worker must refuse.
+    const w = spawnWorker(workerVars(taskQueue, { PATHWAY_CODEC_KEY_FILE: keyFile(), NODE_ENV: 'production' }));
     workers.push(w);
     await w.ready;
     return w;
