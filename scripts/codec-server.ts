@@ -16,6 +16,7 @@ import {
   CodecKeyError,
   CodecServerConfigError,
   DEFAULT_DEV_KEY_DIR,
+  DEV_CODEC_TOKEN_FILE,
   devCodecServerToken,
   loadCodecFromEnv,
   MIN_TOKEN_LENGTH,
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   });
 
   const endpoint = server.url.replace('127.0.0.1', 'localhost');
-  const auth = config.PATHWAY_CODEC_SERVER_TOKEN === undefined ? ` --codec-auth "Bearer $(cat ${DEFAULT_DEV_KEY_DIR}/codec-server-token)"` : ' --codec-auth "Bearer $PATHWAY_CODEC_SERVER_TOKEN"';
+  const auth = config.PATHWAY_CODEC_SERVER_TOKEN === undefined ? ` --codec-auth "Bearer $(cat ${DEV_CODEC_TOKEN_FILE})"` : ' --codec-auth "Bearer $PATHWAY_CODEC_SERVER_TOKEN"';
   process.stdout.write(
     [
       `[codec-server] listening on ${server.url}; encrypting with key "${codec.activeKeyId}", decrypting ${codec.keyIds.length} key(s)`,
