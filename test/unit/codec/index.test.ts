@@ -14,6 +14,7 @@ import {
   CodecKeyError,
   dataConverterFor,
   DEFAULT_DEV_KEY_DIR,
+  devCodecServerToken,
   devKeyring,
   EncryptionCodec,
   generateKey,
@@ -181,5 +182,16 @@ describe('production mode: encrypted or refused', () => {
     // A dev setup still replays histories written before encryption was on.
     const dev = (await loadCodecFromEnv({ [KEY_FILE_ENV]: keyFile(0o600) }))!;
     expect(await dev.decode([plain])).toEqual([plain]);
+  });
+});
+
+describe('devCodecServerToken', () => {
+  it('mints one private token on first use and hands every later caller the same one', async () => {
+    const dir = freshDir();
+    const [a, b] = await Promise.all([devCodecServerToken(dir), devCodecServerToken(dir)]);
+    expect(a.token).toBe(b.token);
+    expect(a.token.length).toBeGreaterThanOrEqual(32);
+    expect((await devCodecServerToken(dir)).token).toBe(a.token);
+    if (process.platform !== 'win32') expect(statSync(a.file).mode & 0o777).toBe(0o600);
   });
 });
