@@ -420,7 +420,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
     console.log(`  Web UI, this cohort: ${uiUrl}/namespaces/${namespace}/workflows?query=${encodeURIComponent(`PathwayScheme="${schemeId}"`)}`);
     console.log(`  Web UI, one case:    ${uiUrl}/namespaces/${namespace}/workflows/${ids.mrP}`);
   }
-  if (codecUrl) console.log(`  codec server:        ${codecUrl} (the UI decrypts payloads through it)`);
+  if (codecUrl) console.log(`  codec server:        ${codecUrl} (the CLI lines below pass its token; the dev UI has no sign-in to pass it, so shows ciphertext)`);
   console.log(`  cases by stage:      temporal workflow list --address ${address} --query "PathwayScheme = '${schemeId}' AND PathwayStage = 'discharged'"`);
   console.log(`  a case's history:    temporal workflow show --address ${address} -w ${ids.mrP}${codec}`);
   console.log(`  a case's view:       temporal workflow query --address ${address} -w ${ids.mrP} --type view${codec}`);
