@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { safeIdSchema } from '../machines/ids';
+import { NOTICE_TEXT_MAX } from '../machines/policy';
 import { STAGES } from '../machines/stage';
 import { OutcomeRecordError, outcomeRecordFromCase } from '../evidence/from-case';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
@@ -27,7 +28,7 @@ export interface DeliveryReceipt {
 // workflow from the case id, a sequence number and the action, so they get more room still.
 const caseIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, { error: 'must be an id (letters, digits, ".", "_", ":", "-")' });
 const keySchema = z.string().regex(/^[\x21-\x7e]{1,512}$/, { error: 'must be 1-512 printable characters without spaces' });
-const text = z.string().min(1).max(500);
+const text = z.string().min(1).max(NOTICE_TEXT_MAX);
 
 // Plain z.object strips unknown fields: whatever else a caller puts in, only these reach the sink.
 const envelopeSchema = z.object({ caseId: caseIdSchema, schemeId: safeIdSchema, idempotencyKey: keySchema });

@@ -1,9 +1,15 @@
 // The default sink: a durable, append-only outbox on local disk that a host reads (or tails) to
 // pass notices on. One JSON object per line, in one file for every channel, so one key index and
 // one append order cover them all; hosts filter by channel with readOutbox.
+//
+// Private on disk: the folder is 0700 and its files 0600, and with a codec (as the worker runs) each
+// notice's body (free-text reasons, measures' answers, outcome records) is sealed with the payload
+// key, so only ids, channels and times are readable without it. `pathway outbox read` opens it.
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { payloadFromJSON, payloadToJSON, type JSONPayload } from '../codec/server';
 import {
   deliveryFingerprint,
   IdempotencyKeyConflictError,
@@ -31,6 +37,14 @@ export class OutboxCorruptError extends Error {
   }
 }
 
+/** A sealed body and no codec, or not the key it was sealed with: the outbox cannot be read here. */
+export class OutboxSealedError extends Error {
+  constructor(readonly file: string, readonly line: number, why: string) {
+    super(`${file} line ${line}: ${why}; read the outbox with the payload key (pathway outbox read, with PATHWAY_CODEC_KEYS or PATHWAY_CODEC_KEY_FILE set)`);
+    this.name = 'OutboxSealedError';
+  }
+}
+
 export class OutboxLockedError extends Error {
   constructor(readonly dir: string, holder: string) {
     super(`outbox ${dir} is in use by ${holder}; one writer per outbox directory (delete ${LOCK_FILE} there if that writer is gone)`);
@@ -47,19 +61,50 @@ function assertMessage(m: OutboxMessage): void {
   if (!Number.isFinite(m.at)) throw new TypeError('an outbox message needs a numeric time');
 }
 
-function toLine(m: OutboxMessage): Buffer {
+function toLine(m: OutboxMessage, sealed?: JSONPayload): Buffer {
   const { key, channel, caseId, schemeId, at, body } = m;
-  return Buffer.from(`${JSON.stringify({ v: FORMAT_VERSION, key, channel, caseId, schemeId, at, body: body ?? null })}\n`, 'utf8');
+  const content = sealed === undefined ? { body: body ?? null } : { sealed };
+  return Buffer.from(`${JSON.stringify({ v: FORMAT_VERSION, key, channel, caseId, schemeId, at, ...content })}\n`, 'utf8');
 }
 
-function fromLine(line: string, file: string, lineNo: number): OutboxMessage {
+const utf8 = new TextEncoder();
+
+/** The body as a JSON payload, encrypted by the codec: what a sealed line carries instead of `body`. */
+async function seal(codec: PayloadCodec, body: unknown): Promise<JSONPayload> {
+  const plain: Payload = { metadata: { [METADATA_ENCODING_KEY]: utf8.encode('json/plain') }, data: utf8.encode(JSON.stringify(body ?? null)) };
+  const [sealed] = await codec.encode([plain]);
+  return payloadToJSON(sealed!);
+}
+
+/** A line as read: a sealed one still has to be opened with the codec. */
+type StoredMessage = OutboxMessage & { sealed?: JSONPayload; line: number };
+
+/** Opens the sealed bodies in place; throws OutboxSealedError when that cannot be done. */
+async function unseal(messages: StoredMessage[], file: string, codec: PayloadCodec | undefined): Promise<OutboxMessage[]> {
+  const sealed = messages.filter((m) => m.sealed !== undefined);
+  if (sealed.length > 0) {
+    if (codec === undefined) throw new OutboxSealedError(file, sealed[0]!.line, 'the notice bodies are encrypted and no key was given');
+    for (const m of sealed) {
+      let opened: Payload;
+      try {
+        [opened] = (await codec.decode([payloadFromJSON(m.sealed!)])) as [Payload];
+      } catch {
+        throw new OutboxSealedError(file, m.line, 'the body cannot be decrypted with the keys given');
+      }
+      m.body = JSON.parse(Buffer.from(opened.data ?? new Uint8Array()).toString('utf8')) as unknown;
+    }
+  }
+  return messages.map(({ key, channel, caseId, schemeId, at, body }) => ({ key, channel, caseId, schemeId, at, body }));
+}
+
+function fromLine(line: string, file: string, lineNo: number): StoredMessage {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch {
     throw new OutboxCorruptError(file, lineNo);
   }
-  const m = parsed as Partial<OutboxMessage> & { v?: unknown };
+  const m = parsed as Partial<OutboxMessage> & { v?: unknown; sealed?: JSONPayload };
   const ok =
     typeof m === 'object' &&
     m !== null &&
@@ -69,8 +114,18 @@ function fromLine(line: string, file: string, lineNo: number): OutboxMessage {
     typeof m.schemeId === 'string' &&
     typeof m.at === 'number' &&
     (OUTBOX_CHANNELS as readonly string[]).includes(m.channel as string);
-  if (!ok) throw new OutboxCorruptError(file, lineNo);
-  return { key: m.key!, channel: m.channel!, caseId: m.caseId!, schemeId: m.schemeId!, at: m.at!, body: m.body };
+  const sealedOk = m.sealed === undefined || (typeof m.sealed === 'object' && m.sealed !== null && typeof m.sealed.data === 'string');
+  if (!ok || !sealedOk) throw new OutboxCorruptError(file, lineNo);
+  return {
+    key: m.key!,
+    channel: m.channel!,
+    caseId: m.caseId!,
+    schemeId: m.schemeId!,
+    at: m.at!,
+    body: m.body,
+    line: lineNo,
+    ...(m.sealed !== undefined && { sealed: m.sealed }),
+  };
 }
 
 /**
@@ -78,10 +133,10 @@ function fromLine(line: string, file: string, lineNo: number): OutboxMessage {
  * that never finished (a crash before the fsync returned, so that delivery was never confirmed
  * and will be retried): readers skip them and the writer cuts them off.
  */
-function parseOutbox(buf: Buffer, file: string): { messages: OutboxMessage[]; complete: number } {
+function parseOutbox(buf: Buffer, file: string): { messages: StoredMessage[]; complete: number } {
   const complete = buf.lastIndexOf(0x0a) + 1;
   const lines = buf.subarray(0, complete).toString('utf8').split('\n');
-  const messages: OutboxMessage[] = [];
+  const messages: StoredMessage[] = [];
   lines.forEach((line, i) => {
     if (line.trim() !== '') messages.push(fromLine(line, file, i + 1));
   });
@@ -95,9 +150,21 @@ export interface OutboxFilter {
   since?: number;
 }
 
-/** What a host reads: the outbox in delivery order, filtered. Safe while a writer is appending. */
-export async function readOutbox(dir: string = defaultOutboxDir(), filter: OutboxFilter = {}): Promise<OutboxMessage[]> {
-  const file = join(dir, OUTBOX_FILE);
+export interface ReadOutboxOptions {
+  /** The payload codec (its keys) that sealed the bodies; required when any line is sealed. */
+  codec?: PayloadCodec;
+}
+
+/**
+ * What a host reads: the outbox in delivery order, filtered, sealed bodies opened with the codec.
+ * Safe while a writer is appending.
+ */
+export async function readOutbox(dir: string = defaultOutboxDir(), filter: OutboxFilter = {}, options: ReadOutboxOptions = {}): Promise<OutboxMessage[]> {
+  return readOutboxFile(join(dir, OUTBOX_FILE), filter, options);
+}
+
+/** {@link readOutbox} for one file, wherever it is (a copy an operator was handed, say). */
+export async function readOutboxFile(file: string, filter: OutboxFilter = {}, options: ReadOutboxOptions = {}): Promise<OutboxMessage[]> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
@@ -105,12 +172,13 @@ export async function readOutbox(dir: string = defaultOutboxDir(), filter: Outbo
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return parseOutbox(buf, file).messages.filter(
+  const selected = parseOutbox(buf, file).messages.filter(
     (m) =>
       (filter.channel === undefined || m.channel === filter.channel) &&
       (filter.caseId === undefined || m.caseId === filter.caseId) &&
       (filter.since === undefined || m.at >= filter.since),
   );
+  return unseal(selected, file, options.codec);
 }
 
 // The in-memory key index would go stale if two writers appended to one file, and dedupe with
@@ -164,12 +232,16 @@ async function acquireLock(dir: string): Promise<string> {
   }
 }
 
+/** Owner only: the outbox holds health data. */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
 function ignoreMissing(err: NodeJS.ErrnoException): void {
   if (err.code !== 'ENOENT') throw err;
 }
 
 async function writeDurably(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'w');
+  const handle = await open(path, 'w', PRIVATE_FILE);
   try {
     await handle.writeFile(text);
     await handle.sync();
@@ -205,6 +277,11 @@ function digest(m: Pick<OutboxMessage, 'channel' | 'caseId' | 'schemeId' | 'body
 export interface FileOutboxOptions {
   /** Defaults to defaultOutboxDir(). */
   dir?: string;
+  /**
+   * Seals each body with this codec (the worker's payload codec, so the same keys read it). Without
+   * one, bodies are written as plain JSON: for tests and `PATHWAY_CODEC=off` only.
+   */
+  codec?: PayloadCodec;
 }
 
 /**
@@ -220,15 +297,18 @@ export class FileOutbox implements Sink {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
+  private readonly codec: PayloadCodec | undefined;
+
   constructor(options: FileOutboxOptions = {}) {
     this.dir = resolve(options.dir ?? defaultOutboxDir());
     this.file = join(this.dir, OUTBOX_FILE);
+    this.codec = options.codec;
   }
 
   async deliver(message: OutboxMessage): Promise<{ duplicate: boolean }> {
     assertMessage(message);
-    // Serialised before queueing, so a body that is not JSON fails this call alone.
-    const line = toLine(message);
+    // Serialised (and sealed) before queueing, so a body that is not JSON fails this call alone.
+    const line = this.codec === undefined ? toLine(message) : toLine(message, await seal(this.codec, message.body));
     const id = digest(message);
     return this.serialized(async () => {
       if (this.closed) throw new Error(`outbox ${this.dir} is closed`);
@@ -282,16 +362,21 @@ export class FileOutbox implements Sink {
   }
 
   private async open(): Promise<OpenFile> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR });
+    // mkdir's mode applies to a folder it creates; one left by an older version is tightened too.
+    await chmod(this.dir, PRIVATE_DIR);
     this.lock ??= acquireLock(this.dir).catch((err: unknown) => {
       this.lock = undefined;
       throw err;
     });
     await this.lock;
-    const handle = await open(this.file, 'a+');
+    const handle = await open(this.file, 'a+', PRIVATE_FILE);
     try {
+      await handle.chmod(PRIVATE_FILE);
       const buf = await handle.readFile();
-      const { messages, complete } = parseOutbox(buf, this.file);
+      const { messages: stored, complete } = parseOutbox(buf, this.file);
+      // The index keys on what was delivered, so sealed bodies are opened to rebuild it.
+      const messages = await unseal(stored, this.file, this.codec);
       if (complete < buf.length) {
         await handle.truncate(complete);
         await handle.datasync();
@@ -332,7 +417,7 @@ export class MemorySink implements Sink {
   async deliver(message: OutboxMessage): Promise<{ duplicate: boolean }> {
     assertMessage(message);
     // Stored as it would be read back from the file, so tests see JSON and nothing else.
-    const stored = JSON.parse(toLine(message).toString('utf8')) as OutboxMessage & { v?: number };
+    const stored = JSON.parse(toLine(message).toString('utf8')) as OutboxMessage & { v?: number; sealed?: unknown };
     delete stored.v;
     const id = deliveryFingerprint(stored);
     const seen = this.index.get(stored.key);

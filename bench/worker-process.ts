@@ -46,7 +46,7 @@ async function run() {
     taskQueue: config.taskQueue,
     codec,
     workflowBundlePath: config.workflowBundlePath,
-    sink: config.sink === 'memory' ? new MemorySink() : new FileOutbox({ ...(config.outboxDir && { dir: config.outboxDir }) }),
+    sink: config.sink === 'memory' ? new MemorySink() : new FileOutbox({ ...(config.outboxDir && { dir: config.outboxDir }), ...(codec && { codec }) }),
     ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
   });
   const running = worker.run();

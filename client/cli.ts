@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { OUTBOX_CHANNELS } from '../activities/sink';
+import { defaultOutboxDir, OUTBOX_FILE, OutboxCorruptError, OutboxSealedError, readOutboxFile } from '../activities/outbox';
+import { CodecKeyError, loadCodecFromEnv } from '../codec';
 import { recordsToCsv, reportToCsv, reportToHtml } from '../evidence';
 import { caseWorkflowId } from '../workflows/definitions';
 import { COMMAND_TYPES, PolicyError, STAGES, actorSchema, parsePolicy, scalePolicy, type Actor, type CommandType } from '../machines';
@@ -348,6 +351,41 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
       } else {
         io.out(body.replace(/\n$/, ''));
       }
+    });
+
+  const outbox = program.command('outbox').description('the local outbox of notices (.data/outbox, or PATHWAY_OUTBOX_DIR)');
+  outbox
+    .command('read')
+    .description('print the outbox with its notice bodies decrypted (needs the payload key, as the worker)')
+    .option('--file <file>', `an outbox file (default: ${OUTBOX_FILE} in PATHWAY_OUTBOX_DIR or .data/outbox)`)
+    .option('--case <id>', 'only this case (a case id or a referral id)')
+    .addOption(new Option('--channel <channel>', 'only this channel').choices([...OUTBOX_CHANNELS]))
+    .action(async (o: { file?: string; case?: string; channel?: string }) => {
+      const file = o.file !== undefined ? resolve(io.cwd, o.file) : join(defaultOutboxDir(io.env, io.cwd), OUTBOX_FILE);
+      let codec;
+      try {
+        codec = await loadCodecFromEnv(io.env, isLocal(globals(), io.env) ? { devKeyDir: join(packageRoot(), '.cache', 'codec') } : {});
+      } catch (err) {
+        if (err instanceof CodecKeyError) throw new ConfigurationError(err.message);
+        throw err;
+      }
+      let messages;
+      try {
+        messages = await readOutboxFile(file, {
+          ...(o.case !== undefined && { caseId: caseIdOf(o.case) }),
+          ...(o.channel !== undefined && { channel: o.channel as never }),
+        }, codec ? { codec } : {});
+      } catch (err) {
+        if (err instanceof OutboxSealedError) throw new ConfigurationError(err.message);
+        if (err instanceof OutboxCorruptError) throw new UsageError(err.message);
+        throw err;
+      }
+      if (globals().json) {
+        io.out(JSON.stringify(messages, null, 2));
+        return;
+      }
+      // One JSON object a line, as the file holds them but with the bodies opened: for jq and grep.
+      for (const m of messages) io.out(JSON.stringify({ ...m, at: new Date(m.at).toISOString() }));
     });
 
   return program;

@@ -144,11 +144,12 @@ export interface CohortReportResult {
 
 export type CommandInput<K extends CommandType> = z.input<(typeof commandSchemas)[K]>;
 
-const instantOption = z.union([
-  z.date().transform((d) => d.getTime()),
-  isoDateSchema.transform((s) => Date.parse(`${s}T00:00:00Z`)),
-  instantSchema,
-]);
+// The report's renderers print dates as YYYY-MM-DD: an instant past year 9999 (or past what a Date
+// can hold, as 9e15 is) is a mistake, refused here rather than crashing a renderer later.
+const LAST_REPORT_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const instantOption = z
+  .union([z.date().transform((d) => d.getTime()), isoDateSchema.transform((s) => Date.parse(`${s}T00:00:00Z`)), instantSchema])
+  .refine((t) => Number.isFinite(t) && t >= 0 && t <= LAST_REPORT_INSTANT, { error: 'must be a date between 1970 and 9999' });
 const reportOptionsSchema = z.object({ schemeId: safeIdSchema, from: instantOption.optional(), to: instantOption.optional() }).strict();
 const caseIdSchema = z
   .string()

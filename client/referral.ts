@@ -4,20 +4,9 @@
 import { z } from 'zod';
 import { referralFactsSchema, type ReferralFacts } from '../machines';
 
-const NHS_NUMBER_WEIGHTS = [10, 9, 8, 7, 6, 5, 4, 3, 2];
-
-/** The modulus-11 check digit for the first nine digits; undefined when no NHS number can start so. */
-export function nhsCheckDigit(firstNine: string): number | undefined {
-  const sum = NHS_NUMBER_WEIGHTS.reduce((acc, w, i) => acc + w * Number(firstNine[i]), 0);
-  const check = 11 - (sum % 11);
-  if (check === 10) return undefined;
-  return check === 11 ? 0 : check;
-}
-
-/** NHS numbers carry a modulus-11 check digit; a typo almost always fails it. */
-export function isValidNhsNumber(digits: string): boolean {
-  return /^\d{10}$/.test(digits) && nhsCheckDigit(digits.slice(0, 9)) === Number(digits[9]);
-}
+// One definition of an NHS number's check, shared with the id rule that keeps them out of ids.
+import { isValidNhsNumber, nhsCheckDigit } from '../machines/ids';
+export { isValidNhsNumber, nhsCheckDigit };
 
 /** Spaces and hyphens as people write them (`943 476 5919`) are dropped. */
 export function normaliseNhsNumber(input: string): string {

@@ -60,11 +60,31 @@ function toPlainPayload(message: temporal.api.common.v1.Payload): Payload {
   return payload;
 }
 
+export interface EncryptionCodecOptions {
+  /**
+   * Encrypted or refused: decoding a payload that is not encrypted throws instead of passing it
+   * on. Production workers run this way, so a client that skips the codec cannot hand a case
+   * plaintext, and a history written before encryption must be dealt with deliberately.
+   */
+  refusePlaintext?: boolean;
+}
+
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly keyring: Keyring) {
+  private readonly refusePlaintext: boolean;
+
+  constructor(
+    private readonly keyring: Keyring,
+    options: EncryptionCodecOptions = {},
+  ) {
+    this.refusePlaintext = options.refusePlaintext ?? false;
     if (!keyring.keys.has(keyring.activeKeyId)) {
       throw new Error(`EncryptionCodec: the active key "${keyring.activeKeyId}" is not in the keyring`);
     }
+  }
+
+  /** Whether decode refuses payloads that are not encrypted. */
+  get refusesPlaintext(): boolean {
+    return this.refusePlaintext;
   }
 
   get activeKeyId(): string {
@@ -106,8 +126,16 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private async decodeOne(payload: Payload): Promise<Payload> {
-    // Histories written before encryption was switched on still have to replay.
-    if (!isEncrypted(payload)) return payload;
+    if (!isEncrypted(payload)) {
+      if (this.refusePlaintext) {
+        throw new PayloadDecryptionError(
+          'Refusing an unencrypted payload: this process runs encrypted-or-refused (production), and every payload ' +
+            'must be written by a client or worker with the payload codec on. Check that whoever wrote it has the keys configured.',
+        );
+      }
+      // Outside production, histories written before encryption was switched on still replay.
+      return payload;
+    }
 
     const keyId = readMetadata(payload, KEY_ID_METADATA);
     if (keyId === undefined || keyId === '') {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { EncryptionCodec } from './aes-gcm';
 import {
+  assertPrivateKeyFile,
   CodecKeyError,
   generateKey,
   generateKeyId,
@@ -26,6 +27,7 @@ export {
   encryptionKeyId,
 } from './aes-gcm';
 export {
+  assertPrivateKeyFile,
   CodecKeyError,
   KEYS_ENV,
   KEY_FILE_ENV,
@@ -41,7 +43,14 @@ export {
   type Keyring,
   type RawKeyring,
 } from './keys';
-export { startCodecServer, type CodecServer, type CodecServerOptions } from './server';
+export {
+  CodecServerConfigError,
+  isLoopbackHost,
+  MIN_TOKEN_LENGTH,
+  startCodecServer,
+  type CodecServer,
+  type CodecServerOptions,
+} from './server';
 
 /** `PATHWAY_CODEC=off` is the only way to run without encryption, and only with no keys set. */
 export const CODEC_SWITCH_ENV = 'PATHWAY_CODEC';
@@ -62,9 +71,25 @@ const NO_KEY_HELP =
 export interface LoadCodecOptions {
   /**
    * For `npm start` and tests: when no key is configured (and encryption is not switched off), use
-   * the dev key file in this folder, minting it on first use, instead of failing.
+   * the dev key file in this folder, minting it on first use, instead of failing. Ignored in
+   * production: a key nobody provisioned is a mistake there.
    */
   devKeyDir?: string;
+  /**
+   * Production mode, encrypted or refused: the codec cannot be switched off, a missing key is an
+   * error, key files must be private (mode 600), and the codec refuses unencrypted payloads. Also
+   * on whenever `NODE_ENV=production`. Callers set it for any Temporal target other than the local
+   * dev server ({@link isProduction}).
+   */
+  production?: boolean;
+}
+
+/**
+ * Whether this process runs in production mode: `NODE_ENV=production`, or a Temporal target that
+ * is not the local dev server (the caller says which, since only it knows where it connects).
+ */
+export function isProduction(env: NodeJS.ProcessEnv = process.env, remoteTarget = false): boolean {
+  return env['NODE_ENV'] === 'production' || remoteTarget;
 }
 
 /**
@@ -81,6 +106,13 @@ export async function loadCodecFromEnv(
     throw new CodecKeyError(`${CODEC_SWITCH_ENV} may only be "off" (or unset); it is "${switchValue}".`);
   }
   const keysConfigured = env[KEYS_ENV] !== undefined || env[KEY_FILE_ENV] !== undefined;
+  const production = isProduction(env, options.production ?? false);
+  if (switchValue === 'off' && production) {
+    throw new CodecKeyError(
+      `${CODEC_SWITCH_ENV}=off is refused in production (NODE_ENV=production, or a Temporal server other than the local ` +
+        `dev server): payloads there are encrypted or refused. Configure ${KEYS_ENV} or ${KEY_FILE_ENV}.`,
+    );
+  }
   if (switchValue === 'off') {
     if (keysConfigured) {
       throw new CodecKeyError(
@@ -90,10 +122,12 @@ export async function loadCodecFromEnv(
     }
     return undefined;
   }
+  const keyFile = env[KEY_FILE_ENV];
+  if (production && keyFile !== undefined && keyFile.trim() !== '') assertPrivateKeyFile(keyFile);
   const keyring = await loadKeyringFromEnv(env);
-  if (keyring !== undefined) return new EncryptionCodec(keyring);
-  if (options.devKeyDir !== undefined) return new EncryptionCodec((await devKeyring(options.devKeyDir)).keyring);
-  throw new CodecKeyError(NO_KEY_HELP);
+  if (keyring !== undefined) return new EncryptionCodec(keyring, { refusePlaintext: production });
+  if (options.devKeyDir !== undefined && !production) return new EncryptionCodec((await devKeyring(options.devKeyDir)).keyring);
+  throw new CodecKeyError(production ? `${NO_KEY_HELP.replace(/\nTo run without[^\n]*$/, '')}\nProduction mode: no dev key is minted, and encryption cannot be switched off.` : NO_KEY_HELP);
 }
 
 export interface DevKeyring {
@@ -136,6 +170,35 @@ export async function devKeyring(dir: string = DEFAULT_DEV_KEY_DIR, env: NodeJS.
   }
   const keyring = await importKeyring(parseKeyFile(text, `dev key file (${keyFile})`));
   return { keyFile, keyring, env: { [KEY_FILE_ENV]: keyFile } };
+}
+
+const DEV_TOKEN_FILE = 'codec-server-token';
+/** Where `npm start` keeps the local codec server's token, for the CLI's `--codec-auth`. */
+export const DEV_CODEC_TOKEN_FILE = join(DEFAULT_DEV_KEY_DIR, DEV_TOKEN_FILE);
+
+/**
+ * The local codec server's access token, in the same git-ignored folder as the dev key (mode
+ * 600), minted on first use so that `npm start`, the codec server script and whoever runs the
+ * `temporal` CLI on this machine share it. Returns the token and the file it is kept in.
+ */
+export async function devCodecServerToken(dir: string = DEFAULT_DEV_KEY_DIR): Promise<{ token: string; file: string }> {
+  const absoluteDir = resolve(dir);
+  const file = join(absoluteDir, DEV_TOKEN_FILE);
+  await mkdir(absoluteDir, { recursive: true, mode: 0o700 });
+  let text = await readIfExists(file);
+  if (text === undefined) {
+    const temp = join(absoluteDir, `.${DEV_TOKEN_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    await writeFile(temp, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      await link(temp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await unlink(temp);
+    }
+    text = await readFile(file, 'utf8');
+  }
+  return { token: text.trim(), file };
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

@@ -2,7 +2,7 @@
 // startup, so each one names the env var, the file and the key id it is about, and none of them ever
 // contains key material: zod is told not to echo input, and JSON.parse's own message (which quotes
 // a slice of the text) is never passed on.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { z } from 'zod';
 
@@ -164,6 +164,26 @@ export function readKeyFile(path: string): RawKeyring {
     throw new CodecKeyError(`${source} ${why}. ${MINT_HINT}`);
   }
   return parseKeyFile(text, source);
+}
+
+/**
+ * Refuses a key file that anyone but its owner can read or write: a key readable by the group or
+ * by everyone is a key already shared. Not checked on Windows, where modes do not say it.
+ */
+export function assertPrivateKeyFile(path: string, platform: NodeJS.Platform = process.platform): void {
+  if (platform === 'win32') return;
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return; // readKeyFile says what is wrong with a file it cannot read.
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new CodecKeyError(
+      `${KEY_FILE_ENV} (${path}) can be read or written by others (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); ` +
+        `a key file must be private to the account that runs the engine: chmod 600 ${path}`,
+    );
+  }
 }
 
 /** Imports raw keys into webcrypto as non-extractable AES-GCM keys. */

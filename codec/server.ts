@@ -1,28 +1,38 @@
 // Codec server for the Temporal Web UI and CLI: POST {payloads: [...]} in proto3 JSON (every bytes
 // field base64) to /encode or /decode, optionally under a namespace segment, the path the CLI's
 // `--codec-endpoint http://host/{namespace}` template produces. It hands decrypted patient data to
-// whoever can reach it, hence loopback by default, an origin allow-list rather than `*`, and an
-// optional bearer token.
+// whoever can reach it, so it is private by default: a bearer token on every encode and decode
+// (any local process can reach a loopback port and forge an Origin header, so neither is proof of
+// anything alone), an origin allow-list rather than `*` for browsers, loopback unless it has TLS,
+// and errors that repeat nothing a caller sent and name no key.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import { PayloadDecryptionError } from './aes-gcm';
+import { isEncrypted, PayloadDecryptionError } from './aes-gcm';
 
 export interface CodecServerOptions {
   /** 0 picks a free port; read the chosen one from the returned handle. */
   port: number;
-  /** Defaults to 127.0.0.1: exposing decryption to the network is a decision, not a default. */
+  /**
+   * Defaults to 127.0.0.1: exposing decryption to the network is a decision, not a default, and
+   * one the server refuses without `tls` (a token sent in clear over a network is no secret).
+   */
   host?: string;
+  /** Certificate and key (PEM) to serve HTTPS; required to listen beyond loopback. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   codec: PayloadCodec;
   /** Exact origins allowed to call from a browser, such as `http://localhost:8233` for the dev Web UI. */
   corsOrigins?: readonly string[];
   /**
-   * When set, every encode/decode must carry `Authorization: Bearer <token>` (the CLI's
-   * `--codec-auth "Bearer <token>"`). Preflights are exempt: browsers never send credentials on them.
+   * Required: every encode/decode must carry `Authorization: Bearer <token>` (the CLI's
+   * `--codec-auth "Bearer <token>"`, the Web UI's "pass access token"). At least
+   * {@link MIN_TOKEN_LENGTH} characters. Preflights are exempt: browsers never send credentials on them.
    */
-  authToken?: string;
+  authToken: string;
   /** Request bodies above this are refused with 413. Defaults to 32 MiB. */
   maxBodyBytes?: number;
   /** Told about failures that are not the caller's fault; never given payload contents. */
@@ -43,6 +53,8 @@ export interface JSONPayload {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** A token shorter than this could be guessed by a process that can try it over and over. */
+export const MIN_TOKEN_LENGTH = 16;
 const ALLOWED_HEADERS = 'Content-Type, X-Namespace, Authorization';
 
 // Proto3 JSON parsers accept standard and URL-safe base64, with or without padding; so does this.
@@ -51,7 +63,8 @@ const jsonPayloadSchema = z.object({
   metadata: z.record(z.string(), base64Field).nullish(),
   data: base64Field.nullish(),
 });
-const requestSchema = z.object({ payloads: z.array(jsonPayloadSchema) });
+// The CLI sends `{}` when a history has nothing to decode: proto3 JSON leaves out an empty list.
+const requestSchema = z.object({ payloads: z.array(jsonPayloadSchema).default([]) }).strict();
 
 export function payloadFromJSON(json: JSONPayload): Payload {
   const payload: Payload = {
@@ -100,17 +113,31 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `request body exceeds ${limit} bytes`, { Connection: 'close' });
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `request body exceeds ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) throw new HttpError(413, `request body exceeds ${limit} bytes`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  // Listened to rather than iterated: leaving a `for await` early destroys the request, and a
+  // chunked upload that overruns would then see its connection reset instead of the 413.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.once('error', reject);
+  });
 }
 
 function parseRequest(body: Buffer): JSONPayload[] {
@@ -122,7 +149,10 @@ function parseRequest(body: Buffer): JSONPayload[] {
   }
   const parsed = requestSchema.safeParse(json, { reportInput: false });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'} ${i.message}`);
+    // Metadata keys are the caller's text: the path names them by position in the payload only.
+    const where = (path: readonly PropertyKey[]): string =>
+      path.map((p, i) => (path[i - 1] === 'metadata' ? '(key)' : String(p))).join('.') || '(root)';
+    const issues = parsed.error.issues.map((i) => `${where(i.path)} ${i.code === 'unrecognized_keys' ? 'has fields other than "payloads"' : i.message}`);
     throw new HttpError(400, `request body is not {"payloads": [proto JSON Payload, ...]}: ${issues.join('; ')}`);
   }
   return parsed.data.payloads;
@@ -133,17 +163,51 @@ function send(res: ServerResponse, status: number, body: string, contentType: st
   res.end(body);
 }
 
+/**
+ * Decrypts what is encrypted and hands the rest back as it is: a history also holds payloads that
+ * are plaintext by design (patch markers), which the CLI asks to decode too. A production worker's
+ * codec refuses those, as it must; a viewer has nothing to protect by refusing them.
+ */
+async function decodeForViewing(codec: PayloadCodec, payloads: Payload[]): Promise<Payload[]> {
+  const sealed = payloads.filter(isEncrypted);
+  const opened = sealed.length === 0 ? [] : await codec.decode(sealed);
+  let next = 0;
+  return payloads.map((p) => (isEncrypted(p) ? opened[next++]! : p));
+}
+
+/** Raised for options that would expose decryption; the message is for the operator. */
+export class CodecServerConfigError extends Error {
+  override readonly name = 'CodecServerConfigError';
+}
+
+/** 127.0.0.0/8, ::1 and `localhost`: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || bare === '::ffff:127.0.0.1';
+}
+
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const host = options.host ?? '127.0.0.1';
   const origins = new Set(options.corsOrigins ?? []);
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const expectedAuth = options.authToken === undefined ? undefined : `Bearer ${options.authToken}`;
+  if (typeof options.authToken !== 'string' || options.authToken.length < MIN_TOKEN_LENGTH) {
+    throw new CodecServerConfigError(`the codec server needs an access token of at least ${MIN_TOKEN_LENGTH} characters; it decrypts for whoever holds it`);
+  }
+  if (!isLoopbackHost(host) && options.tls === undefined) {
+    throw new CodecServerConfigError(
+      `refusing to serve decryption on ${host}, beyond this machine, over plain HTTP: give it a TLS certificate and key, or listen on 127.0.0.1`,
+    );
+  }
+  const expectedAuth = `Bearer ${options.authToken}`;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      // A page from anywhere else gets nothing, not even the work done on its behalf.
-      if (!origins.has(origin)) throw new HttpError(403, `origin ${origin} is not allowed to use this codec server`);
+      // A page from anywhere else gets nothing, not even the work done on its behalf. The origin
+      // is not repeated: it is whatever the caller chose to send.
+      if (!origins.has(origin)) throw new HttpError(403, 'this origin is not allowed to use this codec server');
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
     }
@@ -163,24 +227,27 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     }
     if (req.method !== 'POST') throw new HttpError(405, 'method not allowed; use POST', { Allow: 'POST, OPTIONS' });
 
-    if (expectedAuth !== undefined && !sameSecret(req.headers.authorization ?? '', expectedAuth)) {
+    if (!sameSecret(req.headers.authorization ?? '', expectedAuth)) {
       throw new HttpError(401, 'missing or wrong Authorization header', { 'WWW-Authenticate': 'Bearer' });
     }
 
     const payloads = parseRequest(await readBody(req, limit)).map(payloadFromJSON);
     let result: Payload[];
     try {
-      result = operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      result = operation === 'encode' ? await options.codec.encode(payloads) : await decodeForViewing(options.codec, payloads);
     } catch (err) {
-      // The caller's payload cannot be read with these keys: say why (the message names key ids
-      // only), rather than a bare 500.
-      if (err instanceof PayloadDecryptionError) throw new HttpError(400, err.message);
+      // The caller's payload cannot be read with these keys: a 400 rather than a bare 500, but
+      // naming no key id, neither the payload's nor the ones held (the server's log has them).
+      if (err instanceof PayloadDecryptionError) {
+        options.onError?.(err);
+        throw new HttpError(400, 'a payload cannot be decrypted with the keys this codec server holds');
+      }
       throw err;
     }
     send(res, 200, JSON.stringify({ payloads: result.map(payloadToJSON) }), 'application/json');
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
@@ -198,7 +265,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       options.onError?.(err);
       send(res, 500, 'internal error\n', 'text/plain; charset=utf-8');
     });
-  });
+  };
+  const server = options.tls === undefined ? createServer(listener) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -212,7 +280,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${urlHost}:${port}`,
     host,
     port,
     close: () =>

@@ -2,27 +2,34 @@ import { INSTRUMENTS } from '../machines/measures';
 import { KEY_DATES, type OutcomeRecord } from './outcomeRecord';
 import type { CohortReport, Summary } from './report';
 
-/** RFC 4180: CRLF between records, fields quoted when they hold a comma, quote or line break. */
+/**
+ * RFC 4180: CRLF between records, fields quoted when they hold a comma, quote or line break, and
+ * also a semicolon, which spreadsheets in locales with a decimal comma read as the separator.
+ */
 export type Cell = string | number | boolean | null | undefined;
 
 // A text cell starting with one of these is run as a formula by spreadsheets (CSV injection);
 // an activity or area name is free text, so it is defused with a leading apostrophe (OWASP).
 const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",;\r\n]/;
 
 export function csvCell(value: Cell): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   const text = FORMULA_START.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  return NEEDS_QUOTES.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function toCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
+/** An instant as ISO 8601, or an empty cell when it is no instant a Date can hold (never a throw). */
 function iso(epochMs: number | undefined): string | undefined {
-  return epochMs === undefined ? undefined : new Date(epochMs).toISOString();
+  if (epochMs === undefined) return undefined;
+  const date = new Date(epochMs);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 /** One row per case; list fields are joined with "; " so each stays one cell. */

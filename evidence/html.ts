@@ -8,7 +8,8 @@ import type { CohortReport, FunnelStep, MeasureOutcome, Summary } from './report
 
 const WIDTH = 760;
 const HEIGHT = 360;
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+// Single quotes inside: echarts writes this into a double-quoted SVG attribute without escaping it.
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 // Colour-blind-safe pair (Okabe–Ito) for good and bad; neutrals stay grey.
 const GOOD = '#009E73';
 const BAD = '#D55E00';
@@ -195,7 +196,10 @@ function figure(svg: string, caption: string): string {
 }
 
 function day(epochMs: number | null): string {
-  return epochMs === null ? '' : new Date(epochMs).toISOString().slice(0, 10);
+  if (epochMs === null) return '';
+  const date = new Date(epochMs);
+  // Out of a Date's range (the client refuses such dates; a caller of the renderer may not).
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 10);
 }
 
 export interface HtmlOptions {

@@ -47,10 +47,20 @@ const tierSchema = z.object({
 });
 export type Tier = z.output<typeof tierSchema>;
 
+/**
+ * The most characters a reason or a service name may have in a notice to the referrer. An
+ * exclusion's reason and service are sent in one, so a longer one would be a notice that can never
+ * be delivered; the policy is refused instead, when it is parsed.
+ */
+export const NOTICE_TEXT_MAX = 500;
+const noticeText = z.string().min(1).max(NOTICE_TEXT_MAX, {
+  error: `must be at most ${NOTICE_TEXT_MAX} characters: it is sent to the referrer in a notice capped at that length`,
+});
+
 const exclusionSchema = z.object({
   flag: z.string().min(1),
-  service: z.string().min(1),
-  reason: z.string().min(1),
+  service: noticeText,
+  reason: noticeText,
 });
 export type ExclusionRule = z.output<typeof exclusionSchema>;
 

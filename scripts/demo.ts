@@ -5,12 +5,12 @@
 // the supervisor's view and the cohort report.
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { PathwayClient, PersonKey, CommandRefusedError, type CaseView, type HostReferral } from '../client';
 import { caseloadsTable, escalationsTable, table } from '../client/format';
 import { nhsCheckDigit } from '../client/referral';
-import { DEFAULT_DEV_KEY_DIR } from '../codec';
+import { DEFAULT_DEV_KEY_DIR, DEV_CODEC_TOKEN_FILE } from '../codec';
 import { recordsToCsv, reportToCsv, reportToHtml } from '../evidence';
 import { DISCHARGE_REASONS, ESCALATION_TYPES, WEEK, parsePolicy, scalePolicy, type Actor, type EscalationType } from '../machines';
 
@@ -414,13 +414,13 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   console.log(`  HTML report: ${base}.html   (also .csv, -records.csv, .json)`);
 
   const namespace = temporal.options.namespace;
-  const codec = codecUrl ? ` --codec-endpoint ${codecUrl}` : '';
+  const codec = codecUrl ? ` --codec-endpoint ${codecUrl} --codec-auth "Bearer $(cat ${relative(process.cwd(), DEV_CODEC_TOKEN_FILE)})"` : '';
   console.log('\nWhere to look');
   if (uiUrl) {
     console.log(`  Web UI, this cohort: ${uiUrl}/namespaces/${namespace}/workflows?query=${encodeURIComponent(`PathwayScheme="${schemeId}"`)}`);
     console.log(`  Web UI, one case:    ${uiUrl}/namespaces/${namespace}/workflows/${ids.mrP}`);
   }
-  if (codecUrl) console.log(`  codec server:        ${codecUrl} (the UI decrypts payloads through it)`);
+  if (codecUrl) console.log(`  codec server:        ${codecUrl} (the CLI lines below pass its token; the dev UI has no sign-in to pass it, so shows ciphertext)`);
   console.log(`  cases by stage:      temporal workflow list --address ${address} --query "PathwayScheme = '${schemeId}' AND PathwayStage = 'discharged'"`);
   console.log(`  a case's history:    temporal workflow show --address ${address} -w ${ids.mrP}${codec}`);
   console.log(`  a case's view:       temporal workflow query --address ${address} -w ${ids.mrP} --type view${codec}`);

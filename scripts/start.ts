@@ -2,8 +2,8 @@
 // then where to look. Keeps running (so the Web UI stays up) until Ctrl-C, unless `--exit` or CI.
 import { Client, Connection } from '@temporalio/client';
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { DEFAULT_DEV_KEY_DIR, EncryptionCodec, loadCodecFromEnv, startCodecServer } from '../codec';
-import { serverTarget } from '../worker/connection';
+import { DEFAULT_DEV_KEY_DIR, devCodecServerToken, EncryptionCodec, loadCodecFromEnv, startCodecServer } from '../codec';
+import { isLocalDevTarget, isRemoteTarget, serverTarget } from '../worker/connection';
 import { createPathwayWorker, DEFAULT_TASK_QUEUE, pathwayDataConverter } from '../worker/create';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
@@ -34,14 +34,31 @@ async function main() {
   const sqlite = sqliteModeFromEnv();
 
   // Encryption is on from the first run: a dev key is minted into a git-ignored folder unless
-  // the operator configured keys.
-  const codec = (await loadCodecFromEnv(process.env, external ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR })) as EncryptionCodec | undefined;
-  const codecServer = codec
-    ? await startCodecServer({ port: CODEC_PORT, codec, corsOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'] }).catch((err) => {
-        console.warn(`codec server not started (${(err as Error).message}); the Web UI will show encrypted payloads`);
-        return undefined;
-      })
-    : undefined;
+  // the operator configured keys. A cluster is production: encrypted or refused, no dev key.
+  const configured = serverTarget();
+  const codec = (await loadCodecFromEnv(process.env, {
+    production: isRemoteTarget(configured),
+    ...(isLocalDevTarget(configured) && { devKeyDir: DEFAULT_DEV_KEY_DIR }),
+  })) as EncryptionCodec | undefined;
+  // The codec server decrypts for whoever holds its token, kept beside the dev key (git-ignored, mode 600).
+  const codecToken = codec ? await devCodecServerToken() : undefined;
+  const codecServer =
+    codec && codecToken
+      ? await startCodecServer({ port: CODEC_PORT, codec, authToken: codecToken.token, corsOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'] }).catch((err) => {
+          console.warn(`codec server not started (${(err as Error).message}); the Web UI will show encrypted payloads`);
+          return undefined;
+        })
+      : undefined;
+  if (codecServer && codecToken) {
+    console.log(
+      [
+        `Codec server: ${codecServer.url}, for callers holding the token in ${codecToken.file}`,
+        `  CLI:    temporal workflow show --workflow-id <id> --codec-endpoint ${codecServer.url} --codec-auth "Bearer $(cat ${codecToken.file})"`,
+        `  Web UI: "Configure data encoder": Remote Codec Endpoint ${codecServer.url}, "Pass the user access token" on;`,
+        `          it sends its signed-in user's token, which must be this one, so the dev UI (no sign-in) shows payloads encrypted.`,
+      ].join('\n'),
+    );
+  }
 
   let server: DevServer | undefined;
   const target = serverTarget();

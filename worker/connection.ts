@@ -29,3 +29,31 @@ export function serverTarget(env: Record<string, string | undefined> = process.e
     connectionOptions: { ...options, address },
   };
 }
+
+/** The env vars that point the engine somewhere other than the local dev server. */
+export const TARGET_ENV_VARS = ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE'] as const;
+
+function addressHost(address: string): string {
+  const bracketed = /^\[([^\]]+)\]/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const colons = address.split(':').length - 1;
+  // host:port, or a bare IPv6 address (several colons, no port to take off).
+  return colons === 1 ? address.slice(0, address.lastIndexOf(':')) : address;
+}
+
+/**
+ * A Temporal server beyond this machine, or reached with TLS or an API key (a cluster, however it
+ * was configured: env vars, a TOML profile, the default config file, or explicit options). Such a
+ * target is production: payloads must be encrypted or refused. A loopback address could still be
+ * a tunnel to a cluster; set NODE_ENV=production for that.
+ */
+export function isRemoteTarget(target: Pick<ServerTarget, 'address' | 'connectionOptions'>): boolean {
+  const host = addressHost(target.address);
+  const loopback = host === 'localhost' || host.startsWith('127.') || host === '::1';
+  return !loopback || Boolean(target.connectionOptions.tls) || Boolean(target.connectionOptions.apiKey);
+}
+
+/** The local dev server `npm start` runs: nothing configured, and the default address. Only it gets a minted dev key. */
+export function isLocalDevTarget(target: Pick<ServerTarget, 'address' | 'connectionOptions'>, env: Record<string, string | undefined> = process.env): boolean {
+  return TARGET_ENV_VARS.every((name) => !env[name]) && target.address === DEFAULT_ADDRESS && !isRemoteTarget(target);
+}

@@ -7,7 +7,8 @@ import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
-import { ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor } from '../codec';
+import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, EncryptionCodec, dataConverterFor, isProduction } from '../codec';
+import { isRemoteTarget } from './connection';
 import { ensureWorkflowBundle } from './bundle';
 
 export const DEFAULT_TASK_QUEUE = 'social-prescribing';
@@ -31,6 +32,15 @@ export function pathwayDataConverter(codec: PayloadCodec | undefined) {
 }
 
 export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
+  // Encrypted or refused, however the worker was put together: a host that builds one for a
+  // cluster (or under NODE_ENV=production) must hand it a codec that refuses plaintext.
+  const remote = isRemoteTarget({ address: options.address, connectionOptions: { address: options.address, ...options.connectionOptions } });
+  if (isProduction(process.env, remote) && !(options.codec instanceof EncryptionCodec && options.codec.refusesPlaintext)) {
+    throw new CodecKeyError(
+      'A worker for a production Temporal target (NODE_ENV=production, or a server other than the local dev server) needs a codec ' +
+        'that refuses plaintext: load it with loadCodecFromEnv (PATHWAY_CODEC_KEYS or PATHWAY_CODEC_KEY_FILE) in production mode.',
+    );
+  }
   const dataConverter = pathwayDataConverter(options.codec);
   const nativeConnection = await NativeConnection.connect({ address: options.address, ...options.connectionOptions });
   // Activities that talk to Temporal (the capacity ledger) need a client of their own.
@@ -42,7 +52,8 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     taskQueue: options.taskQueue,
     workflowBundle: { codePath: options.workflowBundlePath ?? (await ensureWorkflowBundle()) },
     activities: {
-      ...createActivities({ sink: options.sink ?? new FileOutbox() }),
+      // The outbox seals notice bodies with the payload key, so the same keys read it back.
+      ...createActivities({ sink: options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {}) }),
       ...createCapacityActivities({ client }),
     },
     dataConverter,

@@ -2,12 +2,17 @@
 // server by default), encrypts payloads with the configured key, and shuts down gracefully on
 // SIGINT/SIGTERM (the SDK's runtime finishes in-flight tasks before it exits).
 import { loadCodecFromEnv, DEFAULT_DEV_KEY_DIR } from '../codec';
-import { serverTarget } from './connection';
+import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
 import { createPathwayWorker, DEFAULT_TASK_QUEUE } from './create';
 
 async function main() {
   const target = serverTarget();
-  const codec = await loadCodecFromEnv(process.env, process.env.TEMPORAL_ADDRESS ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR });
+  // Any server but this machine's is production (encrypted or refused); only the local dev server
+  // gets a dev key minted for it.
+  const codec = await loadCodecFromEnv(process.env, {
+    production: isRemoteTarget(target),
+    ...(isLocalDevTarget(target) && { devKeyDir: DEFAULT_DEV_KEY_DIR }),
+  });
   const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const started = Date.now();
   const { worker, close } = await createPathwayWorker({

@@ -874,7 +874,7 @@ export async function auditRun(
   stats: DriveStats,
   extra: string,
 ): Promise<OutboxAudit & { failedTasks: string[]; refusedTasks: string[]; replayFailures: string[] }> {
-  const audit = auditOutbox(await readOutbox(rig.outboxDir), audits);
+  const audit = auditOutbox(await readOutbox(rig.outboxDir, {}, { codec: rig.codec }), audits);
   const allFailed = (
     await mapLimit(audits, 16, async ({ caseId }) => (await workflowTaskFailures(rig.client.temporal, caseId)).map((f) => `${caseId} ${f}`))
   ).flat();

@@ -117,6 +117,9 @@ describe('PathwayClient on a dev server', () => {
         [{ referralId: 'has spaces' }, 'referralId'],
         [{ person: { givenName: 'A', familyName: 'B', dateOfBirth: '2999-01-01' } }, 'person.dateOfBirth'],
         [{ notes: 'free text' }, '(input)'],
+        // Ids become plaintext workflow ids: an NHS number or a date of birth is refused in one.
+        [{ referralId: '9434765919' }, 'referralId'],
+        [{ referralId: 'Jane.Doe_1950-03-14' }, 'referralId'],
       ] as const;
       for (const [override, path] of bad) {
         const err = await client.refer({ ...hostReferral(scheme), ...(override as object) }).catch((e: unknown) => e);
@@ -125,6 +128,15 @@ describe('PathwayClient on a dev server', () => {
         // The message names the field, never the value sent.
         expect((err as Error).message).not.toContain('free text');
       }
+    });
+
+    it('refuses a policy whose exclusion reason could never fit the referrer notice, before any case starts', async () => {
+      const policy = { exclusions: [{ flag: 'respite', service: "Carers' respite service", reason: 'x'.repeat(501) }] };
+      const referral = hostReferral(scheme);
+      const err = await client.refer(referral, { policy }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidInputError);
+      expect((err as InvalidInputError).issues.map((i) => i.path)).toContain('exclusions[0].reason');
+      await expect(client.getCase(`case-${referral.referralId}`)).rejects.toThrow();
     });
   });
 

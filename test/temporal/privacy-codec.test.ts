@@ -2,9 +2,11 @@
 // usable key it refuses to start, with a clear error and a non-zero exit, and never polls; a key
 // rotated under a running case (k1, then k2 active with k1 kept) lets the case finish, and the
 // history shows both; the codec server and the `temporal` CLI decrypt a real case's history for
-// whoever holds the keys, and nobody else.
+// whoever holds the keys and the server's token, and nobody else. In production (NODE_ENV or a
+// remote target) the worker cannot run without encryption, with a key file others can read, or
+// take a payload that is not encrypted.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +15,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PathwayClient, PersonKey } from '../../client';
+import { runCli } from '../../client/cli';
 import { encryptionKeyId, isEncrypted, startCodecServer } from '../../codec';
 import { payloadFromJSON, payloadToJSON, type JSONPayload } from '../../codec/server';
 import { ensureWorkflowBundle } from '../../worker/bundle';
@@ -34,6 +37,11 @@ import {
 } from '../support/faults';
 
 const run = promisify(execFile);
+const TOKEN = 'codec-test-token-0123456789';
+/** The rotation case's task queue and id, for the outbox its worker wrote. */
+let rotationQueue: string;
+let rotationCase: string;
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 let dir: string;
 let connection: Connection;
 /** Reads histories as the server stores them: no codec. */
@@ -59,6 +67,9 @@ describe('the worker process without a usable key', () => {
   it('refuses to start, exits non-zero with an error that says what to do, never echoes key material and never polls', { timeout: 120_000 }, async () => {
     const shortKey = Buffer.alloc(16, 7).toString('base64');
     await writeFile(join(dir, 'not-json.json'), 'k1=abc\n');
+    const shared = join(dir, 'shared-keys.json');
+    await writeKeyFile(shared, 'k1', newKeys('k1'));
+    await chmod(shared, 0o644);
     const cases: Array<{ name: string; env: Record<string, string>; says: RegExp; secret?: string }> = [
       { name: 'no key at all', env: {}, says: /No payload encryption key is configured[\s\S]*PATHWAY_CODEC_KEY_FILE/ },
       { name: 'a key file that does not exist', env: { PATHWAY_CODEC_KEY_FILE: join(dir, 'missing.json') }, says: /PATHWAY_CODEC_KEY_FILE \(.*missing\.json\) does not exist/ },
@@ -66,6 +77,9 @@ describe('the worker process without a usable key', () => {
       { name: 'a key that is not base64', env: { PATHWAY_CODEC_KEYS: 'k1:s3cr3t*not*base64' }, says: /key "k1": key is not valid standard base64/, secret: 's3cr3t' },
       { name: 'a 128-bit key', env: { PATHWAY_CODEC_KEYS: `k1:${shortKey}` }, says: /exactly 32 bytes \(AES-256\)/, secret: shortKey },
       { name: 'encryption "switched off" with a typo', env: { PATHWAY_CODEC: 'of' }, says: /PATHWAY_CODEC may only be "off"/ },
+      { name: 'encryption switched off in production', env: { PATHWAY_CODEC: 'off', NODE_ENV: 'production' }, says: /PATHWAY_CODEC=off is refused in production/ },
+      { name: 'encryption switched off for a cluster (an API key)', env: { PATHWAY_CODEC: 'off', TEMPORAL_API_KEY: 'not-a-real-key' }, says: /PATHWAY_CODEC=off is refused in production/ },
+      { name: 'a key file others can read, in production', env: { PATHWAY_CODEC_KEY_FILE: shared, NODE_ENV: 'production' }, says: /shared-keys\.json[\s\S]*chmod 600 .*shared-keys\.json/ },
     ];
     const taskQueue = uniqueTaskQueue('nokey');
     const results = await Promise.all(
@@ -94,7 +108,7 @@ describe('the worker process without a usable key', () => {
 });
 
 describe('a running case across a key rotation, then decrypted for people who hold the keys', () => {
-  const taskQueue = uniqueTaskQueue('rotate');
+  const taskQueue = (rotationQueue = uniqueTaskQueue('rotate'));
   const schemeId = `rotate-${taskQueue.slice(-8)}`;
   const keys = newKeys('k1', 'k2');
   const keyFile = () => join(dir, 'rotating-keys.json');
@@ -109,7 +123,8 @@ describe('a running case across a key rotation, then decrypted for people who ho
   });
 
   const startWorker = async () => {
-    const w = spawnWorker(workerVars(taskQueue, { PATHWAY_CODEC_KEY_FILE: keyFile() }));
+    // In production mode, encrypted or refused: a whole case runs with nothing the worker must refuse.
+    const w = spawnWorker(workerVars(taskQueue, { PATHWAY_CODEC_KEY_FILE: keyFile(), NODE_ENV: 'production' }));
     workers.push(w);
     await w.ready;
     return w;
@@ -118,7 +133,7 @@ describe('a running case across a key rotation, then decrypted for people who ho
   it('a case started under k1 continues and finishes with k2 active and k1 still in the ring', { timeout: 120_000 }, async () => {
     const personKey = PersonKey.generate();
     const [c] = planCohort(rng(7), 1, schemeId, `rot-${taskQueue.slice(-8)}`);
-    caseId = c!.caseId;
+    caseId = rotationCase = c!.caseId;
     const stats = newStats();
 
     await writeKeyFile(keyFile(), 'k1', { k1: keys.k1! });
@@ -167,10 +182,13 @@ describe('a running case across a key rotation, then decrypted for people who ho
   it('the codec server decrypts the real history fetched from the dev server, for the keyring that wrote it only', { timeout: 60_000 }, async () => {
     const found = historyPayloads(await raw.workflow.getHandle(caseId).fetchHistory()).filter((p) => !isPlaintextByDesign(p));
     const body = JSON.stringify({ payloads: found.map((p) => payloadToJSON(p.payload)) });
-    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys) });
-    const stranger = await startCodecServer({ port: 0, codec: await codecOf('k2', { k2: keys.k2! }) });
+    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys), authToken: TOKEN });
+    const stranger = await startCodecServer({ port: 0, codec: await codecOf('k2', { k2: keys.k2! }), authToken: TOKEN });
     try {
-      const response = await fetch(`${server.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const anonymous = await fetch(`${server.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.text()).not.toContain('Bogside');
+      const response = await fetch(`${server.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH }, body });
       expect(response.status).toBe(200);
       const decoded = ((await response.json()) as { payloads: JSONPayload[] }).payloads.map(payloadFromJSON);
       expect(decoded).toHaveLength(found.length);
@@ -180,9 +198,11 @@ describe('a running case across a key rotation, then decrypted for people who ho
       // The person's identity never reached the case, decrypted or not.
       expect(JSON.stringify(input)).not.toMatch(/givenName|familyName|dateOfBirth|nhsNumber/);
 
-      const refused = await fetch(`${stranger.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const refused = await fetch(`${stranger.url}/${namespace()}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH }, body });
       expect(refused.status).toBe(400);
-      expect(await refused.text()).toMatch(/encrypted with key "k1", which is not in this keyring/);
+      const why = await refused.text();
+      expect(why).toMatch(/cannot be decrypted with the keys this codec server holds/);
+      expect(why).not.toMatch(/k1|k2/);
     } finally {
       await server.close();
       await stranger.close();
@@ -192,7 +212,7 @@ describe('a running case across a key rotation, then decrypted for people who ho
   it('the temporal CLI shows the decrypted history through the codec server, and only ciphertext without it', { timeout: 60_000 }, async () => {
     const cli = inject('temporalCliPath');
     if (!cli) return;
-    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys) });
+    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys), authToken: TOKEN });
     try {
       const show = (...extra: string[]) =>
         run(cli, ['workflow', 'show', '--workflow-id', caseId, '--address', inject('temporalAddress'), '--namespace', namespace(), '--output', 'json', ...extra], { maxBuffer: 64 * 1024 * 1024 });
@@ -202,14 +222,101 @@ describe('a running case across a key rotation, then decrypted for people who ho
         const payload = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
         return { encoding: Buffer.from(payload.metadata!['encoding']!, 'base64').toString(), data: Buffer.from(payload.data!, 'base64').toString() };
       };
-      const decoded = startInput((await show('--codec-endpoint', server.url)).stdout);
+      const decoded = startInput((await show('--codec-endpoint', server.url, '--codec-auth', `Bearer ${TOKEN}`)).stdout);
       expect(decoded.encoding).toBe('json/plain');
       expect(JSON.parse(decoded.data)).toMatchObject({ referral: { referralId: caseId.replace(/^case-/, ''), area: 'Bogside' } });
       const stored = startInput((await show()).stdout);
       expect(stored.encoding).toBe('binary/encrypted');
       expect(stored.data).not.toContain('Bogside');
+      // Without the token the CLI gets nothing decrypted.
+      await expect(show('--codec-endpoint', server.url)).rejects.toThrow();
     } finally {
       await server.close();
+    }
+  });
+
+  it('`temporal workflow query --codec-endpoint --codec-auth` reads the decrypted view of the real case', { timeout: 60_000 }, async () => {
+    const cli = inject('temporalCliPath');
+    if (!cli) return;
+    const server = await startCodecServer({ port: 0, codec: await codecOf('k2', keys), authToken: TOKEN });
+    try {
+      // The query has no arguments, so the CLI posts `{}` (proto3 JSON leaves an empty list out) to encode them.
+      const { stdout } = await run(
+        cli,
+        ['workflow', 'query', '--workflow-id', caseId, '--type', 'view', '--address', inject('temporalAddress'), '--namespace', namespace(), '--output', 'json',
+          '--codec-endpoint', server.url, '--codec-auth', `Bearer ${TOKEN}`],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
+      const answer = JSON.parse(stdout) as { queryResult: unknown[] };
+      const view = answer.queryResult[0] as { stage: string; discharge?: { reason: string } };
+      expect(view.stage).toBe('discharged');
+      expect(view.discharge?.reason).toBe('connected');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the outbox the worker wrote for that case', () => {
+  it('is private on disk (0700, 0600, bodies sealed), and `pathway outbox read` opens it for a holder of the keys', { timeout: 30_000 }, async () => {
+    const taskQueue = rotationQueue;
+    const outboxDir = join(dir, `outbox-${taskQueue}`);
+    const file = join(outboxDir, 'outbox.jsonl');
+    if (process.platform !== 'win32') {
+      expect((await stat(outboxDir)).mode & 0o777).toBe(0o700);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+    }
+    const raw = await readFile(file, 'utf8');
+    expect(raw).toContain(rotationCase);
+    // The outcome record names the area; on disk it is ciphertext.
+    expect(raw).not.toContain('Bogside');
+
+    const out: string[] = [];
+    const err: string[] = [];
+    const read = (env: Record<string, string>) => runCli(['outbox', 'read', '--file', file, '--channel', 'outcome'], { out: (t) => out.push(t), err: (t) => err.push(t), env, cwd: dir });
+    expect(await read({ PATHWAY_CODEC_KEY_FILE: join(dir, 'rotating-keys.json') })).toBe(0);
+    const outcomes = out.map((line) => JSON.parse(line) as { caseId: string; body: { record?: { area?: string } } });
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.every((m) => m.caseId === rotationCase)).toBe(true);
+    expect(JSON.stringify(outcomes)).toContain('Bogside');
+
+    // Without the keys: a configuration error that says what is needed, and nothing of the bodies.
+    out.length = 0;
+    expect(await read({ PATHWAY_CODEC: 'off', TEMPORAL_ADDRESS: 'elsewhere.example:7233' })).not.toBe(0);
+    expect(out.join('')).not.toContain('Bogside');
+  });
+});
+
+describe('a production worker takes encrypted payloads or none', () => {
+  it('refuses a case started by a client without the codec: the case never runs, and the worker says why', { timeout: 90_000 }, async () => {
+    const taskQueue = uniqueTaskQueue('plain');
+    const keyFile = join(dir, 'production-keys.json');
+    await writeKeyFile(keyFile, 'k1', newKeys('k1'));
+    const worker = spawnWorker(workerVars(taskQueue, { PATHWAY_CODEC_KEY_FILE: keyFile, NODE_ENV: 'production' }));
+    try {
+      await worker.ready;
+      const [c] = planCohort(rng(11), 1, `plain-${taskQueue.slice(-8)}`, `pl-${taskQueue.slice(-8)}`);
+      const handle = await raw.workflow.start('pathwayCase', {
+        taskQueue,
+        workflowId: c!.caseId,
+        args: [{ referral: c!.referral, policy: cohortPolicy(c!.referral.schemeId, 20_000) }],
+      });
+      const deadline = Date.now() + 60_000;
+      let failed: temporal.api.history.v1.IHistoryEvent | undefined;
+      while (Date.now() < deadline && failed === undefined) {
+        const history = await handle.fetchHistory();
+        failed = history.events?.find((e) => e.workflowTaskFailedEventAttributes);
+        if (failed === undefined) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(failed, 'a failed workflow task').toBeDefined();
+      const events = (await handle.fetchHistory()).events ?? [];
+      // Nothing the case would do (a timer, an activity) was ever scheduled from the plaintext input.
+      expect(events.some((e) => e.activityTaskScheduledEventAttributes || e.timerStartedEventAttributes)).toBe(false);
+      expect(worker.output()).toMatch(/Refusing an unencrypted payload/);
+      await handle.terminate('test over');
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exit;
     }
   });
 });

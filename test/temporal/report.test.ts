@@ -2,7 +2,7 @@
 // the pathway on the dev server, then `client.report` is compared, figure by figure, with numbers
 // computed here from the cohort's own definition (never from the evidence module's code).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CohortReport, PathwayClient } from '../../client';
+import { InvalidInputError, type CohortReport, type PathwayClient } from '../../client';
 import type { ReferralRoute } from '../../machines';
 import { clientHarness, hostReferral, lw, poll, quickPolicy, self, sup, swemwbs, uniqueScheme, worker, type ClientHarness } from './client.harness';
 
@@ -250,6 +250,14 @@ describe('cohort report over real workflows', () => {
     expectReportMatches(report, COHORT.filter((s) => s.month === 'feb'));
     const january = await client.report({ schemeId: scheme, to: FEB.from });
     expectReportMatches(january.report, COHORT.filter((s) => s.month === 'jan'));
+  });
+
+  it('refuses a period date beyond what the report can print, naming the field', async () => {
+    for (const bad of [{ from: 9e15 }, { to: new Date(8.64e15) }]) {
+      const refused = await client.report({ schemeId: scheme, ...bad }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(InvalidInputError);
+      expect((refused as InvalidInputError).issues[0]?.path).toBe(Object.keys(bad)[0]);
+    }
   });
 
   it('reads nothing into another scheme', async () => {

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,8 +9,11 @@ import {
   OUTBOX_FILE,
   OutboxCorruptError,
   OutboxLockedError,
+  OutboxSealedError,
   readOutbox,
 } from '../../../activities/outbox';
+import { EncryptionCodec } from '../../../codec/aes-gcm';
+import { keyringFrom, rawKeys } from '../codec/support';
 import { IdempotencyKeyConflictError, type OutboxMessage } from '../../../activities/sink';
 
 let dir: string;
@@ -182,6 +185,51 @@ describe('readOutbox', () => {
     expect(defaultOutboxDir({ PATHWAY_OUTBOX_DIR: '/srv/outbox' }, '/app')).toBe('/srv/outbox');
     expect(defaultOutboxDir({ PATHWAY_OUTBOX_DIR: 'rel' }, '/app')).toBe('/app/rel');
     expect(defaultOutboxDir({}, '/app')).toBe('/app/.data/outbox');
+  });
+});
+
+describe('private on disk', () => {
+  const keys = rawKeys('k1', 'k0');
+  const codecOf = async (id: string) => new EncryptionCodec(await keyringFrom(keys, id, [id]));
+
+  it.skipIf(process.platform === 'win32')('keeps the folder 0700 and its files 0600, tightening ones an older version left open', async () => {
+    const where = join(dir, 'box');
+    await mkdir(where, { mode: 0o755 });
+    await writeFile(join(where, OUTBOX_FILE), '', { mode: 0o644 });
+    await chmod(where, 0o755);
+    await chmod(join(where, OUTBOX_FILE), 0o644);
+    const o = new FileOutbox({ dir: where });
+    outboxes.push(o);
+    await o.deliver(message('k1'));
+    expect((await stat(where)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(where, OUTBOX_FILE))).mode & 0o777).toBe(0o600);
+    const fresh = new FileOutbox({ dir: join(dir, 'new', 'box') });
+    outboxes.push(fresh);
+    await fresh.deliver(message('k1'));
+    expect((await stat(join(dir, 'new', 'box'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, 'new', 'box', OUTBOX_FILE))).mode & 0o777).toBe(0o600);
+  });
+
+  it('seals each body with the codec: ids, channel and time stay readable, the reason does not', async () => {
+    const codec = await codecOf('k1');
+    const o = new FileOutbox({ dir, codec });
+    outboxes.push(o);
+    const body = { kind: 'declined', reason: 'Lives alone since her husband died; wants a walking group' };
+    await o.deliver(message('k1', { body }));
+    const raw = await readFile(join(dir, OUTBOX_FILE), 'utf8');
+    expect(raw).not.toMatch(/husband|walking|declined/);
+    expect(JSON.parse(raw)).toMatchObject({ v: 1, key: 'k1', channel: 'referrer', caseId: 'case-r1', at: 1_000 });
+
+    expect(await readOutbox(dir, {}, { codec })).toEqual([message('k1', { body })]);
+    await expect(readOutbox(dir)).rejects.toBeInstanceOf(OutboxSealedError);
+    await expect(readOutbox(dir, {}, { codec: await codecOf('k0') })).rejects.toThrow(/cannot be decrypted/);
+
+    // A restart reads the sealed bodies back to know what it delivered.
+    await o.close();
+    const again = new FileOutbox({ dir, codec });
+    outboxes.push(again);
+    expect(await again.deliver(message('k1', { body, at: 5 }))).toEqual({ duplicate: true });
+    await expect(again.deliver(message('k1', { body: { kind: 'accepted' } }))).rejects.toBeInstanceOf(IdempotencyKeyConflictError);
   });
 });
 

@@ -33,6 +33,15 @@ describe('host referral', () => {
     expect(hostReferralSchema.safeParse({ ...base, person: { ...person, address: 'x' } }).success).toBe(false);
   });
 
+  it('refuses a referral id that holds the person\'s NHS number or date of birth, without repeating it', () => {
+    for (const referralId of ['9434765919', 'gp-943-476-5919', 'Ada.Example_1944-05-20', 'ref-20051944']) {
+      const result = hostReferralSchema.safeParse({ ...base, referralId });
+      expect(result.success, referralId).toBe(false);
+      expect(JSON.stringify(result.error!.issues.map((i) => i.message))).not.toContain(referralId);
+    }
+    expect(hostReferralSchema.safeParse({ ...base, referralId: 'gp-2025-00017' }).success).toBe(true);
+  });
+
   it('derives facts with the age on the referral date and no personal details', () => {
     const parsed = hostReferralSchema.parse({ ...base, referredAt: '2024-06-01T09:00:00Z' });
     const facts = referralFacts(parsed, 0);

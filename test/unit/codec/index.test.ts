@@ -14,6 +14,7 @@ import {
   CodecKeyError,
   dataConverterFor,
   DEFAULT_DEV_KEY_DIR,
+  devCodecServerToken,
   devKeyring,
   EncryptionCodec,
   generateKey,
@@ -139,5 +140,58 @@ describe('dataConverterFor', () => {
     const decoded = await decodeOptionalFailureToOptionalError(loaded, failure);
     expect(decoded?.message).toBe('referral for Jane Doe rejected');
     expect((decoded as ApplicationFailure).details).toEqual([{ nhs: '9434765919' }]);
+  });
+});
+
+describe('production mode: encrypted or refused', () => {
+  const keyFile = (mode: number): string => {
+    const path = join(root, `keys-${mode.toString(8)}-${dirs++}.json`);
+    writeFileSync(path, JSON.stringify({ active: 'k1', keys: { k1: generateKey() } }), { mode });
+    return path;
+  };
+
+  it('refuses PATHWAY_CODEC=off under NODE_ENV=production or for a remote target', async () => {
+    await expect(loadCodecFromEnv({ [CODEC_SWITCH_ENV]: 'off', NODE_ENV: 'production' })).rejects.toThrow(/refused in production/);
+    await expect(loadCodecFromEnv({ [CODEC_SWITCH_ENV]: 'off' }, { production: true })).rejects.toThrow(/refused in production/);
+  });
+
+  it('mints no dev key: a missing key is a startup error naming the variables', async () => {
+    const failure = loadCodecFromEnv({}, { production: true, devKeyDir: freshDir() });
+    await expect(failure).rejects.toBeInstanceOf(CodecKeyError);
+    await expect(failure).rejects.toThrow(new RegExp(`${KEYS_ENV}[\\s\\S]*${KEY_FILE_ENV}`));
+    await expect(loadCodecFromEnv({}, { production: true })).rejects.not.toThrow(/PATHWAY_CODEC=off\./);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a key file the group or others can read, naming it and the chmod that fixes it', async () => {
+    const open = keyFile(0o644);
+    const failure = loadCodecFromEnv({ [KEY_FILE_ENV]: open }, { production: true });
+    await expect(failure).rejects.toThrow(open);
+    await expect(failure).rejects.toThrow(`chmod 600 ${open}`);
+    // Outside production the committed fixture key (checked out 644) still works.
+    expect(await loadCodecFromEnv({ [KEY_FILE_ENV]: open })).toBeInstanceOf(EncryptionCodec);
+    expect(await loadCodecFromEnv({ [KEY_FILE_ENV]: keyFile(0o600) }, { production: true })).toBeInstanceOf(EncryptionCodec);
+  });
+
+  it('decodes only encrypted payloads: plaintext is a clear error, not data', async () => {
+    const codec = (await loadCodecFromEnv({ [KEY_FILE_ENV]: keyFile(0o600), NODE_ENV: 'production' }))!;
+    expect(codec.refusesPlaintext).toBe(true);
+    const plain = defaultPayloadConverter.toPayload({ area: 'Bogside' });
+    await expect(codec.decode([plain])).rejects.toThrow(/Refusing an unencrypted payload/);
+    const [sealed] = await codec.encode([plain]);
+    expect(defaultPayloadConverter.fromPayload((await codec.decode([sealed!]))[0]!)).toEqual({ area: 'Bogside' });
+    // A dev setup still replays histories written before encryption was on.
+    const dev = (await loadCodecFromEnv({ [KEY_FILE_ENV]: keyFile(0o600) }))!;
+    expect(await dev.decode([plain])).toEqual([plain]);
+  });
+});
+
+describe('devCodecServerToken', () => {
+  it('mints one private token on first use and hands every later caller the same one', async () => {
+    const dir = freshDir();
+    const [a, b] = await Promise.all([devCodecServerToken(dir), devCodecServerToken(dir)]);
+    expect(a.token).toBe(b.token);
+    expect(a.token.length).toBeGreaterThanOrEqual(32);
+    expect((await devCodecServerToken(dir)).token).toBe(a.token);
+    if (process.platform !== 'win32') expect(statSync(a.file).mode & 0o777).toBe(0o600);
   });
 });

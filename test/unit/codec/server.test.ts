@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { EncryptionCodec, KEY_ID_METADATA } from '../../../codec/aes-gcm';
-import { payloadFromJSON, payloadToJSON, startCodecServer, type CodecServer, type JSONPayload } from '../../../codec/server';
+import { request as httpRequest } from 'node:http';
+import { CodecServerConfigError, payloadFromJSON, payloadToJSON, startCodecServer, type CodecServer, type JSONPayload } from '../../../codec/server';
 import { keyringFrom, rawKeys } from './support';
 
 const UI = 'http://localhost:8233';
+const TOKEN = 'a-long-enough-token';
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const jsonPayload = (value: unknown): JSONPayload => payloadToJSON(defaultPayloadConverter.toPayload(value));
 
@@ -13,14 +16,14 @@ let server: CodecServer;
 
 beforeAll(async () => {
   codec = new EncryptionCodec(await keyringFrom(rawKeys('k1'), 'k1'));
-  server = await startCodecServer({ port: 0, codec, corsOrigins: [UI, 'http://127.0.0.1:8233'] });
+  server = await startCodecServer({ port: 0, codec, authToken: TOKEN, corsOrigins: [UI, 'http://127.0.0.1:8233'] });
 });
 afterAll(() => server.close());
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}, target = server): Promise<Response> {
   return fetch(`${target.url}${path}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...headers },
+    headers: { 'Content-Type': 'application/json', ...AUTH, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -136,31 +139,67 @@ describe('codec server', () => {
     expect((await post('/encode', { payload: [] })).status).toBe(400);
   });
 
-  it('reports an undecryptable payload as a 400 naming the key, never as data', async () => {
+  it('reports an undecryptable payload as a 400 that names no key, never as data', async () => {
     const other = new EncryptionCodec(await keyringFrom(rawKeys('k0'), 'k0'));
     const [foreign] = await other.encode([defaultPayloadConverter.toPayload('elsewhere')]);
     const response = await post('/decode', { payloads: [payloadToJSON(foreign!)] });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(await response.text()).toMatch(/key "k0", which is not in this keyring/);
+    const text = await response.text();
+    expect(text).toMatch(/cannot be decrypted with the keys this codec server holds/);
+    // Neither the payload's key id nor the ones held: a caller learns nothing about the keyring.
+    expect(text).not.toMatch(/k0|k1/);
+  });
+
+  it('accepts {} and an empty list, as the CLI sends for nothing to decode (proto3 JSON drops empty lists)', async () => {
+    expect(await payloadsOf(await post('/decode', {}))).toEqual([]);
+    expect(await payloadsOf(await post('/ns/encode', { payloads: [] }))).toEqual([]);
+  });
+
+  it('repeats nothing the caller sent in an error: not an origin, not a metadata key', async () => {
+    const origin = await post('/decode', { payloads: [] }, { Origin: 'https://jane-doe-9434765919.example' });
+    expect(origin.status).toBe(403);
+    expect(await origin.text()).not.toMatch(/jane|9434765919/i);
+    const key = await post('/decode', { payloads: [{ metadata: { 'Jane Doe': '***' } }] });
+    expect(key.status).toBe(400);
+    expect(await key.text()).not.toMatch(/Jane/);
   });
 });
 
 describe('codec server limits and auth', () => {
   it('refuses bodies over maxBodyBytes with 413', async () => {
-    const small = await startCodecServer({ port: 0, codec, maxBodyBytes: 1024 });
+    const small = await startCodecServer({ port: 0, codec, authToken: TOKEN, maxBodyBytes: 1024 });
     try {
       const response = await post('/encode', { payloads: [jsonPayload('x'.repeat(4096))] }, {}, small);
       expect(response.status).toBe(413);
+      // Chunked, so no Content-Length to refuse up front: the overrun is found while reading.
+      const chunked = await new Promise<number>((resolve, reject) => {
+        const url = new URL(`${small.url}/decode`);
+        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...AUTH, 'Transfer-Encoding': 'chunked' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 8; i++) req.write('x'.repeat(512));
+        req.end();
+      });
+      expect(chunked).toBe(413);
     } finally {
       await small.close();
     }
   });
 
-  it('requires the bearer token when one is set, but not on preflights', async () => {
-    const guarded = await startCodecServer({ port: 0, codec, corsOrigins: [UI], authToken: 'a-long-enough-token' });
+  it('will not start without a token of 16+ characters, nor beyond loopback without TLS', async () => {
+    await expect(startCodecServer({ port: 0, codec } as never)).rejects.toThrow(CodecServerConfigError);
+    await expect(startCodecServer({ port: 0, codec, authToken: 'short' })).rejects.toThrow(/at least 16/);
+    await expect(startCodecServer({ port: 0, codec, authToken: TOKEN, host: '0.0.0.0' })).rejects.toThrow(/TLS/);
+  });
+
+  it('requires the bearer token on every encode and decode, with or without an allowed origin, but not on preflights', async () => {
+    const guarded = await startCodecServer({ port: 0, codec, corsOrigins: [UI], authToken: TOKEN });
     try {
-      expect((await post('/decode', { payloads: [] }, {}, guarded)).status).toBe(401);
+      expect((await post('/decode', { payloads: [] }, { Authorization: '' }, guarded)).status).toBe(401);
+      expect((await post('/encode', { payloads: [] }, { Authorization: '', Origin: UI }, guarded)).status).toBe(401);
       expect((await post('/decode', { payloads: [] }, { Authorization: 'Bearer wrong' }, guarded)).status).toBe(401);
       const ok = await post('/decode', { payloads: [] }, { Authorization: 'Bearer a-long-enough-token' }, guarded);
       expect(ok.status).toBe(200);
@@ -175,9 +214,26 @@ describe('codec server limits and auth', () => {
   });
 
   it('closes promptly with a keep-alive connection still open', async () => {
-    const closing = await startCodecServer({ port: 0, codec });
+    const closing = await startCodecServer({ port: 0, codec, authToken: TOKEN });
     expect((await post('/decode', { payloads: [] }, { Connection: 'keep-alive' }, closing)).status).toBe(200);
     await closing.close();
     await expect(fetch(`${closing.url}/decode`, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+});
+
+describe('codec server over a production keyring', () => {
+  it('still hands back payloads that are plaintext by design (patch markers), decrypting the rest', async () => {
+    const strict = new EncryptionCodec(await keyringFrom(rawKeys('k9'), 'k9'), { refusePlaintext: true });
+    const viewer = await startCodecServer({ port: 0, codec: strict, authToken: TOKEN });
+    try {
+      const marker = jsonPayload({ id: 'deadline-timer-kept', deprecated: false });
+      const [sealed] = await strict.encode([defaultPayloadConverter.toPayload('sealed')]);
+      const decoded = await payloadsOf(await post('/decode', { payloads: [marker, payloadToJSON(sealed!), marker] }, {}, viewer));
+      expect(decoded[0]).toEqual(marker);
+      expect(defaultPayloadConverter.fromPayload(payloadFromJSON(decoded[1]!))).toBe('sealed');
+      expect(decoded[2]).toEqual(marker);
+    } finally {
+      await viewer.close();
+    }
   });
 });

@@ -50,6 +50,7 @@ describe('CSV cells', () => {
     ['two\nlines', '"two\nlines"'],
     ['cr\r\nlf', '"cr\r\nlf"'],
     [' padded ', '" padded "'],
+    ['a;b', '"a;b"'],
     ['', ''],
   ])('quotes %j as %j', (value, expected) => {
     expect(csvCell(value)).toBe(expected);
@@ -69,6 +70,11 @@ describe('CSV cells', () => {
     const values = ['a,b', 'say "hi"', 'two\nlines', 'caf\u00e9 \u2013 ok', ' x', 'plain'];
     expect(parseCsv(toCsv(['a', 'b', 'c', 'd', 'e', 'f'], [values]))).toEqual([['a', 'b', 'c', 'd', 'e', 'f'], values]);
   });
+});
+
+it('writes an empty cell, not a throw, for an instant out of a Date\'s range', () => {
+  const report = buildCohortReport([], { from: 9e15, to: -9e15 });
+  expect(() => reportToCsv(report)).not.toThrow();
 });
 
 describe('records CSV', () => {

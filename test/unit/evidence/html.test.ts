@@ -11,6 +11,18 @@ function svgs(page: string): string[] {
 }
 
 describe('HTML report', () => {
+  it('writes SVG whose every attribute is well quoted (the font list included)', () => {
+    const tags = svgs(html).flatMap((svg) => svg.match(/<[a-zA-Z][^>]*>/g) ?? []);
+    expect(tags.length).toBeGreaterThan(0);
+    const broken = tags.filter((tag) => !/^<[a-zA-Z][\w:-]*(\s+[\w:-]+="[^"]*")*\s*\/?>$/.test(tag));
+    expect(broken).toEqual([]);
+    expect(html).toContain('font-family');
+  });
+
+  it('renders a period whose dates are out of a Date\'s range instead of throwing', () => {
+    expect(() => reportToHtml(buildCohortReport([], { from: 9e15, to: 8.7e15 }))).not.toThrow();
+  });
+
   it('is one document with one inline SVG per chart', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html.match(/<svg\b/g)).toHaveLength(4);

@@ -153,6 +153,8 @@ describe('invalid policy names the field', () => {
     [{ measures: ['SWEMWBS', 'WEMWBS'] }, 'measures[1]'],
     [{ measures: ['GAD7', 'GAD7'] }, 'measures[1].instrument'],
     [{ exclusions: [{ flag: 'respite', service: '', reason: 'x' }] }, 'exclusions[0].service'],
+    [{ exclusions: [{ flag: 'respite', service: 'Respite', reason: 'x'.repeat(501) }] }, 'exclusions[0].reason'],
+    [{ exclusions: [{ flag: 'respite', service: 's'.repeat(501), reason: 'x' }] }, 'exclusions[0].service'],
     [{ schemeId: 'has spaces' }, 'schemeId'],
   ])('%j → %s', (input, field) => {
     const found = issues(input);
