@@ -37,6 +37,9 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
   const contactsByKind = contactsOf(c, reviews);
   const gpMessage = gpMessageOf(c);
 
+  const personAccount = [...reviews].reverse().find((r) => r.personAccount !== undefined)?.personAccount;
+  const redirected = c.triage?.decision === 'redirected' ? c.triage : undefined;
+
   const record: OutcomeRecord = {
     caseId,
     schemeId: c.policy.schemeId,
@@ -46,6 +49,16 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
     area: label(c.referral.area),
     route: c.referral.route,
     needs: c.referral.needs.map((n) => label(n)),
+    ...(redirected && {
+      redirect: { ...(redirected.service !== undefined && { service: redirected.service }), ...(redirected.reason !== undefined && { reason: redirected.reason }) },
+    }),
+    ...(c.duplicates && {
+      possibleDuplicates: {
+        cases: c.duplicates.cases.map((d) => ({ caseId: d.caseId, match: d.match })),
+        ...(c.duplicates.resolution && { resolution: c.duplicates.resolution.resolution }),
+      },
+    }),
+    ...(c.firstVisit && { barriers: [...c.firstVisit.barriers] }),
     ...(c.support.tier !== undefined && { tier: c.support.tier }),
     activities: agreedActivities(c),
     volunteer: c.support.volunteer.status === 'matched',
@@ -54,6 +67,7 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
     contactsByKind,
     staffMinutes: (c.firstVisit?.durationMinutes ?? 0) + Object.values(sessions).reduce((a, s) => a + s.minutes, 0),
     measures: measuresOf(c, reviews),
+    ...(personAccount !== undefined && { personAccount }),
     dates: datesOf(c),
     ...(discharge && { dischargeReason: discharge.reason }),
     escalations: c.escalations.map((e) => ({

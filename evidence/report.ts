@@ -75,9 +75,20 @@ export interface MeasureOutcome {
   bandsAtFollowUp: CountRow[];
 }
 
+/**
+ * The figure a scheme leads with ("75.6% of referrals reached support", Ways to Wellness): the share
+ * of referrals that reached a first visit and an agreed plan, in percent to one decimal; null for an
+ * empty cohort. The same counts as the funnel's `firstVisit` and `planAgreed` steps.
+ */
+export interface Conversion {
+  referredToFirstVisit: number | null;
+  referredToPlanAgreed: number | null;
+}
+
 export interface CohortReport {
   scope: { schemeId: string | null; from: number | null; to: number | null; basis: 'referredAt' };
   totals: { referrals: number; open: number; discharged: number };
+  conversion: Conversion;
   person: {
     funnel: FunnelStep[];
     tierMix: CountRow[];
@@ -195,6 +206,15 @@ function funnel(cohort: readonly OutcomeRecord[]): FunnelStep[] {
     previous = remaining.length;
   }
   return steps;
+}
+
+function percent(fraction: number | null): number | null {
+  return fraction === null ? null : Math.round(fraction * 1000) / 10;
+}
+
+function conversion(steps: readonly FunnelStep[]): Conversion {
+  const of = (step: FunnelStepName) => percent(steps.find((s) => s.step === step)?.ofReferred ?? null);
+  return { referredToFirstVisit: of('firstVisit'), referredToPlanAgreed: of('planAgreed') };
 }
 
 function measureOutcome(cohort: readonly OutcomeRecord[], instrument: Instrument): MeasureOutcome {
@@ -325,6 +345,7 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
   const since = (at: number | undefined, r: OutcomeRecord) => (at === undefined ? [] : [(at - r.dates.referredAt) / DAY_MS]);
   const staffTotal = cohort.reduce((sum, r) => sum + r.staffMinutes, 0);
   const volunteers = cohort.filter((r) => r.volunteer).length;
+  const steps = funnel(cohort);
 
   return {
     scope: {
@@ -334,8 +355,9 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
       basis: 'referredAt',
     },
     totals: { referrals: cohort.length, open: cohort.length - discharged.length, discharged: discharged.length },
+    conversion: conversion(steps),
     person: {
-      funnel: funnel(cohort),
+      funnel: steps,
       tierMix: ordered(tally(cohort, (r) => r.tier ?? NO_TIER)),
       contactsPerPerson: summarise(cohort.map((r) => r.contactsTotal)),
       measures: INSTRUMENTS.map((i) => measureOutcome(cohort, i)),

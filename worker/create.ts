@@ -5,6 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
+import { createPersonIndexActivities } from '../activities/person-index';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor } from '../codec';
@@ -44,6 +45,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     activities: {
       ...createActivities({ sink: options.sink ?? new FileOutbox() }),
       ...createCapacityActivities({ client }),
+      ...createPersonIndexActivities({ client }),
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

@@ -26,11 +26,13 @@ interface Refusable {
 }
 
 // A plain list: this module is shared by every case in a worker (workflows/shared-modules.ts).
-const SUPERVISOR_ONLY: readonly string[] = ['EXTENSION.APPROVE', 'EXTENSION.REFUSE', 'SAFEGUARDING.CLEAR', 'ESCALATION.ACK'];
+const SUPERVISOR_ONLY: readonly string[] = ['EXTENSION.APPROVE', 'EXTENSION.REFUSE', 'SAFEGUARDING.CLEAR', 'ESCALATION.ACK', 'DUPLICATE.RESOLVE'];
+// Sent by the engine or the client on its own account, never by a host: not offered as a move.
+const SYSTEM_EVENTS = /^(DEADLINE|CAPACITY|DUPLICATES|xstate)\./;
 
 export function refusalReason(snapshot: Refusable, event: PathwayEvent): string {
   const stage = stageOf(snapshot as unknown as { value: never });
-  const accepted = new Set(snapshot._nodes.flatMap((node) => node.ownEvents).filter((t) => !t.startsWith('DEADLINE.') && !t.startsWith('CAPACITY.') && !t.startsWith('xstate.')));
+  const accepted = new Set(snapshot._nodes.flatMap((node) => node.ownEvents).filter((t) => !SYSTEM_EVENTS.test(t)));
   if (!accepted.has(event.type)) {
     return `not a move the pathway allows at stage '${stage}' (allowed now: ${[...accepted].sort().join(', ') || 'none'})`;
   }
