@@ -309,9 +309,11 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   beforeCommands((updates) => {
     const accepted = updates.some(({ name, args, validated }) => {
       if (!validated) return true;
-      if (!(COMMAND_TYPES as readonly string[]).includes(name)) return false;
+      const isCommand = (COMMAND_TYPES as readonly string[]).includes(name);
+      if (!isCommand && name !== flagDuplicatesUpdate.name) return false;
       try {
-        validateCommand(name as CommandType, args[0]);
+        if (isCommand) validateCommand(name as CommandType, args[0]);
+        else validateFlag(args[0]);
         return true;
       } catch {
         return false;
@@ -332,18 +334,18 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       apply({ ...parsed, type: 'DUPLICATES.FLAGGED', at: Date.now() });
       return view();
     },
-    {
-      validator: (payload) => {
-        const parsed = systemEventSchemas['DUPLICATES.FLAGGED'].safeParse(payload);
-        if (!parsed.success) {
-          throw ApplicationFailure.create({ type: 'InvalidCommand', message: `DUPLICATES.FLAGGED refused: ${describeIssues(parsed.error.issues)}`, nonRetryable: true });
-        }
-        if (!caughtUp().can({ ...parsed.data, type: 'DUPLICATES.FLAGGED', at: Date.now() })) {
-          throw ApplicationFailure.create({ type: 'CommandNotAllowed', message: 'DUPLICATES.FLAGGED refused: nothing new, or the case is closed', nonRetryable: true });
-        }
-      },
-    },
+    { validator: validateFlag },
   );
+
+  function validateFlag(payload: unknown): void {
+    const parsed = systemEventSchemas['DUPLICATES.FLAGGED'].safeParse(payload);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({ type: 'InvalidCommand', message: `DUPLICATES.FLAGGED refused: ${describeIssues(parsed.error.issues)}`, nonRetryable: true });
+    }
+    if (!caughtUp().can({ ...parsed.data, type: 'DUPLICATES.FLAGGED', at: Date.now() })) {
+      throw ApplicationFailure.create({ type: 'CommandNotAllowed', message: 'DUPLICATES.FLAGGED refused: nothing new, or the case is closed', nonRetryable: true });
+    }
+  }
 
   function registerCapacityAnswers() {
     setHandler(capacityDecisionSignal, (decision) => {
