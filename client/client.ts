@@ -342,6 +342,8 @@ export class PathwayClient {
     }
     const view = await this.#viewWhenReady(caseId);
     if (!created && view.intakeDigest !== intakeDigest) throw new ConflictingReferralError(parsed.referralId, caseId);
+    // The person withdrew consent and the index forgot them: a repeat of the referral must not put them back.
+    if (view.discharge?.reason === 'consentWithdrawn') return { case: view, created, possibleDuplicates: [] };
 
     const possibleDuplicates = await this.#indexLane(parsed.schemeId).run(() => this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
       args: [{ caseId, fingerprints: personFingerprints(this.#personKey, parsed.person) }],

@@ -68,7 +68,11 @@ describe('consent and readable facts', () => {
     const closed = await client.discharge(first.case.caseId, { reason: 'consentWithdrawn', actor: lw });
     expect(closed.discharge?.reason).toBe('consentWithdrawn');
     // The case's own activity signals the index; its two fingerprints go, the second case's stay.
-    await poll(() => indexSize(scheme), (size) => size.cases === before.cases - 1, 'the index to forget the case');
+    const forgotten = await poll(() => indexSize(scheme), (size) => size.cases === before.cases - 1, 'the index to forget the case');
+    // A repeat of the withdrawn referral returns the closed case and does not put the person back.
+    const repeat = await client.refer(a);
+    expect(repeat).toMatchObject({ created: false, possibleDuplicates: [], case: { discharge: { reason: 'consentWithdrawn' } } });
+    expect(await indexSize(scheme)).toEqual(forgotten);
     const third = await client.refer(hostReferral(scheme, { person: a.person }));
     expect(third.possibleDuplicates).toEqual([{ caseId: second.case.caseId, match: 'nhsNumber' }]);
     // Only the case id crossed to the index: its history holds no name.
