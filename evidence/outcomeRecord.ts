@@ -9,8 +9,10 @@ import { barrierSchema, caseIdSchema, personAccountSchema, personMatchSchema } f
  * Standard (referral, needs, support offered, outcomes, message back to GP and referrer).
  *
  * Confidentiality [PATHWAY: keep only what the pathway needs]: the only facts about the person are
- * an age band and an area. Every object is strict, so a name, NHS number or date of birth added by
- * a caller is refused rather than carried into reports and CSV files.
+ * an age band and an area, besides what staff wrote for the scheme to read back (a redirect's
+ * service and reason, the person's own account at review), which the cohort report and its CSV
+ * files never carry. Every object is strict, so a name, NHS number or date of birth added by a
+ * caller is refused rather than carried into reports and CSV files.
  *
  * Zod and measures only: the workflow bundle may import this file, so it must not pull in echarts.
  */
