@@ -10,6 +10,7 @@ import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeReco
 import {
   caseIdSchema,
   commandSchemas,
+  MAX_FLAGGED_DUPLICATES,
   parsePolicy,
   PolicyError,
   referralFactsSchema,
@@ -356,7 +357,7 @@ export class PathwayClient {
     }));
     // Into the case itself, so the flag outlives this response. A repeated referral sends it again,
     // so a client that died between the two calls is made good by the host's retry.
-    const flagged = possibleDuplicates.length > 0 ? await this.#flagDuplicates(caseId, possibleDuplicates) : undefined;
+    const flagged = possibleDuplicates.length > 0 ? await this.#flagDuplicates(caseId, possibleDuplicates.slice(0, MAX_FLAGGED_DUPLICATES)) : undefined;
     return { case: flagged ?? view, created, possibleDuplicates };
   }
 

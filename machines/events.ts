@@ -60,6 +60,8 @@ export const caseIdSchema = z.string().regex(/^case-[A-Za-z0-9][A-Za-z0-9._:-]{0
 export const personMatchSchema = z.enum(['nhsNumber', 'nameAndDateOfBirth']);
 export const possibleDuplicateSchema = z.object({ caseId: caseIdSchema, match: personMatchSchema });
 export type PossibleDuplicateCase = z.output<typeof possibleDuplicateSchema>;
+/** How many matched cases one flag carries: enough for any real person, bounded for history's sake. */
+export const MAX_FLAGGED_DUPLICATES = 100;
 
 export const safeguardingCategorySchema = z.enum([
   'abuse',
@@ -179,7 +181,7 @@ export const systemEventSchemas = {
   'CAPACITY.GRANTED': z.object({ linkWorkerId: safeIdSchema }),
   'CAPACITY.WAITLISTED': z.object({ position: z.int().min(1) }),
   /** The person index's answer at referral: other cases that look like the same person (ids and kinds of match only). */
-  'DUPLICATES.FLAGGED': z.object({ duplicates: z.array(possibleDuplicateSchema).min(1).max(100) }),
+  'DUPLICATES.FLAGGED': z.object({ duplicates: z.array(possibleDuplicateSchema).min(1).max(MAX_FLAGGED_DUPLICATES) }),
 } as const;
 export type SystemEvent =
   | ({ type: 'CAPACITY.GRANTED'; at: number } & z.output<(typeof systemEventSchemas)['CAPACITY.GRANTED']>)
