@@ -16,6 +16,7 @@ import {
   CommandRefusedError,
   ConfigurationError,
   ConflictingReferralError,
+  ConsentRequiredError,
   InvalidInputError,
   PathwayError,
   SchemeNotFoundError,
@@ -87,7 +88,7 @@ function describe(err: unknown, debug: boolean): { code: number; text: string } 
   if (err instanceof InvalidInputError) return { code: EXIT.usage, text: `${err.what} is invalid:\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}${stack}` };
   if (err instanceof PolicyError) return { code: EXIT.usage, text: err.message + stack };
   if (err instanceof CaseNotFoundError || err instanceof SchemeNotFoundError) return { code: EXIT.notFound, text: err.message + stack };
-  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError) return { code: EXIT.refused, text: err.message + stack };
+  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError || err instanceof ConsentRequiredError) return { code: EXIT.refused, text: err.message + stack };
   if (err instanceof ConfigurationError) return { code: EXIT.configuration, text: err.message + stack };
   if (err instanceof PathwayError) return { code: EXIT.failure, text: err.message + stack };
   const message = err instanceof Error ? err.message : String(err);
@@ -188,13 +189,15 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     .option('--no-overdue', 'only cases with nothing overdue')
     .option('--escalated', 'only cases with an open escalation')
     .option('--no-escalated', 'only cases without one')
+    .option('--possible-duplicate', 'only cases flagged as a possible duplicate person, not yet resolved')
+    .option('--no-possible-duplicate', 'only cases without such a flag')
     .option('--open', 'only open cases')
     .option('--closed', 'only closed cases')
     .option('--limit <n>', 'at most this many', (v) => {
       if (!/^\d+$/.test(v)) throw new UsageError('--limit: must be a whole number');
       return Number(v);
     })
-    .action(async (o: { scheme?: string; stage?: string; linkWorker?: string; tier?: string; overdue?: boolean; escalated?: boolean; open?: boolean; closed?: boolean; limit?: number }) => {
+    .action(async (o: { scheme?: string; stage?: string; linkWorker?: string; tier?: string; overdue?: boolean; escalated?: boolean; possibleDuplicate?: boolean; open?: boolean; closed?: boolean; limit?: number }) => {
       if (o.open && o.closed) throw new UsageError('--open and --closed together match nothing');
       const cases = await (await client()).listCases({
         ...(o.scheme !== undefined && { scheme: o.scheme }),
@@ -203,6 +206,7 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
         ...(o.tier !== undefined && { tier: o.tier }),
         ...(o.overdue !== undefined && { overdue: o.overdue }),
         ...(o.escalated !== undefined && { escalated: o.escalated }),
+        ...(o.possibleDuplicate !== undefined && { possibleDuplicate: o.possibleDuplicate }),
         ...(o.open && { open: true }),
         ...(o.closed && { open: false }),
         ...(o.limit !== undefined && { limit: o.limit }),
@@ -255,6 +259,22 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     .action(async (id: string, o: { by?: string }) => {
       const view = await (await client()).approveExtension(caseIdOf(id), { actor: staffActor('supervisor', o.by, io.env) });
       print(view, () => `extension approved for ${view.caseId}; stage ${view.stage}, review due ${time(view.nextDueAt)}`);
+    });
+
+  program
+    .command('resolve-duplicate <case>')
+    .description('answer a possible-duplicate flag: --not-duplicate clears it, --duplicate-of <case> closes this case as a duplicate')
+    .option('--not-duplicate', 'a different person: the flag is cleared')
+    .option('--duplicate-of <case>', 'the same person as this flagged case: this case closes (reason duplicate)')
+    .option('--by <staffId>', 'the supervisor deciding (PATHWAY_STAFF_ID)')
+    .action(async (id: string, o: { notDuplicate?: boolean; duplicateOf?: string; by?: string }) => {
+      if (Boolean(o.notDuplicate) === (o.duplicateOf !== undefined)) throw new UsageError('say one of --not-duplicate or --duplicate-of <case>');
+      const actor = staffActor('supervisor', o.by, io.env);
+      const view = await (await client()).resolveDuplicate(
+        caseIdOf(id),
+        o.notDuplicate ? { resolution: 'notDuplicate', actor } : { resolution: 'duplicate', of: caseIdOf(o.duplicateOf!), actor },
+      );
+      print(view, () => (o.notDuplicate ? `${view.caseId} is not a duplicate; flag cleared (stage ${view.stage})` : `${view.caseId} closed as a duplicate of ${caseIdOf(o.duplicateOf!)}`));
     });
 
   program

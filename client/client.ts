@@ -8,7 +8,9 @@ import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor, load
 import { buildCohortReport, type CohortReport } from '../evidence/report';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
 import {
+  caseIdSchema,
   commandSchemas,
+  MAX_FLAGGED_DUPLICATES,
   parsePolicy,
   PolicyError,
   referralFactsSchema,
@@ -24,6 +26,7 @@ import {
   caseViewQuery,
   caseWorkflowId,
   commandUpdates,
+  flagDuplicatesUpdate,
   ledgerWorkflowId,
   outcomeRecordQuery,
   type CaseInput,
@@ -44,6 +47,7 @@ import {
   ConfigurationError,
   ConflictingReferralError,
   ConnectionFailedError,
+  ConsentRequiredError,
   formatPath,
   InvalidInputError,
   isAlreadyStarted,
@@ -151,9 +155,6 @@ const instantOption = z
   .union([z.date().transform((d) => d.getTime()), isoDateSchema.transform((s) => Date.parse(`${s}T00:00:00Z`)), instantSchema])
   .refine((t) => Number.isFinite(t) && t >= 0 && t <= LAST_REPORT_INSTANT, { error: 'must be a date between 1970 and 9999' });
 const reportOptionsSchema = z.object({ schemeId: safeIdSchema, from: instantOption.optional(), to: instantOption.optional() }).strict();
-const caseIdSchema = z
-  .string()
-  .regex(/^case-[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { error: "must be a case id: 'case-' and the referral id" });
 const rosterSchema = z
   .array(z.object({ id: safeIdSchema, cap: z.int().min(0).max(1000).optional() }).strict())
   .superRefine((roster, ctx) => {
@@ -302,10 +303,13 @@ export class PathwayClient {
    * same referral. Flags other cases in the scheme that look like the same person.
    *
    * @throws InvalidInputError when the referral (or the policy) does not validate
+   * @throws ConsentRequiredError when `consent` is false: nothing is started or stored
    * @throws ConflictingReferralError when the referral id was used for a different referral
    */
   async refer(referral: HostReferral, options: ReferOptions = {}): Promise<ReferralResult> {
     const parsed = parse('referral', hostReferralSchema, referral);
+    // Before anything is started or stored: without consent the scheme may not hold the referral at all.
+    if (!parsed.consent) throw new ConsentRequiredError(parsed.referralId);
     const policy = options.policy !== undefined ? parsePolicyFor(parsed.schemeId, options.policy) : this.policyFor(parsed.schemeId);
     if (policy.schemeId !== parsed.schemeId) {
       throw new InvalidInputError('referral', [{ path: 'schemeId', message: `the policy given is for scheme '${policy.schemeId}'` }]);
@@ -340,6 +344,8 @@ export class PathwayClient {
     }
     const view = await this.#viewWhenReady(caseId);
     if (!created && view.intakeDigest !== intakeDigest) throw new ConflictingReferralError(parsed.referralId, caseId);
+    // The person withdrew consent and the index forgot them: a repeat of the referral must not put them back.
+    if (view.discharge?.reason === 'consentWithdrawn') return { case: view, created, possibleDuplicates: [] };
 
     const possibleDuplicates = await this.#indexLane(parsed.schemeId).run(() => this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
       args: [{ caseId, fingerprints: personFingerprints(this.#personKey, parsed.person) }],
@@ -350,7 +356,21 @@ export class PathwayClient {
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     }));
-    return { case: view, created, possibleDuplicates };
+    // Into the case itself, so the flag outlives this response. A repeated referral sends it again,
+    // so a client that died between the two calls is made good by the host's retry.
+    const flagged = possibleDuplicates.length > 0 ? await this.#flagDuplicates(caseId, possibleDuplicates.slice(0, MAX_FLAGGED_DUPLICATES)) : undefined;
+    return { case: flagged ?? view, created, possibleDuplicates };
+  }
+
+  /** The case as flagged; undefined when it had them all already or is closed (it refuses, recording nothing). */
+  async #flagDuplicates(caseId: string, duplicates: PossibleDuplicate[]): Promise<CaseView | undefined> {
+    try {
+      return await this.temporal.workflow.getHandle(caseId).executeUpdate(flagDuplicatesUpdate, { args: [{ duplicates }] });
+    } catch (err) {
+      const failure = applicationFailureOf(err);
+      if (failure?.type === 'CommandNotAllowed' || isNotFound(err) || (await this.#isClosedCase(caseId))) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -478,8 +498,16 @@ export class PathwayClient {
   acknowledgeEscalation(caseId: string, payload: CommandInput<'ESCALATION.ACK'>) {
     return this.send(caseId, 'ESCALATION.ACK', payload);
   }
+  /** `consentWithdrawn` also makes the scheme's person index forget the person. */
   discharge(caseId: string, payload: CommandInput<'DISCHARGE'>) {
     return this.send(caseId, 'DISCHARGE', payload);
+  }
+  /**
+   * Supervisor only: answers a possible-duplicate flag. `notDuplicate` clears it; `duplicate` (of
+   * one of the flagged cases, if named) closes this case with reason `duplicate`.
+   */
+  resolveDuplicate(caseId: string, payload: CommandInput<'DUPLICATE.RESOLVE'>) {
+    return this.send(caseId, 'DUPLICATE.RESOLVE', payload);
   }
 
   // ---- Reading --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ export const COMMAND_METHODS = {
   'SAFEGUARDING.CLEAR': 'clearSafeguarding',
   'ESCALATION.ACK': 'acknowledgeEscalation',
   DISCHARGE: 'discharge',
+  'DUPLICATE.RESOLVE': 'resolveDuplicate',
 } as const satisfies { [K in CommandType]: keyof PathwayClient };
 
 export type CommandMethod = (typeof COMMAND_METHODS)[CommandType];

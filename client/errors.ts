@@ -11,6 +11,7 @@ export type PathwayErrorCode =
   | 'CASE_NOT_FOUND'
   | 'SCHEME_NOT_FOUND'
   | 'CONFLICTING_REFERRAL'
+  | 'CONSENT_REQUIRED'
   | 'CONFIGURATION'
   | 'CONNECTION';
 
@@ -90,6 +91,22 @@ export class ConflictingReferralError extends PathwayError {
     options?: { cause?: unknown },
   ) {
     super(`referral ${referralId} was already made with different details (case ${caseId}); a correction needs a new referral id`, options);
+  }
+}
+
+/**
+ * The referral says the person has not consented (`consent: false`): nothing was started or stored
+ * (no case, no fingerprint in the person index). The referrer needs the person's consent first.
+ */
+export class ConsentRequiredError extends PathwayError {
+  readonly code = 'CONSENT_REQUIRED';
+  /** The field that said no. */
+  readonly field = 'consent';
+  constructor(
+    readonly referralId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`referral ${referralId} was not opened: consent is false, and a case needs the person's consent to the referral`, options);
   }
 }
 

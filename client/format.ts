@@ -39,7 +39,7 @@ export function escalationRef(e: { caseId: string; id: string }): string {
 
 export function casesTable(cases: CaseSummary[], now: number): string {
   return table(
-    ['case', 'scheme', 'stage', 'link worker', 'tier', 'escalated', 'next due', 'opened'],
+    ['case', 'scheme', 'stage', 'link worker', 'tier', 'escalated', 'duplicate?', 'next due', 'opened'],
     cases.map((c) => [
       c.caseId,
       c.schemeId ?? '',
@@ -47,6 +47,7 @@ export function casesTable(cases: CaseSummary[], now: number): string {
       c.linkWorkerId ?? '',
       c.tier ?? '',
       c.escalated ? 'yes' : '',
+      c.possibleDuplicate ? 'yes' : '',
       c.open ? `${relative(c.nextDueAt, now)}${c.overdue ? ' (overdue)' : ''}` : 'closed',
       time(c.startedAt),
     ]),
@@ -74,6 +75,9 @@ export function caseDetail(view: CaseView, now: number): string {
     ...(view.linkWorkerId ? [`link worker ${view.linkWorkerId}`] : []),
     ...(view.tier ? [`tier        ${view.tier}`] : []),
     `next due    ${view.nextDueAt ? `${time(view.nextDueAt)} (${relative(view.nextDueAt, now)})` : 'nothing'}`,
+    ...(view.triage?.decision === 'redirected' ? [`redirected  to ${view.triage.service ?? '(no service named)'}${view.triage.reason ? `: ${view.triage.reason}` : ''}`] : []),
+    ...(view.firstVisit ? [`barriers    ${view.firstVisit.barriers.join(', ') || '(none named)'}`] : []),
+    ...(view.possibleDuplicates ? [`duplicate?  ${duplicateLine(view.possibleDuplicates)}`] : []),
   ];
   const deadlines = view.deadlines.length
     ? table(['deadline', 'due', ''], view.deadlines.map((d) => [d.event.type.replace('DEADLINE.', '') + (d.event.escalationId ? ` ${d.event.escalationId}` : ''), time(d.dueAt), relative(d.dueAt, now)]))
@@ -92,7 +96,14 @@ export function caseDetail(view: CaseView, now: number): string {
     : '(none)';
   const timeline = table(
     ['#', 'at', 'event', 'from → to', 'by'],
-    view.timeline.map((t) => [t.seq, time(t.at), t.event, t.from === t.to ? t.to : `${t.from} → ${t.to}`, t.actor ? `${t.actor.role}:${t.actor.id}` : '']),
+    view.timeline.map((t) => [t.seq, time(t.at), t.detail ? `${t.event} (${t.detail})` : t.event, t.from === t.to ? t.to : `${t.from} → ${t.to}`, t.actor ? `${t.actor.role}:${t.actor.id}` : '']),
   );
   return `${lines.join('\n')}\n\nDeadlines\n${deadlines}\n\nEscalations\n${escalations}\n\nTimeline\n${timeline}`;
+}
+
+function duplicateLine(flag: NonNullable<CaseView['possibleDuplicates']>): string {
+  const cases = flag.cases.map((d) => `${d.caseId} (same ${d.match === 'nhsNumber' ? 'NHS number' : 'name and date of birth'})`).join(', ');
+  const r = flag.resolution;
+  const answer = !r ? 'unresolved' : r.resolution === 'duplicate' ? `duplicate${r.of ? ` of ${r.of}` : ''}, by ${r.by.id}` : `not a duplicate, by ${r.by.id}`;
+  return `${cases} — ${answer}`;
 }

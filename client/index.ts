@@ -20,6 +20,7 @@ export {
   CaseNotFoundError,
   SchemeNotFoundError,
   ConflictingReferralError,
+  ConsentRequiredError,
   ConfigurationError,
   ConnectionFailedError,
   type PathwayErrorCode,

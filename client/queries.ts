@@ -4,7 +4,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { safeIdSchema, STAGES, type Stage } from '../machines';
-import { escalatedKey, linkWorkerKey, nextDueKey, schemeKey, stageKey, tierKey } from '../workflows/search-attributes';
+import { escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, tierKey } from '../workflows/search-attributes';
 
 export const CASE_WORKFLOW_TYPE = 'pathwayCase';
 export const LEDGER_WORKFLOW_TYPE = 'capacityLedger';
@@ -21,6 +21,8 @@ export const caseFiltersSchema = z
     overdue: z.boolean().optional(),
     /** An escalation is open (unacknowledged). */
     escalated: z.boolean().optional(),
+    /** The person index matched the referral to another case and no supervisor has answered (`true`), or not (`false`). */
+    possibleDuplicate: z.boolean().optional(),
     /** Open cases only (`true`) or closed only (`false`); both when absent. */
     open: z.boolean().optional(),
     /** At most this many, newest first. */
@@ -38,6 +40,8 @@ export interface CaseSummary {
   linkWorkerId?: string;
   tier?: string;
   escalated: boolean;
+  /** Flagged as a possible duplicate person, not yet resolved by a supervisor. */
+  possibleDuplicate: boolean;
   nextDueAt?: number;
   overdue: boolean;
   open: boolean;
@@ -59,6 +63,9 @@ export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: 
   if (filters.linkWorker !== undefined) clauses.push(`${linkWorkerKey.name} = ${quote(filters.linkWorker)}`);
   if (filters.tier !== undefined) clauses.push(`${tierKey.name} = ${quote(filters.tier)}`);
   if (filters.escalated !== undefined) clauses.push(`${escalatedKey.name} = ${filters.escalated}`);
+  if (filters.possibleDuplicate === true) clauses.push(`${possibleDuplicateKey.name} = true`);
+  // Never flagged is not a duplicate either: those cases have no value for the attribute.
+  if (filters.possibleDuplicate === false) clauses.push(`(${possibleDuplicateKey.name} = false OR ${possibleDuplicateKey.name} IS NULL)`);
   if (filters.overdue === true) clauses.push(`${nextDueKey.name} < ${quote(new Date(now).toISOString())}`);
   // Not overdue includes cases with nothing due at all (closed ones have no next due time).
   if (filters.overdue === false) clauses.push(`(${nextDueKey.name} >= ${quote(new Date(now).toISOString())} OR ${nextDueKey.name} IS NULL)`);
@@ -82,6 +89,7 @@ export function caseSummary(info: WorkflowExecutionInfo, now: number): CaseSumma
     caseId: info.workflowId,
     referralId: info.workflowId.startsWith(CASE_ID_PREFIX) ? info.workflowId.slice(CASE_ID_PREFIX.length) : info.workflowId,
     escalated: sa.get(escalatedKey) === true,
+    possibleDuplicate: sa.get(possibleDuplicateKey) === true,
     overdue: open && nextDue !== undefined && nextDue.getTime() < now,
     open,
     startedAt: info.startTime.getTime(),

@@ -118,6 +118,7 @@ export function reportToCsv(report: CohortReport): string {
   rows.push(['scope', 'scope', '', 'to', iso(scope.to ?? undefined)]);
   rows.push(['scope', 'scope', '', 'basis', scope.basis]);
   for (const [k, v] of Object.entries(totals)) rows.push(['scope', 'totals', '', k, v]);
+  for (const [k, v] of Object.entries(report.conversion)) rows.push(['person', 'conversion', k, 'percent', v]);
 
   for (const f of person.funnel) {
     rows.push(['person', 'funnel', f.step, 'count', f.count]);

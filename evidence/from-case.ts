@@ -38,6 +38,9 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
   const staffMinutesByKind = staffMinutesOf(c, reviews);
   const gpMessage = gpMessageOf(c);
 
+  const personAccount = [...reviews].reverse().find((r) => r.personAccount !== undefined)?.personAccount;
+  const redirected = c.triage?.decision === 'redirected' ? c.triage : undefined;
+
   const record: OutcomeRecord = {
     caseId,
     schemeId: c.policy.schemeId,
@@ -47,6 +50,16 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
     area: label(c.referral.area),
     route: c.referral.route,
     needs: c.referral.needs.map((n) => label(n)),
+    ...(redirected && {
+      redirect: { ...(redirected.service !== undefined && { service: redirected.service }), ...(redirected.reason !== undefined && { reason: redirected.reason }) },
+    }),
+    ...(c.duplicates && {
+      possibleDuplicates: {
+        cases: c.duplicates.cases.map((d) => ({ caseId: d.caseId, match: d.match })),
+        ...(c.duplicates.resolution && { resolution: c.duplicates.resolution.resolution }),
+      },
+    }),
+    ...(c.firstVisit && { barriers: [...c.firstVisit.barriers] }),
     ...(c.support.tier !== undefined && { tier: c.support.tier }),
     activities: agreedActivities(c),
     volunteer: c.support.volunteer.status === 'matched',
@@ -56,6 +69,7 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
     staffMinutes: Object.values(staffMinutesByKind).reduce((a, b) => a + b, 0),
     staffMinutesByKind,
     measures: measuresOf(c, reviews),
+    ...(personAccount !== undefined && { personAccount }),
     dates: datesOf(c),
     ...(discharge && { dischargeReason: discharge.reason }),
     escalations: c.escalations.map((e) => ({

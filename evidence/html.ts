@@ -63,6 +63,11 @@ function pct(value: number | null, digits = 0): string {
   return value === null ? '–' : `${(value * 100).toFixed(digits)}%`;
 }
 
+/** A percentage the report already holds in percent (conversion), one decimal; a dash when there is none. */
+function percentText(value: number | null): string {
+  return value === null ? '–' : `${value.toFixed(1)}%`;
+}
+
 function num(value: number | null, digits = 1): string {
   return value === null ? '–' : Number.isInteger(value) ? String(value) : value.toFixed(digits);
 }
@@ -329,6 +334,7 @@ td:not(:first-child), th:not(:first-child) { text-align: right; }
 <h1>${escapeHtml(title)}</h1>
 <p class="scope">${escapeHtml(period)}. Grouped as the Common Outcomes Framework groups impact: the person, the community, the system.</p>
 <div class="totals"><div><b>${totals.referrals}</b>referrals</div><div><b>${totals.open}</b>open</div><div><b>${totals.discharged}</b>discharged</div></div>
+<div class="totals conversion"><div><b>${percentText(report.conversion.referredToFirstVisit)}</b>of referrals reached a first visit</div><div><b>${percentText(report.conversion.referredToPlanAgreed)}</b>of referrals reached an agreed plan (conversion)</div></div>
 ${section('person', 'Person', 'What happened to the people referred.', personSection)}
 ${section('community', 'Community', 'The activities, volunteers and gaps people met.', communitySection)}
 ${section('system', 'System', 'How the service ran: routes in, timeliness, escalations and workload.', systemSection)}

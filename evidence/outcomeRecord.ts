@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { instrumentSchema, scoredMeasureSchema, type ScoredMeasure } from '../machines/measures';
+import { referralRouteSchema } from '../machines/referral';
+import { barrierSchema, caseIdSchema, personAccountSchema, personMatchSchema } from '../machines/events';
 
 /**
  * One case's outcome record: what a scheme reports and sends back to the GP. Written by an activity
@@ -7,8 +9,10 @@ import { instrumentSchema, scoredMeasureSchema, type ScoredMeasure } from '../ma
  * Standard (referral, needs, support offered, outcomes, message back to GP and referrer).
  *
  * Confidentiality [PATHWAY: keep only what the pathway needs]: the only facts about the person are
- * an age band and an area. Every object is strict, so a name, NHS number or date of birth added by
- * a caller is refused rather than carried into reports and CSV files.
+ * an age band and an area, besides what staff wrote for the scheme to read back (a redirect's
+ * service and reason, the person's own account at review), which the cohort report and its CSV
+ * files never carry. Every object is strict, so a name, NHS number or date of birth added by a
+ * caller is refused rather than carried into reports and CSV files.
  *
  * Zod and measures only: the workflow bundle may import this file, so it must not pull in echarts.
  */
@@ -31,22 +35,11 @@ export function ageBandOf(age: number): AgeBand {
   return '85+';
 }
 
-// Referral routes named in the brief [002, 001, 003]; the same strings as the pathway machine's
-// referralRouteSchema (machines/referral.ts), so the discharge activity copies them across as they are.
-export const REFERRAL_ROUTES = [
-  'GP',
-  'practiceNurse',
-  'communityNurse',
-  'pharmacist',
-  'hospital',
-  'adultSocialCare',
-  'localAuthority',
-  'vcs',
-  'communityOutreach',
-  'self',
-  'familyOrFriend',
-] as const;
-export const referralRouteSchema = z.enum(REFERRAL_ROUTES);
+// Referral routes named in the brief [002, 001, 003]: the pathway machine's own list
+// (machines/referral.ts), so the discharge activity copies them across as they are and a route
+// added there is in every report's breakdown.
+export { referralRouteSchema };
+export const REFERRAL_ROUTES = referralRouteSchema.options;
 export type ReferralRoute = z.infer<typeof referralRouteSchema>;
 
 // Activity categories [002]: creative, connecting, active, safety/practical.
@@ -70,6 +63,8 @@ export const DISCHARGE_REASONS = [
   'died',
   'admittedLongTerm',
   'escalatedToStatutory',
+  'consentWithdrawn',
+  'duplicate',
 ] as const;
 export const dischargeReasonSchema = z.enum(DISCHARGE_REASONS);
 export type DischargeReason = z.infer<typeof dischargeReasonSchema>;
@@ -218,6 +213,19 @@ export const outcomeRecordSchema = z
     // Referral
     route: referralRouteSchema,
     needs: z.array(label),
+    /** Where triage sent a redirected referral, and why (as the referrer was told). */
+    redirect: z.object({ service: z.string().min(1).max(500).optional(), reason: z.string().min(1).max(500).optional() }).strict().optional(),
+    /** Other cases the person index matched at referral (ids and kinds of match), and a supervisor's answer. */
+    possibleDuplicates: z
+      .object({
+        cases: z.array(z.object({ caseId: caseIdSchema, match: personMatchSchema }).strict()),
+        resolution: z.enum(['notDuplicate', 'duplicate']).optional(),
+      })
+      .strict()
+      .optional(),
+
+    // Needs assessed: the barriers the person named at the first visit.
+    barriers: z.array(barrierSchema).optional(),
 
     // Support offered
     tier: label.optional(),
@@ -235,6 +243,8 @@ export const outcomeRecordSchema = z
 
     // Outcomes
     measures: measuresSchema,
+    /** The person's own account at their latest review that gave one, in their words. */
+    personAccount: personAccountSchema.optional(),
 
     dates: keyDatesSchema,
     dischargeReason: dischargeReasonSchema.optional(),

@@ -75,9 +75,20 @@ export interface MeasureOutcome {
   bandsAtFollowUp: CountRow[];
 }
 
+/**
+ * The figure a scheme leads with ("75.6% of referrals reached support", Ways to Wellness): the share
+ * of referrals that reached a first visit and an agreed plan, in percent to one decimal; null for an
+ * empty cohort. The same counts as the funnel's `firstVisit` and `planAgreed` steps.
+ */
+export interface Conversion {
+  referredToFirstVisit: number | null;
+  referredToPlanAgreed: number | null;
+}
+
 export interface CohortReport {
   scope: { schemeId: string | null; from: number | null; to: number | null; basis: 'referredAt' };
   totals: { referrals: number; open: number; discharged: number };
+  conversion: Conversion;
   person: {
     funnel: FunnelStep[];
     tierMix: CountRow[];
@@ -196,6 +207,15 @@ function funnel(cohort: readonly OutcomeRecord[]): FunnelStep[] {
     previous = remaining.length;
   }
   return steps;
+}
+
+function percent(fraction: number | null): number | null {
+  return fraction === null ? null : Math.round(fraction * 1000) / 10;
+}
+
+function conversion(steps: readonly FunnelStep[]): Conversion {
+  const of = (step: FunnelStepName) => percent(steps.find((s) => s.step === step)?.ofReferred ?? null);
+  return { referredToFirstVisit: of('firstVisit'), referredToPlanAgreed: of('planAgreed') };
 }
 
 function measureOutcome(cohort: readonly OutcomeRecord[], instrument: Instrument): MeasureOutcome {
@@ -330,6 +350,7 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
     for (const [kind, minutes] of Object.entries(r.staffMinutesByKind ?? {})) staffByKind.set(kind, (staffByKind.get(kind) ?? 0) + minutes);
   }
   const volunteers = cohort.filter((r) => r.volunteer).length;
+  const steps = funnel(cohort);
 
   return {
     scope: {
@@ -339,8 +360,9 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
       basis: 'referredAt',
     },
     totals: { referrals: cohort.length, open: cohort.length - discharged.length, discharged: discharged.length },
+    conversion: conversion(steps),
     person: {
-      funnel: funnel(cohort),
+      funnel: steps,
       tierMix: ordered(tally(cohort, (r) => r.tier ?? NO_TIER)),
       contactsPerPerson: summarise(cohort.map((r) => r.contactsTotal)),
       measures: INSTRUMENTS.map((i) => measureOutcome(cohort, i)),

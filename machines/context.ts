@@ -1,5 +1,5 @@
 import type { Escalation } from './escalations';
-import { dischargeRequestReasonSchema, type Actor, type Barrier, type PlanDraft, type SessionKind } from './events';
+import { dischargeRequestReasonSchema, type Actor, type Barrier, type PlanDraft, type PossibleDuplicateCase, type SessionKind } from './events';
 import type { ScoredMeasure } from './measures';
 import type { SchemePolicy } from './policy';
 import { pickReferralFacts, type ReferralFacts } from './referral';
@@ -18,6 +18,8 @@ export const DISCHARGE_REASONS = [
   'handedOff',
   'redirected',
   'unableToContact',
+  // A supervisor found the referral to be a second one for a person the scheme already has.
+  'duplicate',
   ...dischargeRequestReasonSchema.options,
 ] as const;
 export type DischargeReason = (typeof DISCHARGE_REASONS)[number];
@@ -92,6 +94,8 @@ export interface ReviewRecord {
   outcome: 'discharge' | 'extend' | 'befriend';
   extensionWeeks?: number;
   durationMinutes?: number;
+  /** The person's own account of what changed, in their words. */
+  personAccount?: string;
 }
 
 export interface ExtensionDecision {
@@ -111,6 +115,18 @@ export interface SafeguardingConcern {
   stage: ActiveStage;
   clearedAt?: number;
   clearedBy?: string;
+}
+
+/** Other cases the person index matched at referral, and a supervisor's answer once given. */
+export interface DuplicateFlag {
+  cases: PossibleDuplicateCase[];
+  flaggedAt: number;
+  resolution?: { resolution: 'notDuplicate' | 'duplicate'; of?: string; at: number; by: Actor };
+}
+
+/** Flagged and not yet resolved by a supervisor. */
+export function possibleDuplicate(context: Pick<PathwayContext, 'duplicates'>): boolean {
+  return context.duplicates !== undefined && context.duplicates.resolution === undefined;
 }
 
 export interface ServiceGap {
@@ -143,6 +159,8 @@ export interface PathwayContext {
   serviceGaps: ServiceGap[];
   counters: { escalation: number };
   discharge?: { reason: DischargeReason; at: number; by?: Actor };
+  /** Absent unless the person index flagged the referral (cases from before it could have none). */
+  duplicates?: DuplicateFlag;
 }
 
 export interface PathwayInput {

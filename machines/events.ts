@@ -47,7 +47,23 @@ export const dischargeRequestReasonSchema = z.enum([
   'admittedLongTerm',
   'escalatedToStatutory',
   'declined',
+  // The person withdrew consent to the scheme holding their referral: the case closes and the
+  // scheme's person index forgets them.
+  'consentWithdrawn',
 ]);
+/** The person's own account at review: free text about them, so bounded and kept in payloads only. */
+export const personAccountSchema = z.string().trim().min(1).max(2000);
+
+/** A case's workflow id: `case-` and the referral id (workflows/definitions.ts caseWorkflowId). */
+export const caseIdSchema = z.string().regex(/^case-[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { error: "must be a case id: 'case-' and the referral id" });
+
+/** How the scheme's person index matched two referrals: keyed fingerprints of these, never the values. */
+export const personMatchSchema = z.enum(['nhsNumber', 'nameAndDateOfBirth']);
+export const possibleDuplicateSchema = z.object({ caseId: caseIdSchema, match: personMatchSchema });
+export type PossibleDuplicateCase = z.output<typeof possibleDuplicateSchema>;
+/** How many matched cases one flag carries: enough for any real person, bounded for history's sake. */
+export const MAX_FLAGGED_DUPLICATES = 100;
+
 export const safeguardingCategorySchema = z.enum([
   'abuse',
   'neglect',
@@ -128,6 +144,8 @@ export const commandSchemas = {
     extensionWeeks: z.int().min(1).max(52).optional(),
     /** Staff time the review took; counts in staff minutes. */
     durationMinutes: minutes.optional(),
+    /** The person's own words about what changed ("I go to the café every day"): payload only, never indexed or logged. */
+    personAccount: personAccountSchema.optional(),
     actor: actorSchema,
   }),
   'EXTENSION.APPROVE': z.object({ actor: actorSchema }),
@@ -141,6 +159,12 @@ export const commandSchemas = {
   'SAFEGUARDING.CLEAR': z.object({ actor: actorSchema }),
   'ESCALATION.ACK': z.object({ escalationId: safeIdSchema, actor: actorSchema }),
   DISCHARGE: z.object({ reason: dischargeRequestReasonSchema, actor: actorSchema }),
+  /** Supervisor only: a flagged possible duplicate is another person after all, or the same one (the case closes). */
+  'DUPLICATE.RESOLVE': z.object({
+    resolution: z.enum(['notDuplicate', 'duplicate']),
+    of: caseIdSchema.optional(),
+    actor: actorSchema,
+  }),
 } as const;
 
 export type CommandType = keyof typeof commandSchemas;
@@ -175,10 +199,13 @@ export type DeadlineEvent =
 export const systemEventSchemas = {
   'CAPACITY.GRANTED': z.object({ linkWorkerId: safeIdSchema }),
   'CAPACITY.WAITLISTED': z.object({ position: z.int().min(1) }),
+  /** The person index's answer at referral: other cases that look like the same person (ids and kinds of match only). */
+  'DUPLICATES.FLAGGED': z.object({ duplicates: z.array(possibleDuplicateSchema).min(1).max(MAX_FLAGGED_DUPLICATES) }),
 } as const;
 export type SystemEvent =
   | ({ type: 'CAPACITY.GRANTED'; at: number } & z.output<(typeof systemEventSchemas)['CAPACITY.GRANTED']>)
   | ({ type: 'CAPACITY.WAITLISTED'; at: number } & z.output<(typeof systemEventSchemas)['CAPACITY.WAITLISTED']>)
+  | ({ type: 'DUPLICATES.FLAGGED'; at: number } & z.output<(typeof systemEventSchemas)['DUPLICATES.FLAGGED']>)
   | DeadlineEvent;
 
 export type PathwayEvent = CommandEvent | SystemEvent;

@@ -7,7 +7,7 @@ import {
   type TraversalOptions,
 } from 'xstate/graph';
 import { fromTransition, initialTransition, type AnyStateNode } from 'xstate';
-import { openConcerns, type PathwayInput } from './context';
+import { openConcerns, possibleDuplicate, type PathwayInput } from './context';
 import { sessionBudgetState } from './sessions';
 import { openEscalations } from './escalations';
 import {
@@ -114,6 +114,11 @@ export function exampleEvents(snapshot: PathwaySnapshot, now: number): PathwayEv
     { type: 'SAFEGUARDING.CLEAR', actor: SUPERVISOR },
     ...openEscalations(context).map((e) => ({ type: 'ESCALATION.ACK' as const, escalationId: e.id, actor: SUPERVISOR })),
     ...dischargeRequestReasonSchema.options.map((reason) => ({ type: 'DISCHARGE' as const, reason, actor: SUPERVISOR })),
+    // The person index answers just after referral, so the flag is explored from triage only (the
+    // machine takes it in every open stage); a supervisor then answers it either way.
+    ...(stageOf(snapshot) === 'triage' ? [{ type: 'DUPLICATES.FLAGGED' as const, duplicates: [{ caseId: 'case-graph-other', match: 'nhsNumber' as const }] }] : []),
+    { type: 'DUPLICATE.RESOLVE', resolution: 'notDuplicate', actor: SUPERVISOR },
+    { type: 'DUPLICATE.RESOLVE', resolution: 'duplicate', of: 'case-graph-other', actor: SUPERVISOR },
   ];
   const deadlines = context.timers.map((t) => ({ ...t.event, at: t.dueAt }) as PathwayEvent);
   return [...events.map((e) => ({ ...e, at: now }) as PathwayEvent), ...deadlines];
@@ -143,6 +148,7 @@ export function graphKey(snapshot: PathwaySnapshot): string {
     parts.place = c.place.status;
   }
   if (relevant === 'firstContact') parts.attempts = c.contact.attempts.length;
+  if (relevant === 'triage' && possibleDuplicate(c)) parts.possibleDuplicate = true;
   if (relevant === 'coProducedPlan') {
     parts.draft = c.plan.draft ? [c.plan.draft.tier, c.plan.draft.volunteer] : null;
     parts.agreed = Object.keys(c.plan.agreedBy).sort();

@@ -1,8 +1,9 @@
-import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, enqueueActions, setup, type SnapshotFrom } from 'xstate';
 import {
   awaitingPlace,
   createContext,
   openConcerns,
+  possibleDuplicate,
   type DischargeReason,
   type PathwayContext,
   type PathwayInput,
@@ -128,6 +129,19 @@ function dischargeWith(context: PathwayContext, event: PathwayEvent, reason: Dis
   return hasActor(event) ? { reason, at, by: event.actor } : { reason, at };
 }
 
+/** A supervisor answers an open flag; `of`, when given, must be one of the flagged cases. */
+function duplicateResolvable(context: PathwayContext, event: PathwayEvent): boolean {
+  const e = payload(event, 'DUPLICATE.RESOLVE');
+  if (!bySupervisor(event) || !possibleDuplicate(context)) return false;
+  return e.of === undefined || context.duplicates!.cases.some((d) => d.caseId === e.of);
+}
+
+/**
+ * What an enqueueing action of this machine uses: typed by hand, since xstate cannot infer the
+ * action names of the very setup the action is part of. Only parameterless effects are enqueued.
+ */
+type EnqueueArgs = { context: PathwayContext; event: PathwayEvent; enqueue: (action: 'releasePlace' | 'forgetPerson') => void };
+
 type ReferrerNotice = {
   kind: 'accepted' | 'declined' | 'redirected' | 'waitlisted' | 'unableToContact' | 'dischargeSummary';
   reason?: string;
@@ -188,6 +202,22 @@ const notifyReescalation = {
 const escalationHandling = {
   'ESCALATION.ACK': { guard: 'escalationAcknowledgeable', actions: 'acknowledgeEscalation' },
   'DEADLINE.ESCALATION': { guard: 'deadlineDue', actions: ['reescalate', notifyReescalation] },
+} as const;
+
+/**
+ * Possible duplicates, in every stage and on hold: the flag from the person index, and a
+ * supervisor's answer to it (a duplicate closes the case, giving back any place it held).
+ */
+const duplicateHandling = {
+  'DUPLICATES.FLAGGED': { guard: 'duplicatesNew', actions: 'recordDuplicates' },
+  'DUPLICATE.RESOLVE': [
+    {
+      guard: 'confirmsDuplicate',
+      target: '#discharged',
+      actions: ['resolveDuplicate', { type: 'recordDischarge', params: { reason: 'duplicate' } }, 'releaseHeldPlace'],
+    },
+    { guard: 'clearsDuplicate', actions: 'resolveDuplicate' },
+  ],
 } as const;
 
 function escalate(type: EscalationType, stage: Stage) {
@@ -294,6 +324,13 @@ export const pathwayMachine = setup({
     befriendingUnavailable: ({ event }) => payload(event, 'BEFRIENDING.RESULT').result === 'unavailable',
 
     resumesAt: ({ context }, params: { stage: ActiveStage }) => heldStage(context) === params.stage,
+
+    duplicatesNew: ({ context, event }) => {
+      const known = new Set(context.duplicates?.cases.map((d) => d.caseId) ?? []);
+      return payload(event, 'DUPLICATES.FLAGGED').duplicates.some((d) => !known.has(d.caseId));
+    },
+    confirmsDuplicate: ({ context, event }) => duplicateResolvable(context, event) && payload(event, 'DUPLICATE.RESOLVE').resolution === 'duplicate',
+    clearsDuplicate: ({ context, event }) => duplicateResolvable(context, event) && payload(event, 'DUPLICATE.RESOLVE').resolution === 'notDuplicate',
   },
   actions: {
     // Side effects: no-ops here, returned by transition() as { type, params } for the workflow to run.
@@ -304,6 +341,7 @@ export const pathwayMachine = setup({
     requestVolunteerMatch: () => {},
     requestBefriending: () => {},
     recordOutcome: () => {},
+    forgetPerson: () => {},
 
     raiseEscalation: assign(({ context, event }, params: { type: EscalationType; stage: Stage }) =>
       raiseEscalation(context, params.type, params.stage, timeOf(context, event), context.policy.deadlines.escalationAck),
@@ -545,6 +583,7 @@ export const pathwayMachine = setup({
         outcome: e.outcome,
         ...(e.outcome === 'extend' && { extensionWeeks: extensionWeeksOf(context, e) }),
         ...(e.durationMinutes !== undefined && { durationMinutes: e.durationMinutes }),
+        ...(e.personAccount !== undefined && { personAccount: e.personAccount }),
       };
       return { review, priorReviews: context.review ? [...context.priorReviews, context.review] : context.priorReviews };
     }),
@@ -626,6 +665,30 @@ export const pathwayMachine = setup({
       };
     }),
 
+    recordDuplicates: assign({
+      duplicates: ({ context, event }) => {
+        const e = payload(event, 'DUPLICATES.FLAGGED');
+        const cases = [...(context.duplicates?.cases ?? [])];
+        for (const d of e.duplicates) if (!cases.some((c) => c.caseId === d.caseId)) cases.push({ caseId: d.caseId, match: d.match });
+        // A new match is news a supervisor has not answered yet, even if they answered an earlier one.
+        return { cases, flaggedAt: context.duplicates?.flaggedAt ?? e.at };
+      },
+    }),
+    resolveDuplicate: assign({
+      duplicates: ({ context, event }) => {
+        const e = payload(event, 'DUPLICATE.RESOLVE');
+        return { ...context.duplicates!, resolution: { resolution: e.resolution, ...(e.of !== undefined && { of: e.of }), at: e.at, by: e.actor } };
+      },
+    }),
+    /** The capacity ledger gets back a place the case held or waited for. */
+    releaseHeldPlace: enqueueActions(({ context, enqueue }: EnqueueArgs) => {
+      if (holdsPlace(context)) enqueue('releasePlace');
+    }) as never,
+    /** Consent withdrawn: the scheme's person index must forget the case's fingerprints. */
+    forgetOnWithdrawal: enqueueActions(({ event, enqueue }: EnqueueArgs) => {
+      if (event.type === 'DISCHARGE' && event.reason === 'consentWithdrawn') enqueue('forgetPerson');
+    }) as never,
+
     recordDischarge: assign({
       discharge: ({ context, event }, params: { reason: DischargeReason }) => dischargeWith(context, event, params.reason),
     }),
@@ -654,9 +717,10 @@ export const pathwayMachine = setup({
       initial: 'screening',
       on: {
         DISCHARGE: [
-          { guard: 'holdsPlace', target: '#discharged', actions: ['dischargeOnRequest', 'releasePlace'] },
-          { target: '#discharged', actions: 'dischargeOnRequest' },
+          { guard: 'holdsPlace', target: '#discharged', actions: ['dischargeOnRequest', 'releasePlace', 'forgetOnWithdrawal'] },
+          { target: '#discharged', actions: ['dischargeOnRequest', 'forgetOnWithdrawal'] },
         ],
+        ...duplicateHandling,
         ...escalationHandling,
       },
       states: {
@@ -917,9 +981,10 @@ export const pathwayMachine = setup({
         },
         'SAFEGUARDING.CLEAR': { guard: 'isSupervisor', target: '#resuming', actions: 'releaseHold' },
         DISCHARGE: [
-          { guard: 'supervisorReleasesPlace', target: '#discharged', actions: ['dischargeOnRequest', 'releasePlace'] },
-          { guard: 'isSupervisor', target: '#discharged', actions: 'dischargeOnRequest' },
+          { guard: 'supervisorReleasesPlace', target: '#discharged', actions: ['dischargeOnRequest', 'releasePlace', 'forgetOnWithdrawal'] },
+          { guard: 'isSupervisor', target: '#discharged', actions: ['dischargeOnRequest', 'forgetOnWithdrawal'] },
         ],
+        ...duplicateHandling,
         'CAPACITY.GRANTED': { guard: 'awaitingPlace', actions: 'recordAllocation' },
         'CAPACITY.WAITLISTED': { guard: 'awaitingPlace', actions: 'recordWaitlisting' },
         ...escalationHandling,

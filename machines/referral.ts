@@ -1,13 +1,20 @@
 import { z } from 'zod';
 import { safeIdSchema } from './ids';
 
-/** Who may refer, as the brief lists them; a scheme's policy says which of these it accepts. */
+/**
+ * Who may refer, as the brief lists them; a scheme's policy says which of these it accepts.
+ * `secondaryMentalHealth` (community and secondary mental-health teams) is named by seed 003's link
+ * workers, beside social services, as a source of referrals, and "Mental health services" is one of
+ * the care settings the PRSB Social Prescribing Information Standard covers; the standard's other
+ * settings (general practice, acute, community, social care, pharmacy) already have a route here.
+ */
 export const referralRouteSchema = z.enum([
   'GP',
   'practiceNurse',
   'communityNurse',
   'pharmacist',
   'hospital',
+  'secondaryMentalHealth',
   'adultSocialCare',
   'localAuthority',
   'vcs',

@@ -1,5 +1,5 @@
 import type { AnyStateNode, StateValue } from 'xstate';
-import type { PathwayContext } from './context';
+import { possibleDuplicate, type PathwayContext } from './context';
 import { isOpen } from './escalations';
 import type { Actor, PathwayEvent, PathwayEventType } from './events';
 import { isMeasureSubmission, type MeasureSubmission } from './measures';
@@ -52,6 +52,8 @@ export const REFUSAL_RULES = [
   'extensionNotPending',
   'extensionMaxCount',
   'extensionMaxLength',
+  'duplicateNotFlagged',
+  'duplicateNotAmongFlagged',
   'pathwayRules',
 ] as const;
 export type RefusalRule = (typeof REFUSAL_RULES)[number];
@@ -79,6 +81,7 @@ const SUPERVISOR_DOES: Partial<Record<PathwayEventType, string>> = {
   'SAFEGUARDING.CLEAR': 'clear a safeguarding hold',
   'ESCALATION.ACK': 'acknowledge an escalation',
   DISCHARGE: 'discharge a case on hold',
+  'DUPLICATE.RESOLVE': 'resolve a possible duplicate',
 };
 
 function supervisorOnly(_: PathwayContext, event: PathwayEvent): Refusal | undefined {
@@ -155,6 +158,18 @@ function sessionRefusal(context: PathwayContext, event: PathwayEvent): Refusal |
   return undefined;
 }
 
+/** DUPLICATE.RESOLVE: a supervisor's answer to an open flag, naming (if at all) one of the flagged cases. */
+function duplicateRefusal(context: PathwayContext, event: PathwayEvent): Refusal | undefined {
+  if (event.type !== 'DUPLICATE.RESOLVE') return undefined;
+  const bySupervisor = supervisorOnly(context, event);
+  if (bySupervisor) return bySupervisor;
+  if (!possibleDuplicate(context)) return refuse('duplicateNotFlagged', 'this case has no open possible-duplicate flag to resolve');
+  if (event.of !== undefined && !context.duplicates!.cases.some((d) => d.caseId === event.of)) {
+    return refuse('duplicateNotAmongFlagged', `case ${event.of} is not one of the cases this one was flagged against`);
+  }
+  return undefined;
+}
+
 function tierChangeRefusal(context: PathwayContext, event: PathwayEvent): Refusal | undefined {
   if (event.type !== 'TIER.CHANGE') return undefined;
   if (event.tier === context.support.tier) return refuse('tierUnchanged', `the case is already on tier '${event.tier}'`);
@@ -210,6 +225,8 @@ const GUARD_EXPLANATIONS: Partial<Record<GuardName, Explain>> = {
   sessionReengagesNeedingApproval: sessionRefusal,
   missedSessionLimitReached: sessionRefusal,
   tierChangeAcceptable: tierChangeRefusal,
+  confirmsDuplicate: duplicateRefusal,
+  clearsDuplicate: duplicateRefusal,
   reviewDischarges: reviewRefusal('discharge'),
   reviewExtends: reviewRefusal('extend'),
   reviewBefriends: reviewRefusal('befriend'),
@@ -256,7 +273,7 @@ export function accessRefusal(context: PathwayContext, event: PathwayEvent, subj
 }
 
 // Events the workflow sends itself: never listed to a host as moves it could make.
-const internal = (type: string) => type.startsWith('DEADLINE.') || type.startsWith('CAPACITY.') || type.startsWith('xstate.');
+const internal = (type: string) => /^(DEADLINE|CAPACITY|DUPLICATES|xstate)\./.test(type);
 
 /** The state nodes `value` is in, innermost first: the order in which xstate looks for a transition. */
 function activeNodes(value: StateValue): AnyStateNode[] {

@@ -5,6 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
+import { createPersonIndexActivities } from '../activities/person-index';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, EncryptionCodec, dataConverterFor, isProduction } from '../codec';
@@ -55,6 +56,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
       // The outbox seals notice bodies with the payload key, so the same keys read it back.
       ...createActivities({ sink: options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {}) }),
       ...createCapacityActivities({ client }),
+      ...createPersonIndexActivities({ client }),
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

@@ -1,6 +1,6 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { nextDue, openEscalations, type PathwayContext, type Stage } from '../machines';
-import { escalatedKey, linkWorkerKey, nextDueKey, schemeKey, stageKey, tierKey } from './search-attributes';
+import { nextDue, openEscalations, possibleDuplicate, type PathwayContext, type Stage } from '../machines';
+import { escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, tierKey } from './search-attributes';
 
 export type CaseSearchAttributes = SearchAttributeUpdatePair[];
 
@@ -18,6 +18,8 @@ export function caseSearchAttributes(context: PathwayContext, stage: Stage, deli
   ];
   if (context.place.linkWorkerId) pairs.push({ key: linkWorkerKey, value: context.place.linkWorkerId });
   if (context.support.tier) pairs.push({ key: tierKey, value: context.support.tier });
+  // Only once flagged: a case never flagged publishes nothing new, so its history replays unchanged.
+  if (context.duplicates) pairs.push({ key: possibleDuplicateKey, value: possibleDuplicate(context) });
   // A closed case has no next due time; null removes the attribute.
   pairs.push({ key: nextDueKey, value: due ? new Date(due.dueAt) : null });
   return pairs;

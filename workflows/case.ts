@@ -26,19 +26,23 @@ import {
   escalationAudience,
   sessionBudgetState,
   nextDue,
+  systemEventSchemas,
   openEscalations,
   pathwayMachine,
   stageOf,
   type CommandType,
+  type PathwayContext,
   type PathwayEvent,
 } from '../machines';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
 import type { CapacityActivities } from '../activities/capacity';
+import type { PersonIndexActivities } from '../activities/person-index';
 import {
   capacityDecisionSignal,
   caseViewQuery,
   commandUpdates,
+  flagDuplicatesUpdate,
   outcomeRecordQuery,
   type CapacityDecision,
   type CaseInput,
@@ -69,6 +73,7 @@ const EFFECTS = [
   'requestVolunteerMatch',
   'requestBefriending',
   'recordOutcome',
+  'forgetPerson',
 ] as const;
 
 const DEFAULT_LIMITS = {
@@ -93,11 +98,23 @@ function failureType(err: unknown): string {
 }
 
 
+/**
+ * The short fact a timeline entry carries where its event alone does not say what happened: codes,
+ * and the service a referral went to (which the referrer is told anyway). Never the free-text reasons.
+ */
+function timelineDetail(event: { type: string }, ctx: PathwayContext): string | undefined {
+  if (event.type === 'DUPLICATES.FLAGGED') return [...new Set(ctx.duplicates?.cases.map((d) => d.match))].join(',');
+  if (event.type === 'DUPLICATE.RESOLVE') return ctx.duplicates?.resolution?.resolution;
+  if (!ctx.discharge || (event.type !== 'REFERRAL' && ctx.discharge.at !== (event as { at?: number }).at)) return undefined;
+  if (ctx.discharge.reason === 'redirected' && ctx.triage?.service) return ctx.triage.service;
+  return ctx.discharge.reason;
+}
+
 export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   const caseId = workflowInfo().workflowId;
   const { referral, policy } = input;
   const limits = { ...DEFAULT_LIMITS, ...input.limits };
-  const activities = proxyActivities<PathwayActivities & CapacityActivities>({
+  const activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities>({
     ...activityOptions,
     scheduleToCloseTimeout: limits.effectTimeout,
   });
@@ -140,7 +157,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     snapshot = next as Snapshot;
     sequence += 1;
     const actor = 'actor' in event ? event.actor : undefined;
-    timeline.push({ seq: sequence, at: event.at, event: event.type, from, to: stageOf(snapshot), ...(actor && { actor }) });
+    const detail = timelineDetail(event, snapshot.context);
+    timeline.push({ seq: sequence, at: event.at, event: event.type, from, to: stageOf(snapshot), ...(actor && { actor }), ...(detail !== undefined && { detail }) });
     enqueue(actions);
     syncSearchAttributes();
   };
@@ -190,7 +208,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     const [first, actions] = initialTransition(pathwayMachine, { referral, policy, at: Date.now() });
     snapshot = first as Snapshot;
     sequence = 1;
-    timeline = [{ seq: 1, at: Date.now(), event: 'REFERRAL', from: 'referral', to: stageOf(snapshot) }];
+    const detail = snapshot.context.discharge && timelineDetail({ type: 'REFERRAL' }, snapshot.context);
+    timeline = [{ seq: 1, at: Date.now(), event: 'REFERRAL', from: 'referral', to: stageOf(snapshot), ...(detail && { detail }) }];
     if (changed(CHANGES.referralReceipt)) {
       pathwayVersion = 2;
       effects.push({ type: 'notifyReferrer', params: { kind: 'received' }, key: `${caseId}:1:receipt:notifyReferrer` });
@@ -219,6 +238,9 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       measures: { baseline: ctx.baseline, checkIns: ctx.checkIns, ...(ctx.review && { review: ctx.review }) },
       plan: ctx.plan,
       ...(ctx.discharge && { discharge: ctx.discharge }),
+      ...(ctx.triage && { triage: ctx.triage }),
+      ...(ctx.firstVisit && { firstVisit: ctx.firstVisit }),
+      ...(ctx.duplicates && { possibleDuplicates: ctx.duplicates }),
       serviceGaps: ctx.serviceGaps,
       timeline,
       sequence,
@@ -294,9 +316,11 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   beforeCommands((updates) => {
     const accepted = updates.some(({ name, args, validated }) => {
       if (!validated) return true;
-      if (!(COMMAND_TYPES as readonly string[]).includes(name)) return false;
+      const isCommand = (COMMAND_TYPES as readonly string[]).includes(name);
+      if (!isCommand && name !== flagDuplicatesUpdate.name) return false;
       try {
-        validateCommand(name as CommandType, args[0]);
+        if (isCommand) validateCommand(name as CommandType, args[0]);
+        else validateFlag(args[0]);
         return true;
       } catch {
         return false;
@@ -306,6 +330,29 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   });
 
   if (!capacityFirst) registerCapacityAnswers();
+
+  // The person index's answer, passed on by the client once the case has started. Refused (and so
+  // kept out of history) when it brings nothing new or the case can no longer take it.
+  setHandler(
+    flagDuplicatesUpdate,
+    (payload): CaseView => {
+      const parsed = systemEventSchemas['DUPLICATES.FLAGGED'].parse(payload);
+      catchUp();
+      apply({ ...parsed, type: 'DUPLICATES.FLAGGED', at: Date.now() });
+      return view();
+    },
+    { validator: validateFlag },
+  );
+
+  function validateFlag(payload: unknown): void {
+    const parsed = systemEventSchemas['DUPLICATES.FLAGGED'].safeParse(payload);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({ type: 'InvalidCommand', message: `DUPLICATES.FLAGGED refused: ${describeIssues(parsed.error.issues)}`, nonRetryable: true });
+    }
+    if (!caughtUp().can({ ...parsed.data, type: 'DUPLICATES.FLAGGED', at: Date.now() })) {
+      throw ApplicationFailure.create({ type: 'CommandNotAllowed', message: 'DUPLICATES.FLAGGED refused: nothing new, or the case is closed', nonRetryable: true });
+    }
+  }
 
   function registerCapacityAnswers() {
     setHandler(capacityDecisionSignal, (decision) => {
@@ -351,6 +398,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
         return activities.requestBefriending(envelope);
       case 'recordOutcome':
         return activities.recordOutcome({ ...envelope, context: snapshot.context, timeline });
+      case 'forgetPerson':
+        return activities.forgetPerson(envelope);
     }
   };
 

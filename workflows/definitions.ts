@@ -3,7 +3,7 @@
 // Temporal samples, and imported by the client, the worker and the activities alike.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OutcomeRecord } from '../evidence/outcomeRecord';
-import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, ReferralFacts, SchemePolicy, SessionBudgetState, Stage, Timer } from '../machines';
+import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, PossibleDuplicateCase, ReferralFacts, SchemePolicy, SessionBudgetState, Stage, Timer } from '../machines';
 
 /** A case's workflow id is the referral's own id under a fixed prefix: nothing about the person. */
 export function caseWorkflowId(referralId: string): string {
@@ -60,6 +60,11 @@ export interface TimelineEntry {
   from: Stage | 'referral';
   to: Stage;
   actor?: Actor;
+  /**
+   * A short fact about the event, where the event alone does not say what happened: the service a
+   * referral was redirected to, the discharge reason, the resolution of a possible duplicate.
+   */
+  detail?: string;
 }
 
 /** Everything a host or supervisor sees of a case; returned by every update and the `view` query. */
@@ -82,6 +87,12 @@ export interface CaseView {
   measures: { baseline: PathwayContext['baseline']; checkIns: PathwayContext['checkIns']; review?: PathwayContext['review'] };
   plan: PathwayContext['plan'];
   discharge?: PathwayContext['discharge'];
+  /** Triage's decision, with the reason and the service for a decline or a redirect. */
+  triage?: PathwayContext['triage'];
+  /** The first visit: where, how long, and the barriers the person named. */
+  firstVisit?: PathwayContext['firstVisit'];
+  /** Other cases the person index matched at referral, and a supervisor's answer once given. */
+  possibleDuplicates?: PathwayContext['duplicates'];
   serviceGaps: PathwayContext['serviceGaps'];
   timeline: TimelineEntry[];
   /** How many events the case has applied (history grows with it). */
@@ -115,7 +126,14 @@ export const commandUpdates = {
   'SAFEGUARDING.CLEAR': defineUpdate<CaseView, [CommandPayload<'SAFEGUARDING.CLEAR'>]>('SAFEGUARDING.CLEAR'),
   'ESCALATION.ACK': defineUpdate<CaseView, [CommandPayload<'ESCALATION.ACK'>]>('ESCALATION.ACK'),
   DISCHARGE: defineUpdate<CaseView, [CommandPayload<'DISCHARGE'>]>('DISCHARGE'),
+  'DUPLICATE.RESOLVE': defineUpdate<CaseView, [CommandPayload<'DUPLICATE.RESOLVE'>]>('DUPLICATE.RESOLVE'),
 } satisfies CommandUpdates;
+
+/**
+ * The client's word to a new case of the person index's answer: other cases that look like the same
+ * person (ids and kinds of match only). Idempotent: repeating it, or sending fewer, changes nothing.
+ */
+export const flagDuplicatesUpdate = defineUpdate<CaseView, [{ duplicates: PossibleDuplicateCase[] }]>('flagPossibleDuplicates');
 
 export const caseViewQuery = defineQuery<CaseView>('view');
 
@@ -140,6 +158,9 @@ export interface ReferrerNotice {
   reason?: string;
   service?: string;
 }
+
+/** The case whose fingerprints the scheme's person index must forget (consent withdrawn). */
+export interface ForgetPersonRequest extends ActivityEnvelope {}
 
 export interface SupervisorNotice {
   escalationId: string;

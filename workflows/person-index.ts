@@ -3,6 +3,7 @@
 // payload codec, and holds keyed fingerprints rather than identifiers in any case.
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
+  forgetCaseSignal,
   personIndexSizeQuery,
   registerPersonUpdate,
   type PersonIndexInput,
@@ -50,6 +51,16 @@ export async function personIndex(input: PersonIndexInput): Promise<void> {
     },
     { validator: validate },
   );
+
+  setHandler(forgetCaseSignal, (request) => {
+    // A malformed signal cannot be refused (signals have no validator); it is ignored, never stored.
+    if (!request || typeof request.caseId !== 'string' || !CASE_ID.test(request.caseId)) return;
+    for (const [key, cases] of Object.entries(state.cases)) {
+      const kept = cases.filter((c) => c !== request.caseId);
+      if (kept.length === 0) delete state.cases[key];
+      else if (kept.length !== cases.length) state.cases[key] = kept;
+    }
+  });
 
   setHandler(personIndexSizeQuery, () => ({
     fingerprints: Object.keys(state.cases).length,

@@ -8,8 +8,10 @@ export const linkWorkerKey = defineSearchAttributeKey('PathwayLinkWorker', Searc
 export const tierKey = defineSearchAttributeKey('PathwayTier', SearchAttributeType.KEYWORD);
 export const escalatedKey = defineSearchAttributeKey('PathwayEscalated', SearchAttributeType.BOOL);
 export const nextDueKey = defineSearchAttributeKey('PathwayNextDue', SearchAttributeType.DATETIME);
+/** The person index matched the referral to another case and no supervisor has answered yet. */
+export const possibleDuplicateKey = defineSearchAttributeKey('PathwayPossibleDuplicate', SearchAttributeType.BOOL);
 
-export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey];
+export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey, possibleDuplicateKey];
 
 /** The `--search-attribute Name=Type` flags the Temporal CLI's dev server takes. */
 export function searchAttributeFlags(): string[] {

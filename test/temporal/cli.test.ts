@@ -79,6 +79,38 @@ describe('pathway CLI', () => {
     expect((await cli('refer', 'missing.json')).code).toBe(EXIT.usage);
   });
 
+  it('finds possible duplicates, shows them on the case, and resolves one', async () => {
+    const s = uniqueScheme('cli-dup');
+    const referral = hostReferral(s);
+    await cli('refer', file('dup-first.json', referral));
+    const dup = hostReferral(s, { person: referral.person });
+    await cli('refer', file('dup-second.json', dup));
+    const dupCase = `case-${dup.referralId}`;
+    const listed = await poll(() => cli('cases', '--scheme', s, '--possible-duplicate'), (r) => r.out.includes(dupCase), 'the flagged case listed');
+    expect(listed.out).not.toContain(`case-${referral.referralId} `);
+    expect(listed.out).toMatch(/duplicate\?/);
+    const shown = await cli('case', dup.referralId);
+    expect(shown.out).toContain(`duplicate?  case-${referral.referralId} (same NHS number) — unresolved`);
+    expect(shown.out).toContain('DUPLICATES.FLAGGED (nhsNumber)');
+    expect(shown.out).not.toContain(referral.person.familyName);
+
+    expect((await cli('resolve-duplicate', dup.referralId, '--by', 'sup-1')).code).toBe(EXIT.usage);
+    const resolved = await cli('resolve-duplicate', dup.referralId, '--duplicate-of', referral.referralId, '--by', 'sup-1');
+    expect(resolved).toMatchObject({ code: EXIT.ok });
+    expect(resolved.out).toContain(`${dupCase} closed as a duplicate of case-${referral.referralId}`);
+    expect((await cli('case', dup.referralId)).out).toContain('stage       discharged — duplicate');
+    await poll(() => cli('cases', '--scheme', s, '--possible-duplicate'), (r) => r.out === 'no cases match', 'no flagged case left');
+    expect((await cli('cases', '--scheme', s, '--no-possible-duplicate')).out).toContain(dupCase);
+  });
+
+  it('refuses a referral without consent, storing nothing', async () => {
+    const referral = hostReferral(scheme, { consent: false });
+    const r = await cli('refer', file('no-consent.json', referral));
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.err).toContain('consent is false');
+    expect((await cli('case', referral.referralId)).code).toBe(EXIT.notFound);
+  });
+
   it('lists cases with filters, as a table or JSON', async () => {
     const { case: c } = await client.refer(hostReferral(scheme));
     const rows = await poll(

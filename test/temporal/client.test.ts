@@ -92,6 +92,10 @@ describe('PathwayClient on a dev server', () => {
       const b = await client.refer(hostReferral(scheme, { person: { ...a.person, givenName: 'someone else' } }));
       expect(b.created).toBe(true);
       expect(b.possibleDuplicates).toEqual([{ caseId: first.case.caseId, match: 'nhsNumber' }]);
+      // Kept in the case, where a supervisor answers it.
+      expect(b.case.possibleDuplicates?.cases).toEqual(b.possibleDuplicates);
+      const cleared = await send(b.case.caseId, 'DUPLICATE.RESOLVE', { resolution: 'notDuplicate', actor: sup });
+      expect(cleared.possibleDuplicates?.resolution?.resolution).toBe('notDuplicate');
       // No NHS number, same name (cased and spaced differently) and date of birth.
       const { nhsNumber: _n, ...noNhs } = a.person;
       const c = await client.refer(hostReferral(scheme, { person: { ...noNhs, familyName: ` ${a.person.familyName.toUpperCase()} ` } }));

@@ -59,6 +59,7 @@ const VALID: Record<CommandType, Record<string, unknown>> = {
   'SAFEGUARDING.CLEAR': { actor: sup },
   'ESCALATION.ACK': { escalationId: 'fz-none', actor: sup },
   DISCHARGE: { reason: 'withdrew', actor: lw },
+  'DUPLICATE.RESOLVE': { resolution: 'notDuplicate', actor: sup },
 };
 
 const marked = (a: fc.Arbitrary<string>) => a.map((s) => `${ECHO}${s}`);
@@ -168,7 +169,7 @@ const ALLOWED: Record<Stage, CommandType[]> = {
   discharged: [],
 };
 /** Taken in every open stage (with guards), so never sent as a "wrong state" probe. */
-const EVERYWHERE: CommandType[] = ['DISCHARGE', 'ESCALATION.ACK', 'SAFEGUARDING.RAISE'];
+const EVERYWHERE: CommandType[] = ['DISCHARGE', 'ESCALATION.ACK', 'SAFEGUARDING.RAISE', 'DUPLICATE.RESOLVE'];
 
 /** Valid payloads whose event the stage does not take at all. */
 function wrongState(stage: Stage): fc.Arbitrary<{ type: CommandType; payload: unknown }> {

@@ -11,7 +11,7 @@ import { explorePathway, graphKey, LINK_WORKER, shortestPaths, type PathwayPath 
 import { COMMAND_TYPES, parsePolicy, pathwayMachine, stageOf, type CommandType, type PathwayEvent, type PathwaySnapshot } from '../../machines';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { dataConverter, refer, referral, send, setRoster, startPathwayWorker, until, view } from '../support/pathway';
-import type { CaseView } from '../../workflows/definitions';
+import { flagDuplicatesUpdate, type CaseView } from '../../workflows/definitions';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -121,6 +121,9 @@ async function replaySteps(path: PathwayPath, index: number, opened: WorkflowHan
       }
       current = await until(handle, (v) => unclaimed(v) !== undefined);
       claimed.add(unclaimed(current)!.seq);
+    } else if (event.type === 'DUPLICATES.FLAGGED') {
+      // The person index's answer, as the client passes it on after a referral.
+      current = await handle.executeUpdate(flagDuplicatesUpdate, { args: [{ duplicates: event.duplicates }] });
     } else if ((COMMAND_TYPES as readonly string[]).includes(event.type)) {
       const { type, at: _at, ...payload } = event as PathwayEvent & { type: CommandType };
       const mapped = type === 'ESCALATION.ACK' ? { ...payload, escalationId: workflowEscalation((payload as { escalationId: string }).escalationId) } : payload;

@@ -13,6 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WEEK } from '../../machines';
+import { flagDuplicatesUpdate } from '../../workflows/definitions';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
 import { dataConverter, driveTo, linkWorker, refer, referral, send, startPathwayWorker, supervisor, swemwbs, until, openScheme } from '../support/pathway';
 
@@ -99,6 +100,16 @@ beforeAll(async () => {
     for (let i = 0; i < 10; i++) await send(long, 'SESSION.LOG', { kind: 'phone', attended: true, durationMinutes: 20, withVolunteer: false, actor: linkWorker });
     await send(long, 'DISCHARGE', { reason: 'goalsMet', actor: linkWorker });
     await keep('continued-as-new', long);
+
+    // Flagged as a possible duplicate, cleared by a supervisor, then consent withdrawn: the flag's
+    // search attribute and the person index being told to forget the case replay too.
+    const flagged = await refer(env.client, taskQueue, referral({ schemeId: 'replay' }), pol);
+    await until(flagged, (v) => v.stage === 'triage');
+    await flagged.executeUpdate(flagDuplicatesUpdate, { args: [{ duplicates: [{ caseId: 'case-replay-earlier', match: 'nhsNumber' }] }] });
+    await send(flagged, 'DUPLICATE.RESOLVE', { resolution: 'notDuplicate', actor: supervisor });
+    await driveTo(flagged, 'firstVisit');
+    await send(flagged, 'DISCHARGE', { reason: 'consentWithdrawn', actor: linkWorker });
+    await keep('duplicate-flag-consent-withdrawn', flagged);
   });
   await close();
 }, 300_000);
@@ -118,7 +129,7 @@ describe('replay', () => {
     });
     const { count, failures } = await replayApart(files);
     expect(failures).toEqual([]);
-    expect(count).toBe(3);
+    expect(count).toBe(4);
     console.log(`replay: ${count} fresh histories, ${recorded.map((r) => r.history.events!.length).join('/')} events`);
   });
 

@@ -93,6 +93,9 @@ function expectReportMatches(report: CohortReport, cohort: Spec[]) {
     ['planAgreed', cohort.filter(planned).length],
     ['completed', completed.length],
   ]);
+  // Conversion: the same counts as shares of the referred, in percent to one decimal.
+  const pct = (n: number) => Math.round((n / cohort.length) * 1000) / 10;
+  expect(report.conversion).toEqual({ referredToFirstVisit: pct(cohort.filter(visited).length), referredToPlanAgreed: pct(cohort.filter(planned).length) });
 
   // SWEMWBS: the metric score rises with the raw total, so the direction of change is the raw totals'.
   const both = cohort.filter((s) => s.baseline && s.reviews?.length);
@@ -263,5 +266,6 @@ describe('cohort report over real workflows', () => {
   it('reads nothing into another scheme', async () => {
     const { report } = await client.report({ schemeId: uniqueScheme('empty') });
     expect(report.totals).toEqual({ referrals: 0, open: 0, discharged: 0 });
+    expect(report.conversion).toEqual({ referredToFirstVisit: null, referredToPlanAgreed: null });
   });
 });

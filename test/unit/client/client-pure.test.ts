@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_METHODS, CaseNotFoundError, CommandRefusedError, InvalidInputError, PathwayClient, PersonKey, hostReferralSchema } from '../../../client';
+import { COMMAND_METHODS, CaseNotFoundError, CommandRefusedError, ConsentRequiredError, InvalidInputError, PathwayClient, PersonKey, hostReferralSchema } from '../../../client';
 import { commandError } from '../../../client/errors';
 import { normaliseName, personFingerprints } from '../../../client/person';
 import { mapLimit, Semaphore } from '../../../client/pool';
@@ -118,6 +118,14 @@ describe('list queries', () => {
     );
   });
 
+  it('finds flagged possible duplicates, and counts a never-flagged case as not one', () => {
+    expect(q({ possibleDuplicate: true })).toBe(`WorkflowType = 'pathwayCase' AND ExecutionStatus != 'ContinuedAsNew' AND PathwayPossibleDuplicate = true`);
+    expect(q({ possibleDuplicate: false })).toBe(
+      `WorkflowType = 'pathwayCase' AND ExecutionStatus != 'ContinuedAsNew' AND (PathwayPossibleDuplicate = false OR PathwayPossibleDuplicate IS NULL)`,
+    );
+    expect(caseFiltersSchema.safeParse({ possibleDuplicate: 'yes' }).success).toBe(false);
+  });
+
   it('narrows reads that query each case to one task queue', () => {
     expect(caseListQuery(caseFiltersSchema.parse({ escalated: true }), now, 'social-prescribing')).toBe(
       `WorkflowType = 'pathwayCase' AND ExecutionStatus != 'ContinuedAsNew' AND TaskQueue = 'social-prescribing' AND PathwayEscalated = true`,
@@ -162,6 +170,20 @@ describe('client surface', () => {
     expect(Object.keys(COMMAND_METHODS).sort()).toEqual([...COMMAND_TYPES].sort());
     for (const method of Object.values(COMMAND_METHODS)) expect(typeof PathwayClient.prototype[method]).toBe('function');
     expect(PathwayClient.caseIdFor('r-1')).toBe('case-r-1');
+  });
+});
+
+describe('consent at the door', () => {
+  it('refuses a referral without consent before touching the server', async () => {
+    // Any use of the Temporal client (start, update, query) would throw something else.
+    const untouchable = new Proxy({}, { get: () => { throw new Error('the server was touched'); } });
+    const client = await PathwayClient.fromClient(untouchable as never, { personKey: PersonKey.generate() });
+    const err = await client.refer({ ...base, consent: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConsentRequiredError);
+    expect(err).toMatchObject({ code: 'CONSENT_REQUIRED', field: 'consent', referralId: 'r-1' });
+    expect((err as Error).message).not.toContain('Example');
+    // Invalid input is still named first.
+    await expect(client.refer({ ...base, consent: false, route: 'carrierPigeon' as never })).rejects.toBeInstanceOf(InvalidInputError);
   });
 });
 

@@ -51,6 +51,7 @@ describe('outcomeRecordFromCase', () => {
       area: 'Bogside',
       route: 'GP',
       needs: ['loneliness'],
+      barriers: ['transport'],
       tier: 'standard',
       activities: [
         { category: 'connecting', name: 'Lunch club' },
