@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { safeIdSchema } from './ids';
 import { instrumentSchema, INSTRUMENTS, issuePath } from './measures';
 import { REFERRAL_ROUTES, referralRouteSchema } from './referral';
+import { MAX_LABEL, MAX_POLICY_AREAS, MAX_POLICY_EXCLUSIONS, MAX_POLICY_TARGET_GROUPS, MAX_POLICY_TIERS, MAX_TAG, MAX_TEXT } from './limits';
 
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
@@ -35,15 +36,15 @@ export const MAX_SESSION_CAP = 16;
 
 const tierSchema = z.object({
   id: safeIdSchema,
-  label: z.string().min(1),
+  label: z.string().min(1).max(MAX_LABEL),
   sessionCap: z.int().min(1).max(MAX_SESSION_CAP, { error: `must be at most ${MAX_SESSION_CAP} sessions` }),
 });
 export type Tier = z.output<typeof tierSchema>;
 
 const exclusionSchema = z.object({
-  flag: z.string().min(1),
-  service: z.string().min(1),
-  reason: z.string().min(1),
+  flag: z.string().min(1).max(MAX_TAG),
+  service: z.string().min(1).max(MAX_TEXT),
+  reason: z.string().min(1).max(MAX_TEXT),
 });
 export type ExclusionRule = z.output<typeof exclusionSchema>;
 
@@ -97,13 +98,13 @@ export const schemePolicySchema = z
         minAge: z.int().min(0).max(130).default(18),
         maxAge: z.int().min(0).max(130).default(130),
         /** Areas served; empty means every area. */
-        areas: z.array(z.string().min(1)).default([]),
+        areas: z.array(z.string().min(1).max(MAX_TAG)).max(MAX_POLICY_AREAS).default([]),
         /** Target groups served; empty means anyone. */
-        targetGroups: z.array(z.string().min(1)).default([]),
-        routes: z.array(referralRouteSchema).min(1).default([...REFERRAL_ROUTES]),
+        targetGroups: z.array(z.string().min(1).max(MAX_TAG)).max(MAX_POLICY_TARGET_GROUPS).default([]),
+        routes: z.array(referralRouteSchema).min(1).max(REFERRAL_ROUTES.length).default([...REFERRAL_ROUTES]),
       })
       .prefault({}),
-    exclusions: z.array(exclusionSchema).default(DEFAULT_EXCLUSIONS),
+    exclusions: z.array(exclusionSchema).max(MAX_POLICY_EXCLUSIONS).default(DEFAULT_EXCLUSIONS),
     /** Cases one link worker may hold; the workflow's capacity ledger enforces it. */
     caseloadCap: z.int().min(1).default(25),
     contact: z
@@ -151,8 +152,8 @@ export const schemePolicySchema = z
         maxLength: durationOf('6w'),
       })
       .prefault({}),
-    tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).default(DEFAULT_TIERS),
-    measures: z.array(instrumentSchema).default([...INSTRUMENTS]),
+    tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).max(MAX_POLICY_TIERS).default(DEFAULT_TIERS),
+    measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
   })
   .superRefine((policy, ctx) => {
     if (policy.eligibility.minAge > policy.eligibility.maxAge) {
