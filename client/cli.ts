@@ -241,7 +241,9 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     .action(async (ref: string, escId: string | undefined, o: { by?: string }) => {
       const [caseRef, escalationId] = escId !== undefined ? [ref, escId] : ref.split(/\/(?=[^/]+$)/);
       if (!caseRef || !escalationId) throw new UsageError(`'${ref}' is not an escalation: use <case>/<escalation id>, e.g. case-r1/esc-2`);
-      const view = await (await client()).acknowledgeEscalation(caseIdOf(caseRef), { escalationId, actor: staffActor('supervisor', o.by, io.env) });
+      const c = await client();
+      await c.acknowledgeEscalation(caseIdOf(caseRef), { escalationId, actor: staffActor('supervisor', o.by, io.env) });
+      const view = await c.getCase(caseIdOf(caseRef));
       print(view, () => `acknowledged ${escalationRef({ caseId: view.caseId, id: escalationId })}; ${view.openEscalations.length} still open on the case (stage ${view.stage})`);
     });
 

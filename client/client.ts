@@ -8,7 +8,9 @@ import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor, load
 import { buildCohortReport, type CohortReport } from '../evidence/report';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
 import {
+  COMMAND_BYTE_BUDGET,
   commandSchemas,
+  jsonBytes,
   parsePolicy,
   PolicyError,
   referralFactsSchema,
@@ -23,11 +25,13 @@ import { serverTarget } from '../worker/connection';
 import {
   caseViewQuery,
   caseWorkflowId,
+  commandUpdateId,
   commandUpdates,
   ledgerWorkflowId,
   outcomeRecordQuery,
   type CaseInput,
   type CaseView,
+  type CommandResult,
   type TimelineEntry,
 } from '../workflows/definitions';
 import { caseloadsQuery, setRosterUpdate, type Caseloads, type LinkWorker } from '../workflows/ledger-definitions';
@@ -143,6 +147,17 @@ export interface CohortReportResult {
 }
 
 export type CommandInput<K extends CommandType> = z.input<(typeof commandSchemas)[K]>;
+
+export interface CommandOptions {
+  /**
+   * The host's id for this command (letters, digits, '.', '_', ':', '-'; up to 128). A command sent
+   * again with the same id, after a timeout say, is applied once and answers the first result; the
+   * same id with a different command is refused with CommandConflictError. The case remembers the
+   * last 100 ids it applied.
+   */
+  commandId?: string;
+}
+const commandOptionsSchema = z.object({ commandId: safeIdSchema.optional() }).strict();
 
 const instantOption = z.union([
   z.date().transform((d) => d.getTime()),
@@ -384,16 +399,24 @@ export class PathwayClient {
    * Sends any pathway command; the named methods below are this with the type filled in. The payload
    * is validated here first, then by the workflow, which also decides whether the move is allowed.
    *
-   * @returns the case as it stands after the command
-   * @throws InvalidInputError, CommandRefusedError, CaseNotFoundError
+   * @returns what the command changed: the stage, the case's sequence, its next deadline and, once
+   *   closed, the discharge (the whole case is `getCase`)
+   * @throws InvalidInputError, CommandRefusedError, CommandConflictError, CaseNotFoundError
    */
-  async send<K extends CommandType>(caseId: string, type: K, payload: CommandInput<K>): Promise<CaseView> {
+  async send<K extends CommandType>(caseId: string, type: K, payload: CommandInput<K>, options: CommandOptions = {}): Promise<CommandResult> {
     const id = parse('caseId', caseIdSchema, caseId);
     const schema = (commandSchemas as Record<string, z.ZodType>)[type];
     if (!schema) throw new InvalidInputError('command', [{ path: 'type', message: `must be one of ${Object.keys(commandSchemas).join(', ')}` }]);
+    const { commandId } = parse('command options', commandOptionsSchema, options);
     const body = parse(type, schema, payload);
+    const bytes = jsonBytes(body);
+    if (bytes > COMMAND_BYTE_BUDGET) {
+      throw new InvalidInputError(type, [{ path: '(input)', message: `is ${bytes} bytes encoded; a command may take at most ${COMMAND_BYTE_BUDGET}` }]);
+    }
+    // Keyed like the intake digest: the update id is visible in Temporal, a plain hash could be tested against guesses.
+    const updateId = commandId !== undefined ? commandUpdateId(commandId, this.#personKey.digest('command', canonicalJson({ type, body })).slice(0, 32)) : undefined;
     try {
-      return (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body] })) as CaseView;
+      return (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body], ...(updateId && { updateId }) })) as CommandResult;
     } catch (err) {
       const mapped = commandError(id, type, err);
       if (mapped instanceof CaseNotFoundError && (await this.#isClosedCase(id))) {
@@ -413,72 +436,72 @@ export class PathwayClient {
   }
 
   /** Triage: the scheme takes the referral on; the case asks the capacity ledger for a link worker. */
-  acceptReferral(caseId: string, payload: CommandInput<'TRIAGE.ACCEPT'>) {
-    return this.send(caseId, 'TRIAGE.ACCEPT', payload);
+  acceptReferral(caseId: string, payload: CommandInput<'TRIAGE.ACCEPT'>, options?: CommandOptions) {
+    return this.send(caseId, 'TRIAGE.ACCEPT', payload, options);
   }
   /** Triage: not for this scheme; the reason goes back to the referrer. */
-  declineReferral(caseId: string, payload: CommandInput<'TRIAGE.DECLINE'>) {
-    return this.send(caseId, 'TRIAGE.DECLINE', payload);
+  declineReferral(caseId: string, payload: CommandInput<'TRIAGE.DECLINE'>, options?: CommandOptions) {
+    return this.send(caseId, 'TRIAGE.DECLINE', payload, options);
   }
   /** Triage: a more suitable service is named to the referrer. */
-  redirectReferral(caseId: string, payload: CommandInput<'TRIAGE.REDIRECT'>) {
-    return this.send(caseId, 'TRIAGE.REDIRECT', payload);
+  redirectReferral(caseId: string, payload: CommandInput<'TRIAGE.REDIRECT'>, options?: CommandOptions) {
+    return this.send(caseId, 'TRIAGE.REDIRECT', payload, options);
   }
-  recordContactAttempt(caseId: string, payload: CommandInput<'CONTACT.ATTEMPT'>) {
-    return this.send(caseId, 'CONTACT.ATTEMPT', payload);
+  recordContactAttempt(caseId: string, payload: CommandInput<'CONTACT.ATTEMPT'>, options?: CommandOptions) {
+    return this.send(caseId, 'CONTACT.ATTEMPT', payload, options);
   }
   /** The first visit, with baseline measures and the barriers noted. */
-  recordFirstVisit(caseId: string, payload: CommandInput<'VISIT.RECORD'>) {
-    return this.send(caseId, 'VISIT.RECORD', payload);
+  recordFirstVisit(caseId: string, payload: CommandInput<'VISIT.RECORD'>, options?: CommandOptions) {
+    return this.send(caseId, 'VISIT.RECORD', payload, options);
   }
-  draftPlan(caseId: string, payload: CommandInput<'PLAN.DRAFT'>) {
-    return this.send(caseId, 'PLAN.DRAFT', payload);
+  draftPlan(caseId: string, payload: CommandInput<'PLAN.DRAFT'>, options?: CommandOptions) {
+    return this.send(caseId, 'PLAN.DRAFT', payload, options);
   }
   /** One party's agreement; the plan is agreed (and support starts) when both have agreed the current draft. */
-  agreePlan(caseId: string, payload: CommandInput<'PLAN.AGREE'>) {
-    return this.send(caseId, 'PLAN.AGREE', payload);
+  agreePlan(caseId: string, payload: CommandInput<'PLAN.AGREE'>, options?: CommandOptions) {
+    return this.send(caseId, 'PLAN.AGREE', payload, options);
   }
-  logSession(caseId: string, payload: CommandInput<'SESSION.LOG'>) {
-    return this.send(caseId, 'SESSION.LOG', payload);
+  logSession(caseId: string, payload: CommandInput<'SESSION.LOG'>, options?: CommandOptions) {
+    return this.send(caseId, 'SESSION.LOG', payload, options);
   }
-  changeTier(caseId: string, payload: CommandInput<'TIER.CHANGE'>) {
-    return this.send(caseId, 'TIER.CHANGE', payload);
+  changeTier(caseId: string, payload: CommandInput<'TIER.CHANGE'>, options?: CommandOptions) {
+    return this.send(caseId, 'TIER.CHANGE', payload, options);
   }
-  recordVolunteerMatch(caseId: string, payload: CommandInput<'VOLUNTEER.MATCHED'>) {
-    return this.send(caseId, 'VOLUNTEER.MATCHED', payload);
+  recordVolunteerMatch(caseId: string, payload: CommandInput<'VOLUNTEER.MATCHED'>, options?: CommandOptions) {
+    return this.send(caseId, 'VOLUNTEER.MATCHED', payload, options);
   }
-  recordCheckIn(caseId: string, payload: CommandInput<'CHECKIN.RECORD'>) {
-    return this.send(caseId, 'CHECKIN.RECORD', payload);
+  recordCheckIn(caseId: string, payload: CommandInput<'CHECKIN.RECORD'>, options?: CommandOptions) {
+    return this.send(caseId, 'CHECKIN.RECORD', payload, options);
   }
   /** The review: discharge, extend (needs a supervisor's approval) or hand on to befriending. */
-  recordReview(caseId: string, payload: CommandInput<'REVIEW.RECORD'>) {
-    return this.send(caseId, 'REVIEW.RECORD', payload);
+  recordReview(caseId: string, payload: CommandInput<'REVIEW.RECORD'>, options?: CommandOptions) {
+    return this.send(caseId, 'REVIEW.RECORD', payload, options);
   }
   /** Supervisor only. */
-  approveExtension(caseId: string, payload: CommandInput<'EXTENSION.APPROVE'>) {
-    return this.send(caseId, 'EXTENSION.APPROVE', payload);
+  approveExtension(caseId: string, payload: CommandInput<'EXTENSION.APPROVE'>, options?: CommandOptions) {
+    return this.send(caseId, 'EXTENSION.APPROVE', payload, options);
   }
   /** Supervisor only; the case goes back to review. */
-  refuseExtension(caseId: string, payload: CommandInput<'EXTENSION.REFUSE'>) {
-    return this.send(caseId, 'EXTENSION.REFUSE', payload);
+  refuseExtension(caseId: string, payload: CommandInput<'EXTENSION.REFUSE'>, options?: CommandOptions) {
+    return this.send(caseId, 'EXTENSION.REFUSE', payload, options);
   }
-  recordBefriendingResult(caseId: string, payload: CommandInput<'BEFRIENDING.RESULT'>) {
-    return this.send(caseId, 'BEFRIENDING.RESULT', payload);
+  recordBefriendingResult(caseId: string, payload: CommandInput<'BEFRIENDING.RESULT'>, options?: CommandOptions) {
+    return this.send(caseId, 'BEFRIENDING.RESULT', payload, options);
   }
   /** Puts the case on hold, at any stage, until a supervisor clears it. */
-  raiseSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.RAISE'>) {
-    return this.send(caseId, 'SAFEGUARDING.RAISE', payload);
+  raiseSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.RAISE'>, options?: CommandOptions) {
+    return this.send(caseId, 'SAFEGUARDING.RAISE', payload, options);
   }
   /** Supervisor only; the case resumes where it was, its clocks shifted by the hold. */
-  clearSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.CLEAR'>) {
-    return this.send(caseId, 'SAFEGUARDING.CLEAR', payload);
+  clearSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.CLEAR'>, options?: CommandOptions) {
+    return this.send(caseId, 'SAFEGUARDING.CLEAR', payload, options);
   }
   /** Supervisor only. */
-  acknowledgeEscalation(caseId: string, payload: CommandInput<'ESCALATION.ACK'>) {
-    return this.send(caseId, 'ESCALATION.ACK', payload);
+  acknowledgeEscalation(caseId: string, payload: CommandInput<'ESCALATION.ACK'>, options?: CommandOptions) {
+    return this.send(caseId, 'ESCALATION.ACK', payload, options);
   }
-  discharge(caseId: string, payload: CommandInput<'DISCHARGE'>) {
-    return this.send(caseId, 'DISCHARGE', payload);
+  discharge(caseId: string, payload: CommandInput<'DISCHARGE'>, options?: CommandOptions) {
+    return this.send(caseId, 'DISCHARGE', payload, options);
   }
 
   // ---- Reading --------------------------------------------------------------------------------------
@@ -660,4 +683,4 @@ function parsePolicyFor(schemeId: string, input: SchemePolicyInput | SchemePolic
   }
 }
 
-export type { CaseView, TimelineEntry, Caseloads, LinkWorker, PossibleDuplicate, OutcomeRecord, CohortReport };
+export type { CaseView, CommandResult, TimelineEntry, Caseloads, LinkWorker, PossibleDuplicate, OutcomeRecord, CohortReport };
