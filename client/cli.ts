@@ -10,6 +10,7 @@ import { COMMAND_TYPES, PolicyError, STAGES, actorSchema, parsePolicy, scalePoli
 import { PathwayClient, type ConnectOptions, type ReferralResult } from './client';
 import {
   CaseNotFoundError,
+  CommandConflictError,
   CommandRefusedError,
   ConfigurationError,
   ConflictingReferralError,
@@ -84,7 +85,7 @@ function describe(err: unknown, debug: boolean): { code: number; text: string } 
   if (err instanceof InvalidInputError) return { code: EXIT.usage, text: `${err.what} is invalid:\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}${stack}` };
   if (err instanceof PolicyError) return { code: EXIT.usage, text: err.message + stack };
   if (err instanceof CaseNotFoundError || err instanceof SchemeNotFoundError) return { code: EXIT.notFound, text: err.message + stack };
-  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError) return { code: EXIT.refused, text: err.message + stack };
+  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError || err instanceof CommandConflictError) return { code: EXIT.refused, text: err.message + stack };
   if (err instanceof ConfigurationError) return { code: EXIT.configuration, text: err.message + stack };
   if (err instanceof PathwayError) return { code: EXIT.failure, text: err.message + stack };
   const message = err instanceof Error ? err.message : String(err);

@@ -35,7 +35,7 @@ import {
   type TimelineEntry,
 } from '../workflows/definitions';
 import { caseloadsQuery, setRosterUpdate, type Caseloads, type LinkWorker } from '../workflows/ledger-definitions';
-import { personIndexWorkflowId, registerPersonUpdate, type PossibleDuplicate } from '../workflows/person-index-definitions';
+import { PERSON_MATCHES, personIndexShard, personIndexWorkflowId, registerPersonUpdate, type PersonFingerprints, type PossibleDuplicate } from '../workflows/person-index-definitions';
 import { schemeKey } from '../workflows/search-attributes';
 import type { pathwayCase } from '../workflows/case';
 import type { capacityLedger } from '../workflows/capacity-ledger';
@@ -355,26 +355,50 @@ export class PathwayClient {
     const view = await this.#viewWhenReady(caseId);
     if (!created && view.intakeDigest !== intakeDigest) throw new ConflictingReferralError(parsed.referralId, caseId);
 
-    const possibleDuplicates = await this.#indexLane(parsed.schemeId).run(() => this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
-      args: [{ caseId, fingerprints: personFingerprints(this.#personKey, parsed.person) }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof personIndex>('personIndex', {
-        workflowId: personIndexWorkflowId(parsed.schemeId),
-        taskQueue: this.taskQueue,
-        args: [{ schemeId: parsed.schemeId }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    }));
+    const possibleDuplicates = await this.#registerPerson(parsed.schemeId, caseId, personFingerprints(this.#personKey, parsed.person));
     return { case: view, created, possibleDuplicates };
+  }
+
+  /** Each fingerprint goes to its shard of the scheme's index; the answers merge, the strongest match first. */
+  async #registerPerson(schemeId: string, caseId: string, fingerprints: PersonFingerprints): Promise<PossibleDuplicate[]> {
+    const byShard = new Map<string, Partial<PersonFingerprints>>();
+    for (const match of PERSON_MATCHES) {
+      const fingerprint = fingerprints[match];
+      if (fingerprint === undefined) continue;
+      const shard = personIndexShard(fingerprint);
+      byShard.set(shard, { ...byShard.get(shard), [match]: fingerprint });
+    }
+    const answers = await Promise.all(
+      [...byShard].map(([shard, subset]) => {
+        const workflowId = personIndexWorkflowId(schemeId, shard);
+        return this.#indexLane(workflowId).run(() =>
+          this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
+            args: [{ caseId, fingerprints: subset }],
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof personIndex>('personIndex', {
+              workflowId,
+              taskQueue: this.taskQueue,
+              args: [{ schemeId, shard }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            }),
+          }),
+        );
+      }),
+    );
+    const found = new Map<string, PossibleDuplicate>();
+    for (const match of PERSON_MATCHES) {
+      for (const d of answers.flat()) if (d.match === match && !found.has(d.caseId)) found.set(d.caseId, d);
+    }
+    return [...found.values()];
   }
 
   /**
    * The server lets one workflow have ten updates in flight; beyond that it answers
-   * RESOURCE_EXHAUSTED and the SDK backs off for seconds. A burst of referrals to one scheme from
-   * this client queues here instead, so only other clients' bursts ever meet that limit.
+   * RESOURCE_EXHAUSTED and the SDK backs off for seconds. A burst of referrals to one index shard
+   * from this client queues here instead, so only other clients' bursts ever meet that limit.
    */
-  #indexLane(schemeId: string): Semaphore {
-    let lane = this.#indexLanes.get(schemeId);
-    if (!lane) this.#indexLanes.set(schemeId, (lane = new Semaphore(INDEX_UPDATES_IN_FLIGHT)));
+  #indexLane(workflowId: string): Semaphore {
+    let lane = this.#indexLanes.get(workflowId);
+    if (!lane) this.#indexLanes.set(workflowId, (lane = new Semaphore(INDEX_UPDATES_IN_FLIGHT)));
     return lane;
   }
 

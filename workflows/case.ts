@@ -505,7 +505,6 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
    * this run has applied something, so a state that cannot shrink further never loops.
    */
   const overBudget = (): boolean => {
-    bounded ??= changed(CHANGES.boundedCarriedState);
     if (!bounded || sequence === startSequence) return false;
     const info = workflowInfo();
     return info.historyLength > HISTORY_EVENT_BUDGET || info.historySize > HISTORY_BYTE_BUDGET || jsonBytes(carried()) > CARRIED_BYTE_BUDGET;
@@ -520,6 +519,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       if (effects.length === 0) break;
       continue;
     }
+    bounded ??= changed(CHANGES.boundedCarriedState);
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (limits.historyEvents ?? Infinity) || overBudget()) {
       await condition(allHandlersFinished);
       await condition(effectsSettled);
