@@ -54,10 +54,13 @@ export function registerPerson(state: PersonIndexState, { caseId, fingerprints }
     if (cases.length > MAX_CASES_PER_FINGERPRINT) cases.splice(0, cases.length - MAX_CASES_PER_FINGERPRINT);
   }
   // Bounded: past its cap the shard forgets its oldest fingerprints (keys keep insertion order).
-  for (const oldest in state.cases) {
-    if ((state.size ?? 0) <= MAX_SHARD_FINGERPRINTS) break;
-    delete state.cases[oldest];
-    state.size! -= 1;
+  if ((state.size ?? 0) > MAX_SHARD_FINGERPRINTS) {
+    // Enumerating the keys costs their number, so only when one must go.
+    for (const oldest in state.cases) {
+      if (state.size! <= MAX_SHARD_FINGERPRINTS) break;
+      delete state.cases[oldest];
+      state.size! -= 1;
+    }
   }
   return [...found].map(([other, match]) => ({ caseId: other, match }));
 }

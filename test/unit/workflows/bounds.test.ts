@@ -2,10 +2,10 @@
 // shards at 100,000 referrals, and a case's carried state after thousands of commands.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createContext, defaultPolicy, jsonBytes, MAX_TEXT } from '../../../machines';
+import { COMMAND_BYTE_BUDGET, commandSchemas, createContext, defaultPolicy, jsonBytes, MAX_ACTIVITIES, MAX_BARRIER_ACTIONS, MAX_GOALS, MAX_TEXT } from '../../../machines';
 import { CARRIED_BYTE_BUDGET, compactCarried, KEPT } from '../../../workflows/carried-state';
 import type { CarriedCase, TimelineEntry } from '../../../workflows/definitions';
-import { PERSON_INDEX_SHARDS, personIndexShard, type PersonFingerprints, type PersonIndexState } from '../../../workflows/person-index-definitions';
+import { MAX_SHARD_FINGERPRINTS, PERSON_INDEX_SHARDS, personIndexShard, type PersonFingerprints, type PersonIndexState } from '../../../workflows/person-index-definitions';
 import { registerPerson } from '../../../workflows/person-index';
 
 const fp = (kind: string, i: number) => createHash('sha256').update(`${kind}:${i}`).digest('hex');
@@ -36,6 +36,15 @@ describe('the person index, sharded', () => {
     // And one from the middle by name and date of birth alone.
     expect(register('case-r-again-2', { nameAndDateOfBirth: fp('name', 54_321) })).toEqual([{ caseId: 'case-r-54321', match: 'nameAndDateOfBirth' }]);
   });
+
+  it('a shard past its cap forgets its oldest fingerprints first', () => {
+    const shard: PersonIndexState = { cases: {} };
+    for (let i = 0; i < MAX_SHARD_FINGERPRINTS + 10; i++) registerPerson(shard, { caseId: `case-${i}`, fingerprints: { nameAndDateOfBirth: fp('name', i) } });
+    expect(Object.keys(shard.cases)).toHaveLength(MAX_SHARD_FINGERPRINTS);
+    expect(shard.size).toBe(MAX_SHARD_FINGERPRINTS);
+    expect(registerPerson(shard, { caseId: 'case-x', fingerprints: { nameAndDateOfBirth: fp('name', 0) } })).toEqual([]);
+    expect(registerPerson(shard, { caseId: 'case-y', fingerprints: { nameAndDateOfBirth: fp('name', 20) } })).toEqual([{ caseId: 'case-20', match: 'nameAndDateOfBirth' }]);
+  });
 });
 
 describe("a case's carried state", () => {
@@ -64,5 +73,38 @@ describe("a case's carried state", () => {
     expect(compact.sequence).toBe(20_000);
     // Compacting again changes nothing: a run that starts compacted carries the same on.
     expect(compactCarried(compact)).toEqual(compact);
+  });
+});
+
+describe('command payloads', () => {
+  const text = 'x'.repeat(MAX_TEXT);
+  const actor = { role: 'linkWorker', id: 'lw-1' } as const;
+  const draft = {
+    goals: Array.from({ length: MAX_GOALS }, (_, i) => ({ id: `g${i}`, text })),
+    activities: Array.from({ length: MAX_ACTIVITIES }, (_, i) => ({ id: `a${i}`, category: 'active', name: text, provider: text })),
+    barrierActions: Array.from({ length: MAX_BARRIER_ACTIONS }, () => ({ barrier: 'money', action: 'benefitsAdvice', note: text })),
+    tier: 'intensive',
+    volunteer: true,
+    actor,
+  };
+
+  it('the largest plan the schema allows in plain text fits the command budget', () => {
+    expect(commandSchemas['PLAN.DRAFT'].safeParse(draft).success).toBe(true);
+    expect(jsonBytes(draft)).toBeLessThan(COMMAND_BYTE_BUDGET);
+  });
+
+  it('one item over a list maximum is refused, naming the list and the limit', () => {
+    const over = { ...draft, goals: [...draft.goals, { id: 'one-more', text: 'x' }] };
+    const result = commandSchemas['PLAN.DRAFT'].safeParse(over);
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['goals', `a plan has at most ${MAX_GOALS} goals`]]);
+    const checkIn = commandSchemas['CHECKIN.RECORD'].safeParse({ measures: Array.from({ length: 6 }, () => ({ instrument: 'UCLA3', answers: [1, 1, 1] })), actor });
+    expect(checkIn.error!.issues[0]!.message).toMatch(/at most 5 measures/);
+  });
+
+  it('counts UTF-8 bytes as the server does', () => {
+    for (const value of [{ a: 'plain' }, { a: 'é€😀' }, ['\u2028', 1, null]]) {
+      expect(jsonBytes(value)).toBe(Buffer.byteLength(JSON.stringify(value)));
+    }
   });
 });
