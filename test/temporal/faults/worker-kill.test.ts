@@ -37,7 +37,7 @@ afterAll(async () => {
   else if (dir) console.log(`logs kept in ${dir}`);
 });
 
-it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effect delivered exactly once`, { timeout: 420_000 }, async () => {
+it(`${CASES} cases survive a worker SIGKILLed at seeded points of their progress, every side effect delivered exactly once`, { timeout: 420_000 }, async () => {
   const r = seededRng('worker-kill');
   const started = Date.now();
   const cases = planCohort(r, CASES, schemeId, `k${r.seed.toString(36)}`);
