@@ -172,6 +172,7 @@ describe('idempotent commands', () => {
     // A new id is a new command.
     await client.logSession(handle.workflowId, session, { commandId: 'host-session-2' });
     expect((await view(handle)).sessions.byKind.phone?.count).toBe(2);
+    await expect(client.logSession(handle.workflowId, { ...session, durationMinutes: 45 }, { commandId: 'host-session-1' })).rejects.toBeInstanceOf(CommandConflictError);
     await expect(client.logSession(handle.workflowId, session, { commandId: 'not safe!' })).rejects.toBeInstanceOf(InvalidInputError);
   });
 });
