@@ -9,6 +9,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // The graph-wide checks (every explored state against every example event) take seconds,
+          // more on a loaded two-core machine than vitest's default of five allows.
+          testTimeout: 60_000,
         },
       },
       {

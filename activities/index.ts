@@ -128,7 +128,7 @@ export function createActivities({ sink, now = Date.now }: ActivityDeps) {
       const envelope = parse('recordOutcome', envelopeSchema, input);
       let draft: OutcomeRecord;
       try {
-        draft = outcomeRecordFromCase({ caseId: envelope.caseId, context: input.context, timeline: input.timeline ?? [] });
+        draft = outcomeRecordFromCase({ caseId: envelope.caseId, context: input.context, timeline: input.timeline ?? [], ...(input.timelineDropped && { timelineDropped: input.timelineDropped }) });
       } catch (err) {
         // Only our own errors' messages are safe to repeat; anything else is named by its class.
         const why = err instanceof OutcomeRecordError ? err.message : `the case context is malformed (${(err as Error)?.name ?? 'error'})`;

@@ -1,23 +1,34 @@
 // The case's side of the scheme's person index: when the person withdraws consent, the index must
-// forget the case's fingerprints. An activity, because it may have to start the index
-// (signal-with-start), which workflow code cannot; the signal carries the case id and nothing else.
-import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+// forget the case's fingerprints. The case holds no fingerprint, so it cannot know which shard holds
+// its own: the signal (the case id and nothing else) goes to every shard of the scheme that exists.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ActivityEnvelope } from '../workflows/definitions';
-import { forgetCaseSignal, personIndexWorkflowId, type ForgetCaseRequest } from '../workflows/person-index-definitions';
-import type { personIndex } from '../workflows/person-index';
+import { forgetCaseSignal, PERSON_INDEX_SHARDS, personIndexWorkflowId } from '../workflows/person-index-definitions';
+
+/** Shards signalled at once: 256 one after another would take seconds, all at once would flood the server. */
+const SIGNALS_IN_FLIGHT = 16;
+
+export function allShards(): string[] {
+  return Array.from({ length: PERSON_INDEX_SHARDS }, (_, i) => i.toString(16).padStart(2, '0'));
+}
 
 export function createPersonIndexActivities({ client }: { client: Client }) {
   return {
-    // Idempotent: forgetting a case the index no longer (or never) held changes nothing.
+    // Idempotent: forgetting a case a shard no longer (or never) held changes nothing, and a shard
+    // that was never started holds nobody.
     async forgetPerson({ caseId, schemeId }: ActivityEnvelope): Promise<void> {
-      await client.workflow.signalWithStart<typeof personIndex, [ForgetCaseRequest]>('personIndex', {
-        workflowId: personIndexWorkflowId(schemeId),
-        taskQueue: Context.current().info.taskQueue,
-        args: [{ schemeId }],
-        signal: forgetCaseSignal,
-        signalArgs: [{ caseId }],
-      });
+      const shards = allShards();
+      for (let i = 0; i < shards.length; i += SIGNALS_IN_FLIGHT) {
+        await Promise.all(
+          shards.slice(i, i + SIGNALS_IN_FLIGHT).map(async (shard) => {
+            try {
+              await client.workflow.getHandle(personIndexWorkflowId(schemeId, shard)).signal(forgetCaseSignal, { caseId });
+            } catch (err) {
+              if (!(err instanceof WorkflowNotFoundError)) throw err;
+            }
+          }),
+        );
+      }
     },
   };
 }

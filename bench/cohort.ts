@@ -50,11 +50,11 @@ export const later = [swemwbs([4, 4, 3, 4, 4, 4, 3])];
 /** The commands of a case's support phase, in a host's words. */
 export const commands = {
   accept: (c: PathwayClient, id: string) => c.acceptReferral(id, { actor: duty }),
-  reach: (c: PathwayClient, id: string, v: CaseView) => c.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: linkWorkerOf(v) }),
-  noAnswer: (c: PathwayClient, id: string, v: CaseView) => c.recordContactAttempt(id, { outcome: 'noAnswer', channel: 'phone', actor: linkWorkerOf(v) }),
-  visit: (c: PathwayClient, id: string, v: CaseView) =>
+  reach: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) => c.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: linkWorkerOf(v) }),
+  noAnswer: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) => c.recordContactAttempt(id, { outcome: 'noAnswer', channel: 'phone', actor: linkWorkerOf(v) }),
+  visit: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) =>
     c.recordFirstVisit(id, { location: 'home', durationMinutes: 120, measures: baseline, barriers: ['transport'], actor: linkWorkerOf(v) }),
-  draft: (c: PathwayClient, id: string, v: CaseView) =>
+  draft: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) =>
     c.draftPlan(id, {
       goals: [{ id: 'g1', text: 'Get out of the house twice a week' }],
       activities: [{ id: 'a1', category: 'connecting', name: 'Community lunch club', provider: 'Community centre' }],
@@ -63,10 +63,10 @@ export const commands = {
       volunteer: false,
       actor: linkWorkerOf(v),
     }),
-  session: (c: PathwayClient, id: string, v: CaseView) =>
+  session: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) =>
     c.logSession(id, { kind: 'accompaniedActivity', attended: true, durationMinutes: 90, withVolunteer: false, actor: linkWorkerOf(v) }),
-  checkIn: (c: PathwayClient, id: string, v: CaseView) => c.recordCheckIn(id, { measures: later, actor: linkWorkerOf(v) }),
-  review: (c: PathwayClient, id: string, v: CaseView) =>
+  checkIn: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) => c.recordCheckIn(id, { measures: later, actor: linkWorkerOf(v) }),
+  review: (c: PathwayClient, id: string, v: Pick<CaseView, 'linkWorkerId'>) =>
     c.recordReview(id, { measures: later, goalsMet: 'all', outcome: 'discharge', actor: linkWorkerOf(v) }),
 };
 
@@ -84,7 +84,9 @@ export async function toSupport(c: PathwayClient, id: string, waitMs = 60_000): 
   v = await commands.visit(c, id, v);
   v = await commands.draft(c, id, v);
   await c.agreePlan(id, { party: 'person', actor: self });
-  return c.agreePlan(id, { party: 'linkWorker', actor: linkWorkerOf(v) });
+  await c.agreePlan(id, { party: 'linkWorker', actor: linkWorkerOf(v) });
+  // A command answers what changed; the whole case is a read.
+  return c.getCase(id);
 }
 
 /** Opens `count` cases and brings each to support; returns their ids and views. */

@@ -64,7 +64,7 @@ main(async () => {
   let commandsSent = 0;
   let commandsWindow = 0;
   const failures: Array<{ i: number; error: string }> = [];
-  const finals = new Map<string, { script: Script; view?: CaseView }>();
+  const finals = new Map<string, { script: Script; view?: Pick<CaseView, 'stage' | 'linkWorkerId' | 'discharge'> }>();
   const caseMs: number[] = [];
 
   const send = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -109,7 +109,7 @@ main(async () => {
     referred++;
     const id = opened.caseId;
     finals.set(id, { script: kind });
-    let v: CaseView;
+    let v: Pick<CaseView, 'stage' | 'linkWorkerId' | 'discharge'>;
     if (kind === 'declined') {
       v = await send(() => c.declineReferral(id, { reason: 'Needs are outside the scheme', actor: { role: 'linkWorker', id: 'lw-duty' } }));
     } else {
@@ -133,7 +133,7 @@ main(async () => {
         }
         if (kind === 'withdrew') v = await send(() => c.discharge(id, { reason: 'withdrew', actor: linkWorkerOf(v) }));
         else {
-          const review = v.deadlines.find((t) => t.key === 'review');
+          const review = (await c.getCase(id)).deadlines.find((t) => t.key === 'review');
           v = await waitFor(id, 'review', review?.dueAt);
           v = await send(() => commands.review(c, id, v));
         }

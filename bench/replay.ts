@@ -51,7 +51,7 @@ main(async () => {
   await c.setRoster(schemeId, rosterFor(1));
   const { case: opened } = await c.refer(syntheticReferral(schemeId, run, 0));
   const id = opened.caseId;
-  let v = await toSupport(c, id);
+  let v: { linkWorkerId?: string | undefined; discharge?: { reason: string } | undefined } = await toSupport(c, id);
   let sent = 8; // the referral and seven commands
   for (let week = 1; week < 12; week++) {
     await sleep(opts['week-ms'] * 0.9);

@@ -13,6 +13,7 @@ import { COMMAND_TYPES, PolicyError, STAGES, actorSchema, parsePolicy, scalePoli
 import { PathwayClient, type ConnectOptions, type ReferralResult } from './client';
 import {
   CaseNotFoundError,
+  CommandConflictError,
   CommandRefusedError,
   ConfigurationError,
   ConflictingReferralError,
@@ -88,7 +89,9 @@ function describe(err: unknown, debug: boolean): { code: number; text: string } 
   if (err instanceof InvalidInputError) return { code: EXIT.usage, text: `${err.what} is invalid:\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}${stack}` };
   if (err instanceof PolicyError) return { code: EXIT.usage, text: err.message + stack };
   if (err instanceof CaseNotFoundError || err instanceof SchemeNotFoundError) return { code: EXIT.notFound, text: err.message + stack };
-  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError || err instanceof ConsentRequiredError) return { code: EXIT.refused, text: err.message + stack };
+  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError || err instanceof ConsentRequiredError || err instanceof CommandConflictError) {
+    return { code: EXIT.refused, text: err.message + stack };
+  }
   if (err instanceof ConfigurationError) return { code: EXIT.configuration, text: err.message + stack };
   if (err instanceof PathwayError) return { code: EXIT.failure, text: err.message + stack };
   const message = err instanceof Error ? err.message : String(err);
@@ -248,7 +251,9 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     .action(async (ref: string, escId: string | undefined, o: { by?: string }) => {
       const [caseRef, escalationId] = escId !== undefined ? [ref, escId] : ref.split(/\/(?=[^/]+$)/);
       if (!caseRef || !escalationId) throw new UsageError(`'${ref}' is not an escalation: use <case>/<escalation id>, e.g. case-r1/esc-2`);
-      const view = await (await client()).acknowledgeEscalation(caseIdOf(caseRef), { escalationId, actor: staffActor('supervisor', o.by, io.env) });
+      const c = await client();
+      await c.acknowledgeEscalation(caseIdOf(caseRef), { escalationId, actor: staffActor('supervisor', o.by, io.env) });
+      const view = await c.getCase(caseIdOf(caseRef));
       print(view, () => `acknowledged ${escalationRef({ caseId: view.caseId, id: escalationId })}; ${view.openEscalations.length} still open on the case (stage ${view.stage})`);
     });
 

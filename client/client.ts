@@ -9,7 +9,9 @@ import { buildCohortReport, type CohortReport } from '../evidence/report';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
 import {
   caseIdSchema,
+  COMMAND_BYTE_BUDGET,
   commandSchemas,
+  jsonBytes,
   MAX_FLAGGED_DUPLICATES,
   parsePolicy,
   PolicyError,
@@ -25,16 +27,18 @@ import { serverTarget } from '../worker/connection';
 import {
   caseViewQuery,
   caseWorkflowId,
+  commandUpdateId,
   commandUpdates,
   flagDuplicatesUpdate,
   ledgerWorkflowId,
   outcomeRecordQuery,
   type CaseInput,
   type CaseView,
+  type CommandResult,
   type TimelineEntry,
 } from '../workflows/definitions';
 import { caseloadsQuery, setRosterUpdate, type Caseloads, type LinkWorker } from '../workflows/ledger-definitions';
-import { personIndexWorkflowId, registerPersonUpdate, type PossibleDuplicate } from '../workflows/person-index-definitions';
+import { PERSON_MATCHES, personIndexShard, personIndexWorkflowId, registerPersonUpdate, type PersonFingerprints, type PossibleDuplicate } from '../workflows/person-index-definitions';
 import { schemeKey } from '../workflows/search-attributes';
 import type { pathwayCase } from '../workflows/case';
 import type { capacityLedger } from '../workflows/capacity-ledger';
@@ -147,6 +151,17 @@ export interface CohortReportResult {
 }
 
 export type CommandInput<K extends CommandType> = z.input<(typeof commandSchemas)[K]>;
+
+export interface CommandOptions {
+  /**
+   * The host's id for this command (letters, digits, '.', '_', ':', '-'; up to 128). A command sent
+   * again with the same id, after a timeout say, is applied once and answers the first result; the
+   * same id with a different command is refused with CommandConflictError. The case remembers the
+   * last 100 ids it applied.
+   */
+  commandId?: string;
+}
+const commandOptionsSchema = z.object({ commandId: safeIdSchema.optional() }).strict();
 
 // The report's renderers print dates as YYYY-MM-DD: an instant past year 9999 (or past what a Date
 // can hold, as 9e15 is) is a mistake, refused here rather than crashing a renderer later.
@@ -347,15 +362,7 @@ export class PathwayClient {
     // The person withdrew consent and the index forgot them: a repeat of the referral must not put them back.
     if (view.discharge?.reason === 'consentWithdrawn') return { case: view, created, possibleDuplicates: [] };
 
-    const possibleDuplicates = await this.#indexLane(parsed.schemeId).run(() => this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
-      args: [{ caseId, fingerprints: personFingerprints(this.#personKey, parsed.person) }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof personIndex>('personIndex', {
-        workflowId: personIndexWorkflowId(parsed.schemeId),
-        taskQueue: this.taskQueue,
-        args: [{ schemeId: parsed.schemeId }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    }));
+    const possibleDuplicates = await this.#registerPerson(parsed.schemeId, caseId, personFingerprints(this.#personKey, parsed.person));
     // Into the case itself, so the flag outlives this response. A repeated referral sends it again,
     // so a client that died between the two calls is made good by the host's retry.
     const flagged = possibleDuplicates.length > 0 ? await this.#flagDuplicates(caseId, possibleDuplicates.slice(0, MAX_FLAGGED_DUPLICATES)) : undefined;
@@ -373,14 +380,46 @@ export class PathwayClient {
     }
   }
 
+  /** Each fingerprint goes to its shard of the scheme's index; the answers merge, the strongest match first. */
+  async #registerPerson(schemeId: string, caseId: string, fingerprints: PersonFingerprints): Promise<PossibleDuplicate[]> {
+    const byShard = new Map<string, Partial<PersonFingerprints>>();
+    for (const match of PERSON_MATCHES) {
+      const fingerprint = fingerprints[match];
+      if (fingerprint === undefined) continue;
+      const shard = personIndexShard(fingerprint);
+      byShard.set(shard, { ...byShard.get(shard), [match]: fingerprint });
+    }
+    const answers = await Promise.all(
+      [...byShard].map(([shard, subset]) => {
+        const workflowId = personIndexWorkflowId(schemeId, shard);
+        return this.#indexLane(workflowId).run(() =>
+          this.temporal.workflow.executeUpdateWithStart(registerPersonUpdate, {
+            args: [{ caseId, fingerprints: subset }],
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof personIndex>('personIndex', {
+              workflowId,
+              taskQueue: this.taskQueue,
+              args: [{ schemeId, shard }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            }),
+          }),
+        );
+      }),
+    );
+    const found = new Map<string, PossibleDuplicate>();
+    for (const match of PERSON_MATCHES) {
+      for (const d of answers.flat()) if (d.match === match && !found.has(d.caseId)) found.set(d.caseId, d);
+    }
+    return [...found.values()];
+  }
+
   /**
    * The server lets one workflow have ten updates in flight; beyond that it answers
-   * RESOURCE_EXHAUSTED and the SDK backs off for seconds. A burst of referrals to one scheme from
-   * this client queues here instead, so only other clients' bursts ever meet that limit.
+   * RESOURCE_EXHAUSTED and the SDK backs off for seconds. A burst of referrals to one index shard
+   * from this client queues here instead, so only other clients' bursts ever meet that limit.
    */
-  #indexLane(schemeId: string): Semaphore {
-    let lane = this.#indexLanes.get(schemeId);
-    if (!lane) this.#indexLanes.set(schemeId, (lane = new Semaphore(INDEX_UPDATES_IN_FLIGHT)));
+  #indexLane(workflowId: string): Semaphore {
+    let lane = this.#indexLanes.get(workflowId);
+    if (!lane) this.#indexLanes.set(workflowId, (lane = new Semaphore(INDEX_UPDATES_IN_FLIGHT)));
     return lane;
   }
 
@@ -405,16 +444,24 @@ export class PathwayClient {
    * Sends any pathway command; the named methods below are this with the type filled in. The payload
    * is validated here first, then by the workflow, which also decides whether the move is allowed.
    *
-   * @returns the case as it stands after the command
-   * @throws InvalidInputError, CommandRefusedError, CaseNotFoundError
+   * @returns what the command changed: the stage, the case's sequence, its next deadline and, once
+   *   closed, the discharge (the whole case is `getCase`)
+   * @throws InvalidInputError, CommandRefusedError, CommandConflictError, CaseNotFoundError
    */
-  async send<K extends CommandType>(caseId: string, type: K, payload: CommandInput<K>): Promise<CaseView> {
+  async send<K extends CommandType>(caseId: string, type: K, payload: CommandInput<K>, options: CommandOptions = {}): Promise<CommandResult> {
     const id = parse('caseId', caseIdSchema, caseId);
     const schema = (commandSchemas as Record<string, z.ZodType>)[type];
     if (!schema) throw new InvalidInputError('command', [{ path: 'type', message: `must be one of ${Object.keys(commandSchemas).join(', ')}` }]);
+    const { commandId } = parse('command options', commandOptionsSchema, options);
     const body = parse(type, schema, payload);
+    const bytes = jsonBytes(body);
+    if (bytes > COMMAND_BYTE_BUDGET) {
+      throw new InvalidInputError(type, [{ path: '(input)', message: `is ${bytes} bytes encoded; a command may take at most ${COMMAND_BYTE_BUDGET}` }]);
+    }
+    // Keyed like the intake digest: the update id is visible in Temporal, a plain hash could be tested against guesses.
+    const updateId = commandId !== undefined ? commandUpdateId(commandId, this.#personKey.digest('command', canonicalJson({ type, body })).slice(0, 32)) : undefined;
     try {
-      return (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body] })) as CaseView;
+      return (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body], ...(updateId && { updateId }) })) as CommandResult;
     } catch (err) {
       const mapped = commandError(id, type, err);
       if (mapped instanceof CaseNotFoundError && (await this.#isClosedCase(id))) {
@@ -434,80 +481,80 @@ export class PathwayClient {
   }
 
   /** Triage: the scheme takes the referral on; the case asks the capacity ledger for a link worker. */
-  acceptReferral(caseId: string, payload: CommandInput<'TRIAGE.ACCEPT'>) {
-    return this.send(caseId, 'TRIAGE.ACCEPT', payload);
+  acceptReferral(caseId: string, payload: CommandInput<'TRIAGE.ACCEPT'>, options?: CommandOptions) {
+    return this.send(caseId, 'TRIAGE.ACCEPT', payload, options);
   }
   /** Triage: not for this scheme; the reason goes back to the referrer. */
-  declineReferral(caseId: string, payload: CommandInput<'TRIAGE.DECLINE'>) {
-    return this.send(caseId, 'TRIAGE.DECLINE', payload);
+  declineReferral(caseId: string, payload: CommandInput<'TRIAGE.DECLINE'>, options?: CommandOptions) {
+    return this.send(caseId, 'TRIAGE.DECLINE', payload, options);
   }
   /** Triage: a more suitable service is named to the referrer. */
-  redirectReferral(caseId: string, payload: CommandInput<'TRIAGE.REDIRECT'>) {
-    return this.send(caseId, 'TRIAGE.REDIRECT', payload);
+  redirectReferral(caseId: string, payload: CommandInput<'TRIAGE.REDIRECT'>, options?: CommandOptions) {
+    return this.send(caseId, 'TRIAGE.REDIRECT', payload, options);
   }
-  recordContactAttempt(caseId: string, payload: CommandInput<'CONTACT.ATTEMPT'>) {
-    return this.send(caseId, 'CONTACT.ATTEMPT', payload);
+  recordContactAttempt(caseId: string, payload: CommandInput<'CONTACT.ATTEMPT'>, options?: CommandOptions) {
+    return this.send(caseId, 'CONTACT.ATTEMPT', payload, options);
   }
   /** The first visit, with baseline measures and the barriers noted. */
-  recordFirstVisit(caseId: string, payload: CommandInput<'VISIT.RECORD'>) {
-    return this.send(caseId, 'VISIT.RECORD', payload);
+  recordFirstVisit(caseId: string, payload: CommandInput<'VISIT.RECORD'>, options?: CommandOptions) {
+    return this.send(caseId, 'VISIT.RECORD', payload, options);
   }
-  draftPlan(caseId: string, payload: CommandInput<'PLAN.DRAFT'>) {
-    return this.send(caseId, 'PLAN.DRAFT', payload);
+  draftPlan(caseId: string, payload: CommandInput<'PLAN.DRAFT'>, options?: CommandOptions) {
+    return this.send(caseId, 'PLAN.DRAFT', payload, options);
   }
   /** One party's agreement; the plan is agreed (and support starts) when both have agreed the current draft. */
-  agreePlan(caseId: string, payload: CommandInput<'PLAN.AGREE'>) {
-    return this.send(caseId, 'PLAN.AGREE', payload);
+  agreePlan(caseId: string, payload: CommandInput<'PLAN.AGREE'>, options?: CommandOptions) {
+    return this.send(caseId, 'PLAN.AGREE', payload, options);
   }
-  logSession(caseId: string, payload: CommandInput<'SESSION.LOG'>) {
-    return this.send(caseId, 'SESSION.LOG', payload);
+  logSession(caseId: string, payload: CommandInput<'SESSION.LOG'>, options?: CommandOptions) {
+    return this.send(caseId, 'SESSION.LOG', payload, options);
   }
-  changeTier(caseId: string, payload: CommandInput<'TIER.CHANGE'>) {
-    return this.send(caseId, 'TIER.CHANGE', payload);
+  changeTier(caseId: string, payload: CommandInput<'TIER.CHANGE'>, options?: CommandOptions) {
+    return this.send(caseId, 'TIER.CHANGE', payload, options);
   }
-  recordVolunteerMatch(caseId: string, payload: CommandInput<'VOLUNTEER.MATCHED'>) {
-    return this.send(caseId, 'VOLUNTEER.MATCHED', payload);
+  recordVolunteerMatch(caseId: string, payload: CommandInput<'VOLUNTEER.MATCHED'>, options?: CommandOptions) {
+    return this.send(caseId, 'VOLUNTEER.MATCHED', payload, options);
   }
-  recordCheckIn(caseId: string, payload: CommandInput<'CHECKIN.RECORD'>) {
-    return this.send(caseId, 'CHECKIN.RECORD', payload);
+  recordCheckIn(caseId: string, payload: CommandInput<'CHECKIN.RECORD'>, options?: CommandOptions) {
+    return this.send(caseId, 'CHECKIN.RECORD', payload, options);
   }
   /** The review: discharge, extend (needs a supervisor's approval) or hand on to befriending. */
-  recordReview(caseId: string, payload: CommandInput<'REVIEW.RECORD'>) {
-    return this.send(caseId, 'REVIEW.RECORD', payload);
+  recordReview(caseId: string, payload: CommandInput<'REVIEW.RECORD'>, options?: CommandOptions) {
+    return this.send(caseId, 'REVIEW.RECORD', payload, options);
   }
   /** Supervisor only. */
-  approveExtension(caseId: string, payload: CommandInput<'EXTENSION.APPROVE'>) {
-    return this.send(caseId, 'EXTENSION.APPROVE', payload);
+  approveExtension(caseId: string, payload: CommandInput<'EXTENSION.APPROVE'>, options?: CommandOptions) {
+    return this.send(caseId, 'EXTENSION.APPROVE', payload, options);
   }
   /** Supervisor only; the case goes back to review. */
-  refuseExtension(caseId: string, payload: CommandInput<'EXTENSION.REFUSE'>) {
-    return this.send(caseId, 'EXTENSION.REFUSE', payload);
+  refuseExtension(caseId: string, payload: CommandInput<'EXTENSION.REFUSE'>, options?: CommandOptions) {
+    return this.send(caseId, 'EXTENSION.REFUSE', payload, options);
   }
-  recordBefriendingResult(caseId: string, payload: CommandInput<'BEFRIENDING.RESULT'>) {
-    return this.send(caseId, 'BEFRIENDING.RESULT', payload);
+  recordBefriendingResult(caseId: string, payload: CommandInput<'BEFRIENDING.RESULT'>, options?: CommandOptions) {
+    return this.send(caseId, 'BEFRIENDING.RESULT', payload, options);
   }
   /** Puts the case on hold, at any stage, until a supervisor clears it. */
-  raiseSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.RAISE'>) {
-    return this.send(caseId, 'SAFEGUARDING.RAISE', payload);
+  raiseSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.RAISE'>, options?: CommandOptions) {
+    return this.send(caseId, 'SAFEGUARDING.RAISE', payload, options);
   }
   /** Supervisor only; the case resumes where it was, its clocks shifted by the hold. */
-  clearSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.CLEAR'>) {
-    return this.send(caseId, 'SAFEGUARDING.CLEAR', payload);
+  clearSafeguarding(caseId: string, payload: CommandInput<'SAFEGUARDING.CLEAR'>, options?: CommandOptions) {
+    return this.send(caseId, 'SAFEGUARDING.CLEAR', payload, options);
   }
   /** Supervisor only. */
-  acknowledgeEscalation(caseId: string, payload: CommandInput<'ESCALATION.ACK'>) {
-    return this.send(caseId, 'ESCALATION.ACK', payload);
+  acknowledgeEscalation(caseId: string, payload: CommandInput<'ESCALATION.ACK'>, options?: CommandOptions) {
+    return this.send(caseId, 'ESCALATION.ACK', payload, options);
   }
   /** `consentWithdrawn` also makes the scheme's person index forget the person. */
-  discharge(caseId: string, payload: CommandInput<'DISCHARGE'>) {
-    return this.send(caseId, 'DISCHARGE', payload);
+  discharge(caseId: string, payload: CommandInput<'DISCHARGE'>, options?: CommandOptions) {
+    return this.send(caseId, 'DISCHARGE', payload, options);
   }
   /**
    * Supervisor only: answers a possible-duplicate flag. `notDuplicate` clears it; `duplicate` (of
    * one of the flagged cases, if named) closes this case with reason `duplicate`.
    */
-  resolveDuplicate(caseId: string, payload: CommandInput<'DUPLICATE.RESOLVE'>) {
-    return this.send(caseId, 'DUPLICATE.RESOLVE', payload);
+  resolveDuplicate(caseId: string, payload: CommandInput<'DUPLICATE.RESOLVE'>, options?: CommandOptions) {
+    return this.send(caseId, 'DUPLICATE.RESOLVE', payload, options);
   }
 
   // ---- Reading --------------------------------------------------------------------------------------
@@ -689,4 +736,4 @@ function parsePolicyFor(schemeId: string, input: SchemePolicyInput | SchemePolic
   }
 }
 
-export type { CaseView, TimelineEntry, Caseloads, LinkWorker, PossibleDuplicate, OutcomeRecord, CohortReport };
+export type { CaseView, CommandResult, TimelineEntry, Caseloads, LinkWorker, PossibleDuplicate, OutcomeRecord, CohortReport };

@@ -12,6 +12,7 @@ export type PathwayErrorCode =
   | 'SCHEME_NOT_FOUND'
   | 'CONFLICTING_REFERRAL'
   | 'CONSENT_REQUIRED'
+  | 'COMMAND_CONFLICT'
   | 'CONFIGURATION'
   | 'CONNECTION';
 
@@ -110,6 +111,19 @@ export class ConsentRequiredError extends PathwayError {
   }
 }
 
+/** A command id the case already applied for a different command: a host's retry must resend the same command. */
+export class CommandConflictError extends PathwayError {
+  readonly code = 'COMMAND_CONFLICT';
+  constructor(
+    readonly caseId: string,
+    readonly command: string,
+    readonly commandId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${command} refused for ${caseId}: command id ${commandId} was already used for a different command`, options);
+  }
+}
+
 /** Missing or bad keys, policies or connection settings: a setup problem, not a request problem. */
 export class ConfigurationError extends PathwayError {
   readonly code = 'CONFIGURATION';
@@ -151,6 +165,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 interface FailureDetails {
   command?: string;
+  commandId?: string;
   stage?: Stage;
   rule?: RefusalRule;
   issues?: Array<{ path: string[]; message: string }>;
@@ -170,6 +185,9 @@ export function commandError(caseId: string, command: string, err: unknown): unk
   if (failure.type === 'InvalidCommand') {
     const issues = details.issues?.map((i) => ({ path: formatPath(i.path.map((k) => (/^\d+$/.test(k) ? Number(k) : k))), message: i.message })) ?? [{ path: '(input)', message }];
     return new InvalidInputError(command, issues, { cause: err });
+  }
+  if (failure.type === 'CommandConflict') {
+    return new CommandConflictError(caseId, command, details.commandId ?? '(unknown)', { cause: err });
   }
   if (failure.type === 'CommandNotAllowed') {
     return new CommandRefusedError(caseId, command, details.stage, message, { cause: err, ...(details.rule && { rule: details.rule }) });

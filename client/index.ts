@@ -12,6 +12,7 @@ export {
   type ReportOptions,
   type CohortReportResult,
   type CommandInput,
+  type CommandOptions,
 } from './client';
 export {
   PathwayError,
@@ -21,6 +22,7 @@ export {
   SchemeNotFoundError,
   ConflictingReferralError,
   ConsentRequiredError,
+  CommandConflictError,
   ConfigurationError,
   ConnectionFailedError,
   type PathwayErrorCode,
@@ -31,7 +33,7 @@ export { hostReferralSchema, personSchema, isValidNhsNumber, nhsCheckDigit, ageA
 export { caseFiltersSchema, type CaseFilters, type CaseSummary } from './queries';
 export { COMMAND_METHODS, type CommandMethod } from './commands';
 
-export type { CaseView, TimelineEntry } from '../workflows/definitions';
+export type { CaseView, CommandResult, TimelineEntry } from '../workflows/definitions';
 export type { Caseloads, LinkWorker } from '../workflows/ledger-definitions';
 export type { PossibleDuplicate, PersonMatch } from '../workflows/person-index-definitions';
 export type { OutcomeRecord } from '../evidence/outcomeRecord';

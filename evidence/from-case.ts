@@ -24,9 +24,11 @@ export interface CaseForRecord {
   context: PathwayContext;
   /** Every event the case applied, in order (as the case workflow keeps it). */
   timeline: readonly TimelineEntry[];
+  /** Entries cut from the front of a long timeline, by event type (workflows/carried-state.ts). */
+  timelineDropped?: Readonly<Record<string, number>>;
 }
 
-export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForRecord): OutcomeRecord {
+export function outcomeRecordFromCase({ caseId, context: c, timeline, timelineDropped }: CaseForRecord): OutcomeRecord {
   const discharge = c.discharge;
   const reviews = reviewsOf(c);
   const sessions = Object.fromEntries(
@@ -79,7 +81,7 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline }: CaseForR
       level: e.level,
     })),
     serviceGaps: c.serviceGaps.map((g) => ({ kind: g.kind, at: g.at })),
-    deadlines: deadlinesOf(c, reviews, timeline),
+    deadlines: deadlinesOf(c, reviews, timeline, timelineDropped),
     ...(gpMessage && { gpMessage }),
   };
   return record;
@@ -249,8 +251,9 @@ function deadlinesOf(
   c: PathwayContext,
   reviews: readonly ReviewRecord[],
   timeline: readonly TimelineEntry[],
+  dropped: Readonly<Record<string, number>> = {},
 ): OutcomeRecord['deadlines'] {
-  const fired = (type: string) => timeline.filter((e) => e.event === type).length;
+  const fired = (type: string) => timeline.filter((e) => e.event === type).length + (dropped[type] ?? 0);
   const out: OutcomeRecord['deadlines'] = {};
   const add = (kind: string, met: number, missed: number) => {
     if (met > 0 || missed > 0) out[kind] = { met, missed };

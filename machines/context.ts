@@ -77,7 +77,8 @@ export function attendedSessions(tally: SessionTally): number {
 
 export interface Support {
   tier?: string;
-  tierHistory: Array<{ tier: string; at: number; reason: string }>;
+  /** Tier changes; a reason is kept only in the run that received it (not carried across continue-as-new). */
+  tierHistory: Array<{ tier: string; at: number; reason?: string }>;
   sessions: SessionTally;
   lastContactAt?: number;
   /** A disengagement check is under way (mirrors the `disengagementCheck` sub-state). */

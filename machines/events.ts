@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safeIdSchema } from './ids';
-import { measureSubmissionSchema } from './measures';
+import { INSTRUMENTS, measureSubmissionSchema } from './measures';
+import { MAX_ACTIVITIES, MAX_BARRIER_ACTIONS, MAX_GOALS, MAX_TEXT } from './limits';
 
 /** Who sent a command: a staff or system id, never patient data (it lands in history and logs). */
 export const actorSchema = z.object({
@@ -9,7 +10,7 @@ export const actorSchema = z.object({
 });
 export type Actor = z.output<typeof actorSchema>;
 
-const text = z.string().min(1).max(500);
+const text = z.string().min(1).max(MAX_TEXT);
 const minutes = z.int().min(0).max(24 * 60);
 
 export const contactOutcomeSchema = z.enum(['reached', 'noAnswer', 'leftMessage', 'wrongNumber']);
@@ -74,8 +75,14 @@ export const safeguardingCategorySchema = z.enum([
   'other',
 ]);
 
+/** At most one of each instrument per visit, check-in or review. */
+const measures = z.array(measureSubmissionSchema).max(INSTRUMENTS.length, { error: `at most ${INSTRUMENTS.length} measures, one per instrument` });
+
 export const planDraftSchema = z.object({
-  goals: z.array(z.object({ id: safeIdSchema, text })).min(1, { error: 'a plan needs at least one goal' }),
+  goals: z
+    .array(z.object({ id: safeIdSchema, text }))
+    .min(1, { error: 'a plan needs at least one goal' })
+    .max(MAX_GOALS, { error: `a plan has at most ${MAX_GOALS} goals` }),
   activities: z
     .array(
       z.object({
@@ -85,8 +92,11 @@ export const planDraftSchema = z.object({
         provider: text.optional(),
       }),
     )
-    .min(1, { error: 'a plan needs at least one activity' }),
-  barrierActions: z.array(z.object({ barrier: barrierSchema, action: barrierActionSchema, note: text.optional() })),
+    .min(1, { error: 'a plan needs at least one activity' })
+    .max(MAX_ACTIVITIES, { error: `a plan has at most ${MAX_ACTIVITIES} activities` }),
+  barrierActions: z
+    .array(z.object({ barrier: barrierSchema, action: barrierActionSchema, note: text.optional() }))
+    .max(MAX_BARRIER_ACTIONS, { error: `a plan has at most ${MAX_BARRIER_ACTIONS} barrier actions` }),
   /** A tier id from the scheme's policy; the machine refuses an unknown one. */
   tier: safeIdSchema,
   volunteer: z.boolean(),
@@ -111,8 +121,8 @@ export const commandSchemas = {
   'VISIT.RECORD': z.object({
     location: visitLocationSchema,
     durationMinutes: minutes,
-    measures: z.array(measureSubmissionSchema),
-    barriers: z.array(barrierSchema),
+    measures,
+    barriers: z.array(barrierSchema).max(barrierSchema.options.length, { error: `at most ${barrierSchema.options.length} barriers, each once` }),
     actor: actorSchema,
   }),
   'PLAN.DRAFT': planDraftSchema.extend({ actor: actorSchema }),
@@ -136,9 +146,9 @@ export const commandSchemas = {
   }),
   'TIER.CHANGE': z.object({ tier: safeIdSchema, reason: text, actor: actorSchema }),
   'VOLUNTEER.MATCHED': z.object({ volunteerId: safeIdSchema, actor: actorSchema }),
-  'CHECKIN.RECORD': z.object({ measures: z.array(measureSubmissionSchema), durationMinutes: minutes.optional(), actor: actorSchema }),
+  'CHECKIN.RECORD': z.object({ measures, durationMinutes: minutes.optional(), actor: actorSchema }),
   'REVIEW.RECORD': z.object({
-    measures: z.array(measureSubmissionSchema),
+    measures,
     goalsMet: z.enum(['all', 'some', 'none']),
     outcome: z.enum(['discharge', 'extend', 'befriend']),
     extensionWeeks: z.int().min(1).max(52).optional(),

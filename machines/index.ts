@@ -2,6 +2,7 @@ export * from './context';
 export * from './escalations';
 export * from './events';
 export * from './ids';
+export * from './limits';
 export * from './measures';
 export * from './pathway';
 export * from './policy';

@@ -193,14 +193,14 @@ export function measureBands(instrument: Instrument): readonly string[] {
 export const ONS4_ITEMS = ['lifeSatisfaction', 'worthwhile', 'happiness', 'anxiety'] as const;
 export type Ons4Item = (typeof ONS4_ITEMS)[number];
 
-export const scoredItemSchema = z.object({ score: z.number(), band: z.string() });
+export const scoredItemSchema = z.object({ score: z.number(), band: z.string().max(64) });
 
 export const scoredMeasureSchema = z.object({
   instrument: instrumentSchema,
-  answers: z.array(z.number()),
+  answers: z.array(z.number()).max(Math.max(...Object.values(ANSWERS).map((a) => a.count))),
   raw: z.number(),
   score: z.number(),
-  band: z.string(),
+  band: z.string().max(64),
   // ONS4 only: each item scored and banded on its own, as the ONS reports them.
   items: z.record(z.enum(ONS4_ITEMS), scoredItemSchema).optional(),
 });

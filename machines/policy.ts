@@ -3,6 +3,7 @@ import { sessionKindSchema, type SessionKind } from './events';
 import { safeIdSchema } from './ids';
 import { instrumentSchema, INSTRUMENTS, issuePath } from './measures';
 import { REFERRAL_ROUTES, referralRouteSchema } from './referral';
+import { MAX_COVERING_COLLEAGUES, MAX_LABEL, MAX_POLICY_AREAS, MAX_POLICY_EXCLUSIONS, MAX_POLICY_TARGET_GROUPS, MAX_POLICY_TIERS, MAX_TAG, MAX_TEXT } from './limits';
 
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
@@ -41,7 +42,7 @@ export const SESSION_CAP_CEILING = 200;
 
 const tierSchema = z.object({
   id: safeIdSchema,
-  label: z.string().min(1),
+  label: z.string().min(1).max(MAX_LABEL),
   /** The tier's session budget: attended sessions of the kinds `sessions.counted` names. */
   sessionCap: z.int().min(1).max(SESSION_CAP_CEILING, { error: `must be at most ${SESSION_CAP_CEILING} sessions` }),
 });
@@ -52,13 +53,13 @@ export type Tier = z.output<typeof tierSchema>;
  * exclusion's reason and service are sent in one, so a longer one would be a notice that can never
  * be delivered; the policy is refused instead, when it is parsed.
  */
-export const NOTICE_TEXT_MAX = 500;
+export const NOTICE_TEXT_MAX = MAX_TEXT;
 const noticeText = z.string().min(1).max(NOTICE_TEXT_MAX, {
   error: `must be at most ${NOTICE_TEXT_MAX} characters: it is sent to the referrer in a notice capped at that length`,
 });
 
 const exclusionSchema = z.object({
-  flag: z.string().min(1),
+  flag: z.string().min(1).max(MAX_TAG),
   service: noticeText,
   reason: noticeText,
 });
@@ -133,13 +134,13 @@ export const schemePolicySchema = z
         minAge: z.int().min(0).max(130).default(18),
         maxAge: z.int().min(0).max(130).default(130),
         /** Areas served; empty means every area. */
-        areas: z.array(z.string().min(1)).default([]),
+        areas: z.array(z.string().min(1).max(MAX_TAG)).max(MAX_POLICY_AREAS).default([]),
         /** Target groups served; empty means anyone. */
-        targetGroups: z.array(z.string().min(1)).default([]),
-        routes: z.array(referralRouteSchema).min(1).default([...REFERRAL_ROUTES]),
+        targetGroups: z.array(z.string().min(1).max(MAX_TAG)).max(MAX_POLICY_TARGET_GROUPS).default([]),
+        routes: z.array(referralRouteSchema).min(1).max(REFERRAL_ROUTES.length).default([...REFERRAL_ROUTES]),
       })
       .prefault({}),
-    exclusions: z.array(exclusionSchema).default(DEFAULT_EXCLUSIONS),
+    exclusions: z.array(exclusionSchema).max(MAX_POLICY_EXCLUSIONS).default(DEFAULT_EXCLUSIONS),
     /** Cases one link worker may hold; the workflow's capacity ledger enforces it. */
     caseloadCap: z.int().min(1).default(25),
     contact: z
@@ -195,14 +196,14 @@ export const schemePolicySchema = z
      */
     ownership: z
       .object({
-        covering: z.record(safeIdSchema, z.array(safeIdSchema)).default({}),
+        covering: z.record(safeIdSchema, z.array(safeIdSchema).max(MAX_COVERING_COLLEAGUES)).default({}),
       })
       .prefault({}),
-    tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).default(DEFAULT_TIERS),
+    tiers: z.array(tierSchema).min(3, { error: 'a scheme needs at least three tiers' }).max(MAX_POLICY_TIERS).default(DEFAULT_TIERS),
     sessions: z
       .object({
         /** Session kinds a tier's budget counts (attended ones); every kind is recorded whatever this says. */
-        counted: z.array(sessionKindSchema).min(1).default([...STRUCTURED_SESSION_KINDS]),
+        counted: z.array(sessionKindSchema).min(1).max(sessionKindSchema.options.length).default([...STRUCTURED_SESSION_KINDS]),
         /** What happens past the budget; the default records the contact and tells a supervisor. */
         overBudget: z.enum(OVER_BUDGET_MODES).default('needsApproval'),
       })
@@ -213,7 +214,7 @@ export const schemePolicySchema = z
         audiences: z.array(safeIdSchema).min(1).max(10).default([...DEFAULT_ESCALATION_AUDIENCES]),
       })
       .prefault({}),
-    measures: z.array(instrumentSchema).default([...INSTRUMENTS]),
+    measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
   })
   .superRefine((policy, ctx) => {
     if (policy.eligibility.minAge > policy.eligibility.maxAge) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { safeIdSchema } from './ids';
+import { MAX_TAG, MAX_TAGS } from './limits';
 
 /**
  * Who may refer, as the brief lists them; a scheme's policy says which of these it accepts.
@@ -25,7 +26,8 @@ export const referralRouteSchema = z.enum([
 export type ReferralRoute = z.infer<typeof referralRouteSchema>;
 export const REFERRAL_ROUTES: readonly ReferralRoute[] = referralRouteSchema.options;
 
-const tag = z.string().min(1).max(64);
+const tag = z.string().min(1).max(MAX_TAG);
+const tags = z.array(tag).max(MAX_TAGS, { error: `at most ${MAX_TAGS}` }).default([]);
 
 /**
  * The facts the pathway decides on and nothing else: no name, contact details, NHS number or date
@@ -38,12 +40,12 @@ export const referralFactsSchema = z.object({
   schemeId: safeIdSchema,
   route: referralRouteSchema,
   age: z.int().min(0).max(130),
-  area: z.string().min(1).max(64),
-  targetGroups: z.array(tag).default([]),
-  needs: z.array(tag).default([]),
-  flags: z.array(tag).default([]),
+  area: z.string().min(1).max(MAX_TAG),
+  targetGroups: tags,
+  needs: tags,
+  flags: tags,
   consent: z.boolean(),
-  riskFlags: z.array(tag).default([]),
+  riskFlags: tags,
   referredAt: z.int().nonnegative(),
 });
 export type ReferralFacts = z.output<typeof referralFactsSchema>;

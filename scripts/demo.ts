@@ -79,7 +79,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
     }
   };
   const raised = (type: EscalationType) => (v: CaseView) => v.escalations.some((e) => e.type === type);
-  const worker = (v: CaseView): Actor => ({ role: 'linkWorker', id: v.linkWorkerId ?? duty.id });
+  const worker = (v: Pick<CaseView, 'linkWorkerId'>): Actor => ({ role: 'linkWorker', id: v.linkWorkerId ?? duty.id });
 
   // ---- Who is referred --------------------------------------------------------------------------
   const person = (givenName: string, familyName: string, dateOfBirth: string) => ({ givenName, familyName, dateOfBirth, nhsNumber: syntheticNhsNumber() });
@@ -152,7 +152,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
     const v = await until(id, (x) => x.stage === 'firstContact', 'a place');
     return client.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor: worker(v) });
   };
-  const visit = (id: string, v: CaseView, barriers: Array<'transport' | 'confidence' | 'mobility' | 'money'> = []) =>
+  const visit = (id: string, v: Pick<CaseView, 'linkWorkerId'>, barriers: Array<'transport' | 'confidence' | 'mobility' | 'money'> = []) =>
     client.recordFirstVisit(id, {
       location: 'home',
       durationMinutes: 120,
@@ -198,7 +198,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
       }
     }
   };
-  const review = (id: string, outcome: 'discharge' | 'extend' | 'befriend', v: CaseView, extensionWeeks?: number) =>
+  const review = (id: string, outcome: 'discharge' | 'extend' | 'befriend', v: Pick<CaseView, 'linkWorkerId'>, extensionWeeks?: number) =>
     client.recordReview(id, {
       measures: [swemwbs([4, 4, 3, 4, 4, 4, 3]), ucla3([2, 1, 2])],
       goalsMet: outcome === 'discharge' ? 'all' : 'some',
@@ -225,7 +225,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
     async noContact() {
       const id = ids.noContact;
       await referAndAccept('noContact');
-      let v = await until(id, raised('FIRST_CONTACT_OVERDUE'), 'the first attempt to be overdue');
+      let v: Pick<CaseView, 'linkWorkerId' | 'stage'> = await until(id, raised('FIRST_CONTACT_OVERDUE'), 'the first attempt to be overdue');
       await waitlistGate;
       for (let i = 0; i < policy.contact.maxAttempts && v.stage !== 'discharged'; i++) {
         v = await client.recordContactAttempt(id, { outcome: i === 1 ? 'leftMessage' : 'noAnswer', channel: 'phone', actor: worker(v) });

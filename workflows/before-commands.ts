@@ -24,6 +24,7 @@ import { SentCommands } from './unsent-commands';
 
 /** An update in the activation: its name, its decoded arguments, and whether the SDK will validate it (false on replay). */
 export interface IncomingUpdate {
+  id: string;
   name: string;
   args: unknown[];
   validated: boolean;
@@ -63,7 +64,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         lastClock = now;
         const updates = jobs.flatMap(({ doUpdate }) =>
           doUpdate
-            ? [{ name: doUpdate.name ?? '', args: (doUpdate.input ?? []).map((p) => defaultPayloadConverter.fromPayload(p)), validated: doUpdate.runValidator === true }]
+            ? [{ id: doUpdate.id ?? '', name: doUpdate.name ?? '', args: (doUpdate.input ?? []).map((p) => defaultPayloadConverter.fromPayload(p)), validated: doUpdate.runValidator === true }]
             : [],
         );
         if (hook && updates.length > 0) hook(updates);

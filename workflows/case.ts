@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   defineUpdate,
   log,
   proxyActivities,
@@ -20,10 +21,12 @@ import {
 import { initialTransition } from 'xstate';
 import {
   awaitingPlace,
+  COMMAND_BYTE_BUDGET,
   COMMAND_TYPES,
   commandRefusal,
   commandSchemas,
   escalationAudience,
+  jsonBytes,
   sessionBudgetState,
   nextDue,
   systemEventSchemas,
@@ -44,12 +47,17 @@ import {
   commandUpdates,
   flagDuplicatesUpdate,
   outcomeRecordQuery,
+  parseCommandUpdateId,
   type CapacityDecision,
+  type CarriedCase,
   type CaseInput,
   type CaseView,
+  type CommandResult,
   type DeliveryProblem,
+  type RecentCommand,
   type TimelineEntry,
 } from './definitions';
+import { CARRIED_BYTE_BUDGET, HISTORY_BYTE_BUDGET, HISTORY_EVENT_BUDGET, KEPT, compactCarried } from './carried-state';
 import type { Duration } from '@temporalio/common';
 import { outcomeRecordFromCase } from '../evidence/from-case';
 import { beforeCommands } from './before-commands';
@@ -124,6 +132,10 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   let pathwayVersion = input.carried?.pathwayVersion ?? 1;
   let snapshot: Snapshot;
   let timeline: TimelineEntry[];
+  let timelineDropped: Record<string, number> | undefined = input.carried?.timelineDropped;
+  // Commands applied under a host's command id, most recent last (bounded): a retry of one, even
+  // in a later run, answers the first result instead of applying the command again.
+  const recentCommands: RecentCommand[] = input.carried?.commands ?? [];
   let sequence: number;
   const effects: Effect[] = [];
   // A capacity answer the machine could not take yet (it arrived during a safeguarding hold raised
@@ -247,11 +259,48 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       pathwayVersion,
       ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
       deliveryProblems,
+      ...(timelineDropped && { timelineDropped }),
     };
   };
 
+  /** What a command answers: what it changed, small whatever the case holds (the view is a query). */
+  const commandResult = (): CommandResult => {
+    const ctx = snapshot.context;
+    const due = nextDue(ctx);
+    return {
+      caseId,
+      stage: stageOf(snapshot),
+      sequence,
+      ...(ctx.place.linkWorkerId && { linkWorkerId: ctx.place.linkWorkerId }),
+      ...(due && { nextDueAt: due.dueAt }),
+      ...(ctx.discharge && { discharge: ctx.discharge }),
+    };
+  };
+
+  /** The command this update repeats (same host command id), if any; a different command under the id is refused. */
+  const repeatOf = (type: CommandType, updateId: string | undefined): RecentCommand | undefined => {
+    const command = parseCommandUpdateId(updateId);
+    if (!command) return undefined;
+    const prior = recentCommands.find((c) => c.id === command.id);
+    if (prior && prior.digest !== command.digest) {
+      throw ApplicationFailure.create({
+        type: 'CommandConflict',
+        message: `${type} refused: command id already used for a different command`,
+        nonRetryable: true,
+        details: [{ command: type, commandId: command.id }],
+      });
+    }
+    return prior;
+  };
+  const remember = (updateId: string | undefined, result: CommandResult) => {
+    const command = parseCommandUpdateId(updateId);
+    if (!command) return;
+    recentCommands.push({ ...command, result });
+    if (recentCommands.length > KEPT.commands) recentCommands.splice(0, recentCommands.length - KEPT.commands);
+  };
+
   setHandler(caseViewQuery, view);
-  setHandler(outcomeRecordQuery, () => outcomeRecordFromCase({ caseId, context: snapshot.context, timeline }));
+  setHandler(outcomeRecordQuery, () => outcomeRecordFromCase({ caseId, context: snapshot.context, timeline, ...(timelineDropped && { timelineDropped }) }));
 
   // Signals and updates that reach a run before it starts (sent while the case continues as new)
   // wait in the SDK's buffer, and each handler takes its own as it is registered. A capacity answer
@@ -267,24 +316,41 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     const schema = commandSchemas[type];
     // One generic registration for every command; the per-command payload types live in
     // `commandUpdates` for callers, here each payload is checked by its zod schema instead.
-    const update = commandUpdates[type] as unknown as ReturnType<typeof defineUpdate<CaseView, [unknown]>>;
+    const update = commandUpdates[type] as unknown as ReturnType<typeof defineUpdate<CommandResult, [unknown]>>;
     setHandler(
       update,
-      (payload: unknown): CaseView => {
+      (payload: unknown): CommandResult => {
+        const updateId = currentUpdateInfo()?.id;
+        const prior = repeatOf(type, updateId);
+        if (prior) return prior.result;
         // Parsed again (deterministically) so the handler applies exactly what the validator passed.
         const parsed = schema.parse(payload);
         catchUp();
         apply({ ...parsed, type, at: Date.now() } as PathwayEvent);
-        return view();
+        const result = commandResult();
+        remember(updateId, result);
+        return result;
       },
       {
         // Synchronous by Temporal's rule: a throw here rejects the update and leaves no trace in history.
-        validator: (payload: unknown) => validateCommand(type, payload),
+        validator: (payload: unknown) => validateCommand(type, payload, currentUpdateInfo()?.id),
       },
     );
   }
 
-  function validateCommand(type: CommandType, payload: unknown): void {
+  function validateCommand(type: CommandType, payload: unknown, updateId: string | undefined): void {
+    // A repeat of a command already applied is answered, not judged again: the case has moved on.
+    if (repeatOf(type, updateId)) return;
+    // Whatever the schema would make of it, the payload as sent is what history would keep.
+    const bytes = jsonBytes(payload);
+    if (bytes > COMMAND_BYTE_BUDGET) {
+      throw ApplicationFailure.create({
+        type: 'InvalidCommand',
+        message: `${type} refused: the command is ${bytes} bytes encoded; at most ${COMMAND_BYTE_BUDGET}`,
+        nonRetryable: true,
+        details: [{ command: type, issues: [{ path: [], message: `is ${bytes} bytes encoded; a command may take at most ${COMMAND_BYTE_BUDGET}` }] }],
+      });
+    }
     const parsed = commandSchemas[type].safeParse(payload);
     if (!parsed.success) {
       throw ApplicationFailure.create({
@@ -314,12 +380,12 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   // leaves no trace in history, so neither may anything done on its account, or a replay (which
   // never sees it) would not match.
   beforeCommands((updates) => {
-    const accepted = updates.some(({ name, args, validated }) => {
+    const accepted = updates.some(({ id, name, args, validated }) => {
       if (!validated) return true;
       const isCommand = (COMMAND_TYPES as readonly string[]).includes(name);
       if (!isCommand && name !== flagDuplicatesUpdate.name) return false;
       try {
-        if (isCommand) validateCommand(name as CommandType, args[0]);
+        if (isCommand) validateCommand(name as CommandType, args[0], id);
         else validateFlag(args[0]);
         return true;
       } catch {
@@ -397,7 +463,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       case 'requestBefriending':
         return activities.requestBefriending(envelope);
       case 'recordOutcome':
-        return activities.recordOutcome({ ...envelope, context: snapshot.context, timeline });
+        return activities.recordOutcome({ ...envelope, context: snapshot.context, timeline, ...(timelineDropped && { timelineDropped }) });
       case 'forgetPerson':
         return activities.forgetPerson(envelope);
     }
@@ -482,6 +548,29 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     deadlineTimer = undefined;
   };
   let keepingTimer: boolean | undefined;
+  let bounded: boolean | undefined;
+  const startSequence = sequence;
+  const carried = (): CarriedCase => ({
+    value: snapshot.value,
+    context: snapshot.context,
+    timeline,
+    sequence,
+    pendingCapacity,
+    deliveryProblems,
+    pathwayVersion,
+    ...(timelineDropped && { timelineDropped }),
+    ...(recentCommands.length > 0 && { commands: recentCommands }),
+  });
+  /**
+   * Continue as new before any of Temporal's limits is near, whatever commands arrive: when the
+   * carried state or the history passes its budget, not only when Temporal suggests it. Only once
+   * this run has applied something, so a state that cannot shrink further never loops.
+   */
+  const overBudget = (): boolean => {
+    if (!bounded || sequence === startSequence) return false;
+    const info = workflowInfo();
+    return info.historyLength > HISTORY_EVENT_BUDGET || info.historySize > HISTORY_BYTE_BUDGET || jsonBytes(carried()) > CARRIED_BYTE_BUDGET;
+  };
 
   for (;;) {
     if (effects.length > 0 && !pumping) void pump();
@@ -492,7 +581,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       if (effects.length === 0) break;
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (limits.historyEvents ?? Infinity)) {
+    bounded ??= changed(CHANGES.boundedCarriedState);
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (limits.historyEvents ?? Infinity) || overBudget()) {
       await condition(allHandlersFinished);
       await condition(effectsSettled);
       await continueAsNew<typeof pathwayCase>({
@@ -500,7 +590,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
         policy,
         ...(input.limits && { limits: input.limits }),
         ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
-        carried: { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity, deliveryProblems, pathwayVersion },
+        // Cases that began before the budget carry everything, as their recorded runs did.
+        carried: bounded ? compactCarried(carried()) : { value: snapshot.value, context: snapshot.context, timeline, sequence, pendingCapacity, deliveryProblems, pathwayVersion },
       });
     }
     const timer = armed(snapshot);

@@ -35,6 +35,12 @@ export const CHANGES = {
    * place was granted met a case still allocating, and was refused.
    */
   capacityBeforeCommands: 'capacity-before-commands',
+  /**
+   * The case continues as new when its carried state or history passes a budget (not only when
+   * Temporal suggests it), and carries a compacted state (workflows/carried-state.ts): valid
+   * commands grew a case until its workflow tasks passed the 4 MB message limit and it stopped.
+   */
+  boundedCarriedState: 'bounded-carried-state',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

@@ -38,6 +38,45 @@ export interface CarriedCase {
   pendingCapacity?: CapacityDecision;
   deliveryProblems?: DeliveryProblem[];
   pathwayVersion?: number;
+  /** Deadline and command events cut from the front of the timeline to bound it, by event type. */
+  timelineDropped?: Record<string, number>;
+  /** The most recent commands sent with a host's command id, so a retry answers the first result. */
+  commands?: RecentCommand[];
+}
+
+/** What a command answers: what changed, not the whole case (that is the `view` query). */
+export interface CommandResult {
+  caseId: string;
+  stage: Stage;
+  /** Events the case has applied after this command. */
+  sequence: number;
+  /** Who holds the case, once the ledger has allocated it. */
+  linkWorkerId?: string;
+  nextDueAt?: number;
+  discharge?: PathwayContext['discharge'];
+}
+
+/** A command the case applied under a host's command id: the id, a keyed digest of it, its answer. */
+export interface RecentCommand {
+  id: string;
+  digest: string;
+  result: CommandResult;
+}
+
+// A host's command id travels as the update id, with a keyed digest of the command beside it: the
+// server answers a repeat of the same update id in the same run from its own record, and a case
+// answers one from an earlier run (before a continue-as-new) from `commands`. The same command id
+// with another command gets another update id, so it reaches the case, which refuses it as a conflict.
+const COMMAND_UPDATE_ID = /^cmd:([A-Za-z0-9][A-Za-z0-9._:-]{0,127}):([0-9a-f]{32})$/;
+
+export function commandUpdateId(commandId: string, digest: string): string {
+  return `cmd:${commandId}:${digest}`;
+}
+
+/** The host's command id and digest in an update id, when the update carries one. */
+export function parseCommandUpdateId(updateId: string | undefined): { id: string; digest: string } | undefined {
+  const match = updateId === undefined ? null : COMMAND_UPDATE_ID.exec(updateId);
+  return match ? { id: match[1]!, digest: match[2]! } : undefined;
 }
 
 /** A side effect the engine could not deliver: kept, retried, and shown, never dropped. */
@@ -67,7 +106,7 @@ export interface TimelineEntry {
   detail?: string;
 }
 
-/** Everything a host or supervisor sees of a case; returned by every update and the `view` query. */
+/** Everything a host or supervisor sees of a case: the `view` query's answer. */
 export interface CaseView {
   caseId: string;
   referralId: string;
@@ -101,32 +140,34 @@ export interface CaseView {
   pathwayVersion: number;
   intakeDigest?: string;
   deliveryProblems: DeliveryProblem[];
+  /** Timeline entries no longer kept (the timeline keeps the most recent), counted by event type. */
+  timelineDropped?: Record<string, number>;
 }
 
-/** One update per pathway command; each validates synchronously and returns the new view. */
-export type CommandUpdates = { [K in CommandType]: ReturnType<typeof defineUpdate<CaseView, [CommandPayload<K>]>> };
+/** One update per pathway command; each validates synchronously and answers what changed. */
+export type CommandUpdates = { [K in CommandType]: ReturnType<typeof defineUpdate<CommandResult, [CommandPayload<K>]>> };
 
 export const commandUpdates = {
-  'TRIAGE.ACCEPT': defineUpdate<CaseView, [CommandPayload<'TRIAGE.ACCEPT'>]>('TRIAGE.ACCEPT'),
-  'TRIAGE.DECLINE': defineUpdate<CaseView, [CommandPayload<'TRIAGE.DECLINE'>]>('TRIAGE.DECLINE'),
-  'TRIAGE.REDIRECT': defineUpdate<CaseView, [CommandPayload<'TRIAGE.REDIRECT'>]>('TRIAGE.REDIRECT'),
-  'CONTACT.ATTEMPT': defineUpdate<CaseView, [CommandPayload<'CONTACT.ATTEMPT'>]>('CONTACT.ATTEMPT'),
-  'VISIT.RECORD': defineUpdate<CaseView, [CommandPayload<'VISIT.RECORD'>]>('VISIT.RECORD'),
-  'PLAN.DRAFT': defineUpdate<CaseView, [CommandPayload<'PLAN.DRAFT'>]>('PLAN.DRAFT'),
-  'PLAN.AGREE': defineUpdate<CaseView, [CommandPayload<'PLAN.AGREE'>]>('PLAN.AGREE'),
-  'SESSION.LOG': defineUpdate<CaseView, [CommandPayload<'SESSION.LOG'>]>('SESSION.LOG'),
-  'TIER.CHANGE': defineUpdate<CaseView, [CommandPayload<'TIER.CHANGE'>]>('TIER.CHANGE'),
-  'VOLUNTEER.MATCHED': defineUpdate<CaseView, [CommandPayload<'VOLUNTEER.MATCHED'>]>('VOLUNTEER.MATCHED'),
-  'CHECKIN.RECORD': defineUpdate<CaseView, [CommandPayload<'CHECKIN.RECORD'>]>('CHECKIN.RECORD'),
-  'REVIEW.RECORD': defineUpdate<CaseView, [CommandPayload<'REVIEW.RECORD'>]>('REVIEW.RECORD'),
-  'EXTENSION.APPROVE': defineUpdate<CaseView, [CommandPayload<'EXTENSION.APPROVE'>]>('EXTENSION.APPROVE'),
-  'EXTENSION.REFUSE': defineUpdate<CaseView, [CommandPayload<'EXTENSION.REFUSE'>]>('EXTENSION.REFUSE'),
-  'BEFRIENDING.RESULT': defineUpdate<CaseView, [CommandPayload<'BEFRIENDING.RESULT'>]>('BEFRIENDING.RESULT'),
-  'SAFEGUARDING.RAISE': defineUpdate<CaseView, [CommandPayload<'SAFEGUARDING.RAISE'>]>('SAFEGUARDING.RAISE'),
-  'SAFEGUARDING.CLEAR': defineUpdate<CaseView, [CommandPayload<'SAFEGUARDING.CLEAR'>]>('SAFEGUARDING.CLEAR'),
-  'ESCALATION.ACK': defineUpdate<CaseView, [CommandPayload<'ESCALATION.ACK'>]>('ESCALATION.ACK'),
-  DISCHARGE: defineUpdate<CaseView, [CommandPayload<'DISCHARGE'>]>('DISCHARGE'),
-  'DUPLICATE.RESOLVE': defineUpdate<CaseView, [CommandPayload<'DUPLICATE.RESOLVE'>]>('DUPLICATE.RESOLVE'),
+  'TRIAGE.ACCEPT': defineUpdate<CommandResult, [CommandPayload<'TRIAGE.ACCEPT'>]>('TRIAGE.ACCEPT'),
+  'TRIAGE.DECLINE': defineUpdate<CommandResult, [CommandPayload<'TRIAGE.DECLINE'>]>('TRIAGE.DECLINE'),
+  'TRIAGE.REDIRECT': defineUpdate<CommandResult, [CommandPayload<'TRIAGE.REDIRECT'>]>('TRIAGE.REDIRECT'),
+  'CONTACT.ATTEMPT': defineUpdate<CommandResult, [CommandPayload<'CONTACT.ATTEMPT'>]>('CONTACT.ATTEMPT'),
+  'VISIT.RECORD': defineUpdate<CommandResult, [CommandPayload<'VISIT.RECORD'>]>('VISIT.RECORD'),
+  'PLAN.DRAFT': defineUpdate<CommandResult, [CommandPayload<'PLAN.DRAFT'>]>('PLAN.DRAFT'),
+  'PLAN.AGREE': defineUpdate<CommandResult, [CommandPayload<'PLAN.AGREE'>]>('PLAN.AGREE'),
+  'SESSION.LOG': defineUpdate<CommandResult, [CommandPayload<'SESSION.LOG'>]>('SESSION.LOG'),
+  'TIER.CHANGE': defineUpdate<CommandResult, [CommandPayload<'TIER.CHANGE'>]>('TIER.CHANGE'),
+  'VOLUNTEER.MATCHED': defineUpdate<CommandResult, [CommandPayload<'VOLUNTEER.MATCHED'>]>('VOLUNTEER.MATCHED'),
+  'CHECKIN.RECORD': defineUpdate<CommandResult, [CommandPayload<'CHECKIN.RECORD'>]>('CHECKIN.RECORD'),
+  'REVIEW.RECORD': defineUpdate<CommandResult, [CommandPayload<'REVIEW.RECORD'>]>('REVIEW.RECORD'),
+  'EXTENSION.APPROVE': defineUpdate<CommandResult, [CommandPayload<'EXTENSION.APPROVE'>]>('EXTENSION.APPROVE'),
+  'EXTENSION.REFUSE': defineUpdate<CommandResult, [CommandPayload<'EXTENSION.REFUSE'>]>('EXTENSION.REFUSE'),
+  'BEFRIENDING.RESULT': defineUpdate<CommandResult, [CommandPayload<'BEFRIENDING.RESULT'>]>('BEFRIENDING.RESULT'),
+  'SAFEGUARDING.RAISE': defineUpdate<CommandResult, [CommandPayload<'SAFEGUARDING.RAISE'>]>('SAFEGUARDING.RAISE'),
+  'SAFEGUARDING.CLEAR': defineUpdate<CommandResult, [CommandPayload<'SAFEGUARDING.CLEAR'>]>('SAFEGUARDING.CLEAR'),
+  'ESCALATION.ACK': defineUpdate<CommandResult, [CommandPayload<'ESCALATION.ACK'>]>('ESCALATION.ACK'),
+  DISCHARGE: defineUpdate<CommandResult, [CommandPayload<'DISCHARGE'>]>('DISCHARGE'),
+  'DUPLICATE.RESOLVE': defineUpdate<CommandResult, [CommandPayload<'DUPLICATE.RESOLVE'>]>('DUPLICATE.RESOLVE'),
 } satisfies CommandUpdates;
 
 /**
@@ -174,4 +215,5 @@ export interface SupervisorNotice {
 export interface OutcomeSubmission {
   context: PathwayContext;
   timeline: TimelineEntry[];
+  timelineDropped?: Record<string, number>;
 }

@@ -5,11 +5,29 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PossibleDuplicateCase } from '../machines/events';
 
-export function personIndexWorkflowId(schemeId: string): string {
-  return `person-index-${schemeId}`;
+/**
+ * A scheme's index is sharded by the first two hex digits of each fingerprint, one workflow a shard:
+ * one workflow for the whole scheme only grew (about 200 bytes a referral) until its
+ * continue-as-new input passed Temporal's 2 MB limit, some ten thousand referrals in.
+ */
+export const PERSON_INDEX_SHARDS = 256;
+/** Fingerprints one shard keeps (the oldest go first): 256 shards keep about half a million, some 260,000 referrals. */
+export const MAX_SHARD_FINGERPRINTS = 2048;
+/** Cases kept under one fingerprint, the most recent. */
+export const MAX_CASES_PER_FINGERPRINT = 20;
+
+/** The shard a fingerprint (64 lower-case hex digits) belongs to. */
+export function personIndexShard(fingerprint: string): string {
+  return fingerprint.slice(0, 2);
+}
+
+export function personIndexWorkflowId(schemeId: string, shard: string): string {
+  return `person-index-${schemeId}-${shard}`;
 }
 
 export type PersonMatch = PossibleDuplicateCase['match'];
+/** Strongest evidence first: a case matched on both is reported once, as an NHS-number match. */
+export const PERSON_MATCHES: readonly PersonMatch[] = ['nhsNumber', 'nameAndDateOfBirth'];
 
 /** Hex HMAC-SHA256 digests of the normalised identifiers; `nhsNumber` only when the host knew it. */
 export interface PersonFingerprints {
@@ -17,9 +35,10 @@ export interface PersonFingerprints {
   nameAndDateOfBirth: string;
 }
 
+/** The fingerprints of one referral that fall in one shard: at least one of them. */
 export interface RegisterPersonRequest {
   caseId: string;
-  fingerprints: PersonFingerprints;
+  fingerprints: Partial<PersonFingerprints>;
 }
 
 /** Another case that looks like the same person: its id and how it matched, nothing about the person. */
@@ -32,10 +51,14 @@ export interface ForgetCaseRequest {
 export interface PersonIndexState {
   /** `<match>:<fingerprint>` → case ids, oldest first. */
   cases: Record<string, string[]>;
+  /** How many keys `cases` has, kept so the cap is checked without counting them every time. */
+  size?: number;
 }
 
 export interface PersonIndexInput {
   schemeId: string;
+  /** Absent on a scheme's one unsharded index from before sharding. */
+  shard?: string;
   state?: PersonIndexState;
   /** Continue-as-new earlier than Temporal suggests (tests). */
   limits?: { historyEvents?: number };

@@ -15,6 +15,7 @@ import * as context from '../machines/context';
 import * as escalations from '../machines/escalations';
 import * as events from '../machines/events';
 import * as ids from '../machines/ids';
+import * as limits from '../machines/limits';
 import * as measures from '../machines/measures';
 import * as pathway from '../machines/pathway';
 import * as policy from '../machines/policy';
@@ -47,6 +48,7 @@ export const SHARED_PROJECT_MODULES = [
   escalations,
   events,
   ids,
+  limits,
   measures,
   pathway,
   policy,

@@ -96,8 +96,10 @@ export async function refer(client: Client, taskQueue: string, facts: ReferralFa
   return client.workflow.start<typeof pathwayCase>('pathwayCase', { taskQueue, workflowId: caseWorkflowId(facts.referralId), args: [input] });
 }
 
-export function send<K extends CommandType>(handle: WorkflowHandle, type: K, payload: CommandPayload<K>): Promise<CaseView> {
-  return handle.executeUpdate(commandUpdates[type] as never, { args: [payload] }) as Promise<CaseView>;
+/** Sends a command and reads the case after it: a command answers only what changed (CommandResult). */
+export async function send<K extends CommandType>(handle: WorkflowHandle, type: K, payload: CommandPayload<K>): Promise<CaseView> {
+  await handle.executeUpdate(commandUpdates[type] as never, { args: [payload] });
+  return handle.query(caseViewQuery);
 }
 
 export function view(handle: WorkflowHandle): Promise<CaseView> {

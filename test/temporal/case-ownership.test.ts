@@ -80,7 +80,8 @@ describe('case ownership and named refusals', () => {
     // The person's side is the person's (or the host's on their behalf), never the link worker's.
     const staffForPerson = await refusal(client.agreePlan(id, { party: 'person', actor: lwA }));
     expect(staffForPerson.rule).toBe('planAgreementParty');
-    const half = await client.agreePlan(id, { party: 'person', actor: host });
+    await client.agreePlan(id, { party: 'person', actor: host });
+    const half = await client.getCase(id);
     const bothSides = await refusal(client.agreePlan(id, { party: 'linkWorker', actor: host }));
     expect(bothSides).toMatchObject({ stage: 'coProducedPlan', rule: 'planAgreementDistinctActors', reason: 'the same actor cannot agree both sides of the plan' });
     unchanged(half, await client.getCase(id));

@@ -126,7 +126,7 @@ describe('a deadline falling due as an update arrives', () => {
    * Sends `update` at the deadline plus an offset, from 1.2 s early to 1.2 s late, across the
    * cases, so that both orders happen; returns which came first in each case.
    */
-  async function atTheDeadline(cases: Array<CohortCase & { view: CaseView }>, timerType: string, update: (caseId: string) => Promise<CaseView>) {
+  async function atTheDeadline(cases: Array<CohortCase & { view: CaseView }>, timerType: string, update: (caseId: string) => Promise<unknown>) {
     const r = seededRng(`race-${timerType}`);
     return mapLimit(cases, cases.length, async (c, i) => {
       const dueAt = c.view.deadlines.find((d) => d.event.type === timerType)!.dueAt;

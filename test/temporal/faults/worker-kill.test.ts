@@ -1,5 +1,5 @@
-// The worker process (worker/main.ts, as deployed) is SIGKILLed at seeded random moments while a
-// cohort of several hundred referrals runs through the pathway, and started again each time. Every
+// The worker process (worker/main.ts, as deployed) is SIGKILLed at seeded points of the cohort's
+// progress while several hundred referrals run through the pathway, and started again each time. Every
 // case must still end as its scenario says, and the durable outbox must hold each side effect
 // exactly once: no idempotency key twice, none missing, none repeated under another key.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,8 +11,12 @@ import { auditRun, cohortPolicy, cohortRig, newStats, planCohort, progress, runC
 
 const CASES = Number(process.env.FAULTS_CASES ?? 300);
 const REVIEW_MS = 6000;
-/** Between kills: long enough for a restarted worker to get work done, short enough for many kills. */
-const KILL_EVERY_MS: [number, number] = [Number(process.env.FAULTS_KILL_MIN_MS ?? 15_000), Number(process.env.FAULTS_KILL_MAX_MS ?? 35_000)];
+/**
+ * Kills, each when a seeded number of cases has finished: counted by progress, not by wall time,
+ * so a fast machine (which once finished the cohort between the second and third timed kill and
+ * failed the run) and a slow one kill the same number of times at the same points of the cohort.
+ */
+const KILLS = Number(process.env.FAULTS_KILLS ?? 5);
 
 let dir: string;
 let passed = false;
@@ -33,7 +37,7 @@ afterAll(async () => {
   else if (dir) console.log(`logs kept in ${dir}`);
 });
 
-it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effect delivered exactly once`, { timeout: 420_000 }, async () => {
+it(`${CASES} cases survive a worker SIGKILLed at seeded points of their progress, every side effect delivered exactly once`, { timeout: 420_000 }, async () => {
   const r = seededRng('worker-kill');
   const started = Date.now();
   const cases = planCohort(r, CASES, schemeId, `k${r.seed.toString(36)}`);
@@ -41,12 +45,12 @@ it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effe
   const lateTriage = cohortPolicy(schemeId, REVIEW_MS, '2w');
   const stats = newStats();
 
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
+  // Spread over the cohort, each somewhere in its own slice, so restarted workers get work done between.
+  const killAt = Array.from({ length: KILLS }, (_, i) => Math.floor(((i + r.int(25, 75) / 100) * CASES * 0.9) / KILLS));
   let running = true;
   const killer = (async () => {
-    while (running) {
-      await Promise.race([sleep(r.int(...KILL_EVERY_MS)), finished]);
+    for (const target of killAt) {
+      while (running && stats.finished < target) await sleep(100);
       if (!running) break;
       await rig.worker.crash(r.int(0, 1500));
     }
@@ -57,13 +61,12 @@ it(`${CASES} cases survive a worker SIGKILLed at random moments, every side effe
     audits = await runCohort(rig.client, cases, (c) => (c.scenario === 'overdueTriage' ? lateTriage : normal), stats);
   } finally {
     running = false;
-    finish();
     stopProgress();
     await killer;
   }
 
   const audit = await auditRun('worker-kill', rig, audits, stats, `cohort ${((Date.now() - started) / 1000).toFixed(0)}s`);
-  expect(rig.worker.kills).toBeGreaterThanOrEqual(3);
+  expect(rig.worker.kills).toBe(KILLS);
   expect(audit.duplicateKeys).toEqual([]);
   expect(audit.mismatches).toEqual([]);
   expect(audit.failedTasks).toEqual([]);
