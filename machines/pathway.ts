@@ -11,6 +11,7 @@ import {
 } from './context';
 import {
   acknowledge,
+  openEscalations,
   isOpen,
   raiseEscalation,
   reescalate,
@@ -96,14 +97,16 @@ function sessionLoggable(context: PathwayContext, event: PathwayEvent): boolean 
 
 /**
  * Loggable, past the budget, under `needsApproval`, and the first such session since the current
- * tier began: a supervisor hears of it once per tier, not once per session.
+ * tier began while no such escalation is still open: a supervisor hears of it once per tier, not
+ * once per session, and a case whose tier keeps changing holds at most one open at a time.
  */
 function sessionNeedsApproval(context: PathwayContext, event: PathwayEvent): boolean {
   const e = payload(event, 'SESSION.LOG');
   if (!sessionLoggable(context, event) || !sessionPastBudget(context, e)) return false;
   if (sessionBudgetState(context).overBudget !== 'needsApproval') return false;
   const tierSince = context.support.tierHistory.at(-1)?.at ?? -Infinity;
-  return !context.escalations.some((x) => x.type === 'SESSION_BUDGET' && x.raisedAt >= tierSince);
+  const open = new Set(openEscalations(context).map((x) => x.id));
+  return !context.escalations.some((x) => x.type === 'SESSION_BUDGET' && (x.raisedAt >= tierSince || open.has(x.id)));
 }
 
 function agreementRecordable(context: PathwayContext, event: PathwayEvent): boolean {
