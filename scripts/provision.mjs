@@ -180,6 +180,63 @@ exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$dir/lib/*" io.temporal.
   return launcher;
 }
 
+export const FHIR_VALIDATOR_VERSION = '8.6.5'; // ca.uhn.hapi.fhir validation artifacts (8.6.5: newest 8.x whose hapi-fhir-validation this registry serves)
+const FHIR_LAUNCHER_REVISION = '1'; // bump when scripts/fhir-validator/Validate.java changes, so caches recompile it
+export const fhirValidatorDir = join(root, '.cache', 'fhir-validator', `hapi-${FHIR_VALIDATOR_VERSION}`);
+
+/**
+ * The HAPI FHIR R4 validator the tests check every FHIR resource with: its jars from Maven Central
+ * and the project's launcher (scripts/fhir-validator/Validate.java) compiled against them. Returns
+ * the `java` arguments that start it (`-cp <jars>:<classes> Validate`), to which callers add theirs.
+ */
+export async function ensureFhirValidator() {
+  const classes = join(fhirValidatorDir, 'classes');
+  const stamp = join(fhirValidatorDir, 'version');
+  const wanted = `${FHIR_VALIDATOR_VERSION}+${FHIR_LAUNCHER_REVISION}`;
+  const command = { java: 'java', args: ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${join(fhirValidatorDir, 'lib', '*')}${delimiter}${classes}`, 'Validate'] };
+  if (existsSync(join(classes, 'Validate.class')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return command;
+  requireTool('java', ['-version'], 'run the HAPI FHIR validator', 'a JDK 17 or newer, e.g. `apt-get install openjdk-17-jdk-headless`');
+  requireTool('javac', ['-version'], 'compile the HAPI FHIR validator launcher', 'a JDK (not only a JRE) 17 or newer, e.g. `apt-get install openjdk-17-jdk-headless`');
+  requireTool('mvn', ['-v'], 'fetch the HAPI FHIR validator from Maven Central', 'Apache Maven, e.g. `apt-get install maven`');
+  mkdirSync(fhirValidatorDir, { recursive: true });
+  const dependency = (artifactId) =>
+    `    <dependency><groupId>ca.uhn.hapi.fhir</groupId><artifactId>${artifactId}</artifactId><version>${FHIR_VALIDATOR_VERSION}</version></dependency>`;
+  writeFileSync(
+    join(fhirValidatorDir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.provision</groupId>
+  <artifactId>fhir-validator-launcher</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+${['hapi-fhir-validation', 'hapi-fhir-structures-r4', 'hapi-fhir-validation-resources-r4', 'hapi-fhir-caching-caffeine'].map(dependency).join('\n')}
+  </dependencies>
+</project>
+`,
+  );
+  log(`fetching the HAPI FHIR ${FHIR_VALIDATOR_VERSION} R4 validator and its dependencies from Maven Central`);
+  await runWithProgress(
+    `mvn hapi-fhir-validation ${FHIR_VALIDATOR_VERSION}`,
+    'mvn',
+    ['-B', '-ntp', 'dependency:copy-dependencies', '-DoutputDirectory=lib', '-DincludeScope=runtime'],
+    { cwd: fhirValidatorDir },
+  );
+  const jars = readdirSync(join(fhirValidatorDir, 'lib')).filter((f) => f.endsWith('.jar'));
+  if (!jars.some((j) => j.startsWith('hapi-fhir-validation-'))) {
+    throw new ProvisionError(`Maven finished but no hapi-fhir-validation jar is in ${join(fhirValidatorDir, 'lib')}.`);
+  }
+  mkdirSync(classes, { recursive: true });
+  await runWithProgress(
+    'javac Validate.java',
+    'javac',
+    ['-nowarn', '-d', classes, '-cp', join(fhirValidatorDir, 'lib', '*'), join(root, 'scripts', 'fhir-validator', 'Validate.java')],
+    {},
+  );
+  writeFileSync(stamp, `${wanted}\n`);
+  return command;
+}
+
 /** node_modules from the committed lockfile, when they are missing or incomplete. */
 export function ensureNodeModules() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
