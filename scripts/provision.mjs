@@ -37,14 +37,14 @@ function onPath(command) {
   return undefined;
 }
 
-function requireTool(command, versionArgs, what, install) {
+const SKIP_SERVER_BUILD =
+  'or skip this build by pointing the project at a server you already have:\n' +
+  '  TEMPORAL_CLI_PATH=/path/to/temporal, TEMPORAL_TEST_SERVER_PATH=/path/to/test-server, or TEMPORAL_ADDRESS=host:port.';
+
+function requireTool(command, versionArgs, what, install, otherwise = SKIP_SERVER_BUILD) {
   const found = spawnSync(command, versionArgs, { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
-    throw new ProvisionError(
-      `${command} is needed to ${what} but was not found on PATH.\n` +
-        `  Install it (${install}), or skip this build by pointing the project at a server you already have:\n` +
-        `  TEMPORAL_CLI_PATH=/path/to/temporal, TEMPORAL_TEST_SERVER_PATH=/path/to/test-server, or TEMPORAL_ADDRESS=host:port.`,
-    );
+    throw new ProvisionError(`${command} is needed to ${what} but was not found on PATH.\n  Install it (${install}), ${otherwise}`);
   }
 }
 
@@ -195,9 +195,10 @@ export async function ensureFhirValidator() {
   const wanted = `${FHIR_VALIDATOR_VERSION}+${FHIR_LAUNCHER_REVISION}`;
   const command = { java: 'java', args: ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${join(fhirValidatorDir, 'lib', '*')}${delimiter}${classes}`, 'Validate'] };
   if (existsSync(join(classes, 'Validate.class')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return command;
-  requireTool('java', ['-version'], 'run the HAPI FHIR validator', 'a JDK 17 or newer, e.g. `apt-get install openjdk-17-jdk-headless`');
-  requireTool('javac', ['-version'], 'compile the HAPI FHIR validator launcher', 'a JDK (not only a JRE) 17 or newer, e.g. `apt-get install openjdk-17-jdk-headless`');
-  requireTool('mvn', ['-v'], 'fetch the HAPI FHIR validator from Maven Central', 'Apache Maven, e.g. `apt-get install maven`');
+  const rerun = 'then run `npm run provision` again (the FHIR validation test needs it).';
+  requireTool('java', ['-version'], 'run the HAPI FHIR validator', 'a JDK 17 or newer, e.g. `apt-get install openjdk-17-jdk-headless`', rerun);
+  requireTool('javac', ['-version'], 'compile the HAPI FHIR validator launcher', 'a JDK, not only a JRE, e.g. `apt-get install openjdk-17-jdk-headless`', rerun);
+  requireTool('mvn', ['-v'], 'fetch the HAPI FHIR validator from Maven Central', 'Apache Maven, e.g. `apt-get install maven`', rerun);
   mkdirSync(fhirValidatorDir, { recursive: true });
   const dependency = (artifactId) =>
     `    <dependency><groupId>ca.uhn.hapi.fhir</groupId><artifactId>${artifactId}</artifactId><version>${FHIR_VALIDATOR_VERSION}</version></dependency>`;
