@@ -7,3 +7,6 @@ export declare function ensureTemporalCli(): Promise<string>;
 export declare function ensureTestServer(): Promise<string>;
 export declare function ensureNodeModules(): void;
 export declare function externalServer(): string | undefined;
+export declare const FHIR_VALIDATOR_VERSION: string;
+export declare const fhirValidatorDir: string;
+export declare function ensureFhirValidator(): Promise<{ java: string; args: string[] }>;

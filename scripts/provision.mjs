@@ -37,14 +37,14 @@ function onPath(command) {
   return undefined;
 }
 
-function requireTool(command, versionArgs, what, install) {
+const SKIP_SERVER_BUILD =
+  'or skip this build by pointing the project at a server you already have:\n' +
+  '  TEMPORAL_CLI_PATH=/path/to/temporal, TEMPORAL_TEST_SERVER_PATH=/path/to/test-server, or TEMPORAL_ADDRESS=host:port.';
+
+function requireTool(command, versionArgs, what, install, otherwise = SKIP_SERVER_BUILD) {
   const found = spawnSync(command, versionArgs, { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
-    throw new ProvisionError(
-      `${command} is needed to ${what} but was not found on PATH.\n` +
-        `  Install it (${install}), or skip this build by pointing the project at a server you already have:\n` +
-        `  TEMPORAL_CLI_PATH=/path/to/temporal, TEMPORAL_TEST_SERVER_PATH=/path/to/test-server, or TEMPORAL_ADDRESS=host:port.`,
-    );
+    throw new ProvisionError(`${command} is needed to ${what} but was not found on PATH.\n  Install it (${install}), ${otherwise}`);
   }
 }
 
@@ -178,6 +178,64 @@ exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$dir/lib/*" io.temporal.
   chmodSync(launcher, 0o755);
   writeFileSync(stamp, `${TEST_SERVER_VERSION}+${LAUNCHER_REVISION}\n`);
   return launcher;
+}
+
+export const FHIR_VALIDATOR_VERSION = '8.6.5'; // ca.uhn.hapi.fhir validation artifacts (8.6.5: newest 8.x whose hapi-fhir-validation this registry serves)
+const FHIR_LAUNCHER_REVISION = '1'; // bump when scripts/fhir-validator/Validate.java changes, so caches recompile it
+export const fhirValidatorDir = join(root, '.cache', 'fhir-validator', `hapi-${FHIR_VALIDATOR_VERSION}`);
+
+/**
+ * The HAPI FHIR R4 validator the tests check every FHIR resource with: its jars from Maven Central
+ * and the project's launcher (scripts/fhir-validator/Validate.java) compiled against them. Returns
+ * the `java` arguments that start it (`-cp <jars>:<classes> Validate`), to which callers add theirs.
+ */
+export async function ensureFhirValidator() {
+  const classes = join(fhirValidatorDir, 'classes');
+  const stamp = join(fhirValidatorDir, 'version');
+  const wanted = `${FHIR_VALIDATOR_VERSION}+${FHIR_LAUNCHER_REVISION}`;
+  const command = { java: 'java', args: ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${join(fhirValidatorDir, 'lib', '*')}${delimiter}${classes}`, 'Validate'] };
+  if (existsSync(join(classes, 'Validate.class')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return command;
+  const rerun = 'then run `npm run provision` again (the FHIR validation test needs it).';
+  requireTool('java', ['-version'], 'run the HAPI FHIR validator', 'a JDK 17 or newer, e.g. `apt-get install openjdk-17-jdk-headless`', rerun);
+  requireTool('javac', ['-version'], 'compile the HAPI FHIR validator launcher', 'a JDK, not only a JRE, e.g. `apt-get install openjdk-17-jdk-headless`', rerun);
+  requireTool('mvn', ['-v'], 'fetch the HAPI FHIR validator from Maven Central', 'Apache Maven, e.g. `apt-get install maven`', rerun);
+  mkdirSync(fhirValidatorDir, { recursive: true });
+  const dependency = (artifactId) =>
+    `    <dependency><groupId>ca.uhn.hapi.fhir</groupId><artifactId>${artifactId}</artifactId><version>${FHIR_VALIDATOR_VERSION}</version></dependency>`;
+  writeFileSync(
+    join(fhirValidatorDir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.provision</groupId>
+  <artifactId>fhir-validator-launcher</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+${['hapi-fhir-validation', 'hapi-fhir-structures-r4', 'hapi-fhir-validation-resources-r4', 'hapi-fhir-caching-caffeine'].map(dependency).join('\n')}
+  </dependencies>
+</project>
+`,
+  );
+  log(`fetching the HAPI FHIR ${FHIR_VALIDATOR_VERSION} R4 validator and its dependencies from Maven Central`);
+  await runWithProgress(
+    `mvn hapi-fhir-validation ${FHIR_VALIDATOR_VERSION}`,
+    'mvn',
+    ['-B', '-ntp', 'dependency:copy-dependencies', '-DoutputDirectory=lib', '-DincludeScope=runtime'],
+    { cwd: fhirValidatorDir },
+  );
+  const jars = readdirSync(join(fhirValidatorDir, 'lib')).filter((f) => f.endsWith('.jar'));
+  if (!jars.some((j) => j.startsWith('hapi-fhir-validation-'))) {
+    throw new ProvisionError(`Maven finished but no hapi-fhir-validation jar is in ${join(fhirValidatorDir, 'lib')}.`);
+  }
+  mkdirSync(classes, { recursive: true });
+  await runWithProgress(
+    'javac Validate.java',
+    'javac',
+    ['-nowarn', '-d', classes, '-cp', join(fhirValidatorDir, 'lib', '*'), join(root, 'scripts', 'fhir-validator', 'Validate.java')],
+    {},
+  );
+  writeFileSync(stamp, `${wanted}\n`);
+  return command;
 }
 
 /** node_modules from the committed lockfile, when they are missing or incomplete. */

@@ -1,0 +1,214 @@
+// Every FHIR resource the gateway will return, built from real cases on a real worker (time-skipping
+// server: the 12-week review arrives by itself), validated by the HAPI FHIR R4 validator: a full
+// pathway stage by stage, every discharge reason, a waitlist, a safeguarding hold and the scheme's
+// availability. Zero errors; warnings are allowed and counted. One JVM for the whole file.
+import type { Resource } from '@medplum/fhirtypes';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DISCHARGE_REASONS, type MeasureSubmission } from '../../machines';
+import {
+  codeSystemUrl,
+  codeSystems,
+  healthcareServiceFor,
+  operationOutcome,
+  outcomeFor,
+  serviceRequestFor,
+  taskFor,
+} from '../../gateway/fhir/resources';
+import { flagDuplicatesUpdate, outcomeRecordQuery, ledgerWorkflowId, type CaseView } from '../../workflows/definitions';
+import { caseloadsQuery } from '../../workflows/ledger-definitions';
+import { startFhirValidator, type FhirValidator } from '../support/fhir-validator';
+import { allocated, dataConverter, driveTo, linkWorker, openScheme, refer, referral, send, startPathwayWorker, supervisor, until, view } from '../support/pathway';
+import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+
+const NHS_NUMBER = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' };
+
+const measures = (better: boolean): MeasureSubmission[] => [
+  { instrument: 'SWEMWBS', answers: better ? [4, 4, 3, 4, 4, 3, 4] : [2, 2, 3, 2, 2, 3, 2] },
+  { instrument: 'GAD7', answers: better ? [0, 1, 0, 1, 0, 1, 0] : [2, 2, 1, 2, 2, 1, 2] },
+  { instrument: 'PHQ9', answers: better ? [0, 1, 0, 1, 0, 1, 0, 1, 0] : [2, 2, 1, 2, 2, 1, 2, 1, 2] },
+  { instrument: 'UCLA3', answers: better ? [1, 1, 2] : [3, 3, 2] },
+  { instrument: 'ONS4', answers: better ? [8, 8, 7, 2] : [4, 5, 4, 7] },
+];
+
+describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let close: () => Promise<void>;
+  let running: Promise<void>;
+  let validator: FhirValidator;
+  const taskQueue = uniqueTaskQueue('fhir');
+  const built: Array<{ label: string; resource: Resource }> = [];
+  // Each resource goes to the validator as it is built, so HAPI works while the cases move on.
+  const validations: Array<Promise<{ label: string; errors: string[]; warnings: string[] }>> = [];
+  function keep(...entries: Array<{ label: string; resource: Resource }>) {
+    for (const entry of entries) {
+      built.push(entry);
+      validations.push(validator.validate(entry.resource).then((r) => ({ label: entry.label, errors: r.errors, warnings: r.warnings })));
+    }
+  }
+
+  beforeAll(async () => {
+    // The JVM starts while the test server and worker do.
+    const starting = startFhirValidator();
+    env = await createTimeSkippingEnv({ dataConverter: await dataConverter() });
+    ({ worker, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue }));
+    running = worker.run();
+    validator = await starting;
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await close?.();
+    await env?.teardown();
+    await validator?.close();
+  });
+
+  /** The open case's Task and ServiceRequest as they are now. */
+  async function openResources(label: string, handle: WorkflowHandle): Promise<CaseView> {
+    const v = await view(handle);
+    keep({ label: `${label} Task`, resource: taskFor(v, { patient: NHS_NUMBER }) }, { label: `${label} ServiceRequest`, resource: serviceRequestFor(v, { needs: ['loneliness', 'gardening'] }) });
+    return v;
+  }
+
+  /** A closed case: its Task, ServiceRequest and outcome, with and without free text. */
+  async function closedResources(label: string, handle: WorkflowHandle): Promise<CaseView> {
+    const v = await until(handle, (x) => x.stage === 'discharged');
+    const record = await handle.query(outcomeRecordQuery);
+    keep(
+      { label: `${label} Task`, resource: taskFor(v) },
+      { label: `${label} ServiceRequest`, resource: serviceRequestFor(v, { patient: NHS_NUMBER, needs: record.needs }) },
+      ...outcomeFor(v, record, { codesOnly: false }).map((resource) => ({ label: `${label} ${resource.id}`, resource })),
+      ...outcomeFor(v, record, { codesOnly: true, patient: NHS_NUMBER }).map((resource) => ({ label: `${label} codes only ${resource.id}`, resource })),
+    );
+    return v;
+  }
+
+  it('builds resources along a full pathway, to every discharge reason, and HAPI finds no errors in any', { timeout: 600_000 }, async () => {
+    const client = env.client;
+    const pol = await openScheme(client, taskQueue, 'fhir', { roster: [{ id: 'lw-1' }, { id: 'lw-2' }] });
+    const reasons = new Set<string>();
+
+    // The full pathway, stage by stage, with every instrument at the first visit and at review.
+    const journey = await refer(client, taskQueue, referral({ schemeId: 'fhir', needs: ['loneliness', 'isolation'] }), pol);
+    let v = await until(journey, (x) => x.stage === 'triage');
+    await openResources('triage', journey);
+    await send(journey, 'TRIAGE.ACCEPT', { actor: linkWorker });
+    v = await until(journey, (x) => x.stage === 'firstContact');
+    await openResources('firstContact', journey);
+    await send(journey, 'CONTACT.ATTEMPT', { outcome: 'reached', channel: 'phone', actor: allocated(v) });
+    await openResources('firstVisit', journey);
+    await send(journey, 'VISIT.RECORD', { location: 'home', durationMinutes: 90, measures: measures(false), barriers: ['transport'], actor: allocated(v) });
+    await openResources('coProducedPlan', journey);
+    await send(journey, 'PLAN.DRAFT', {
+      goals: [{ id: 'g1', text: 'Get out twice a week' }],
+      activities: [{ id: 'a1', category: 'connecting', name: 'Lunch club' }],
+      barrierActions: [{ barrier: 'transport', action: 'transportArranged' }],
+      tier: 'standard',
+      volunteer: false,
+      actor: allocated(v),
+    });
+    await send(journey, 'PLAN.AGREE', { party: 'person', actor: { role: 'person', id: 'self' } });
+    await send(journey, 'PLAN.AGREE', { party: 'linkWorker', actor: allocated(v) });
+    await openResources('support', journey);
+
+    // A second case to hand off to befriending, brought to support beside the first, so one
+    // stretch of skipped weeks brings both to review.
+    const befriended = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
+    await driveTo(befriended, 'support');
+    const reviewDue = Math.max(
+      ...(await Promise.all([journey, befriended].map(async (h) => (await view(h)).deadlines.find((d) => d.event.type === 'DEADLINE.REVIEW')!.dueAt))),
+    );
+    await env.sleep(reviewDue - (await env.currentTimeMs()) + 60_000);
+    await until(journey, (x) => x.stage === 'review');
+    await openResources('review', journey);
+    await send(journey, 'REVIEW.RECORD', { measures: measures(true), goalsMet: 'all', outcome: 'discharge', personAccount: 'I see people every week now', actor: allocated(v) });
+    reasons.add((await closedResources('connected', journey)).discharge!.reason);
+
+    const atReview = await until(befriended, (x) => x.stage === 'review');
+    await send(befriended, 'REVIEW.RECORD', { measures: [measures(true)[0]!], goalsMet: 'some', outcome: 'befriend', actor: allocated(atReview) });
+    await openResources('befriendingHandoff', befriended);
+    await send(befriended, 'BEFRIENDING.RESULT', { result: 'accepted', service: 'Good Neighbours', actor: allocated(atReview) });
+    reasons.add((await closedResources('handedOff', befriended)).discharge!.reason);
+
+    // Closed at triage or screening.
+    const redirected = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
+    await until(redirected, (x) => x.stage === 'triage');
+    await send(redirected, 'TRIAGE.REDIRECT', { service: 'Community mental health team', reason: 'Needs specialist support', actor: linkWorker });
+    reasons.add((await closedResources('redirected', redirected)).discharge!.reason);
+
+    const declined = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
+    await until(declined, (x) => x.stage === 'triage');
+    await send(declined, 'TRIAGE.DECLINE', { reason: 'Needs personal care', actor: linkWorker });
+    expect((await closedResources('declined at triage', declined)).discharge!.reason).toBe('declined');
+
+    const screened = await refer(client, taskQueue, referral({ schemeId: 'fhir', consent: false }), pol);
+    expect((await closedResources('declined at screening', screened)).discharge!.reason).toBe('declined');
+
+    // Never reached.
+    const unreached = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
+    let u = await driveTo(unreached, 'firstContact');
+    for (const outcome of ['noAnswer', 'leftMessage', 'wrongNumber'] as const) {
+      await send(unreached, 'CONTACT.ATTEMPT', { outcome, channel: 'phone', actor: allocated(u) });
+      if (outcome !== 'wrongNumber') u = await view(unreached);
+    }
+    reasons.add((await closedResources('unableToContact', unreached)).discharge!.reason);
+
+    // A supervisor confirms a flagged duplicate.
+    const duplicate = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
+    await until(duplicate, (x) => x.stage === 'triage');
+    await duplicate.executeUpdate(flagDuplicatesUpdate, { args: [{ duplicates: [{ caseId: `case-${'ref-older'}`, match: 'nhsNumber' }] }] });
+    await send(duplicate, 'DUPLICATE.RESOLVE', { resolution: 'duplicate', of: 'case-ref-older', actor: supervisor });
+    reasons.add((await closedResources('duplicate', duplicate)).discharge!.reason);
+
+    // Staff close a case for each reason they may give, from the first visit.
+    for (const reason of ['goalsMet', 'withdrew', 'movedAway', 'died', 'admittedLongTerm', 'escalatedToStatutory', 'declined', 'consentWithdrawn'] as const) {
+      const handle = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
+      const at = await driveTo(handle, 'coProducedPlan');
+      await send(handle, 'DISCHARGE', { reason, actor: allocated(at) });
+      reasons.add((await closedResources(reason, handle)).discharge!.reason);
+    }
+    expect([...reasons].sort()).toEqual([...DISCHARGE_REASONS].sort());
+
+    // A full scheme: a waitlist, a safeguarding hold, and the scheme's availability.
+    const small = await openScheme(client, taskQueue, 'fhir-small', { caseloadCap: 1 });
+    const holder = await refer(client, taskQueue, referral({ schemeId: 'fhir-small' }), small);
+    const h = await driveTo(holder, 'firstVisit');
+    const waiting = await refer(client, taskQueue, referral({ schemeId: 'fhir-small' }), small);
+    await until(waiting, (x) => x.stage === 'triage');
+    await send(waiting, 'TRIAGE.ACCEPT', { actor: linkWorker });
+    await until(waiting, (x) => x.stage === 'waitlisted');
+    await openResources('waitlisted', waiting);
+    await send(holder, 'SAFEGUARDING.RAISE', { category: 'selfNeglect', actor: allocated(h) });
+    await openResources('onHold', holder);
+    const loads = await client.workflow.getHandle(ledgerWorkflowId('fhir-small')).query(caseloadsQuery);
+    const service = healthcareServiceFor('fhir-small', loads, { now: await env.currentTimeMs() });
+    expect(service.characteristic?.[0]?.coding?.[0]?.code).toBe('waitlist');
+    keep({ label: 'HealthcareService waitlist', resource: service });
+    keep({ label: 'HealthcareService accepting', resource: healthcareServiceFor('fhir', await client.workflow.getHandle(ledgerWorkflowId('fhir')).query(caseloadsQuery), { now: await env.currentTimeMs() }) });
+    keep({ label: 'OperationOutcome', resource: operationOutcome([{ code: 'invalid', diagnostics: 'Task.focus must reference a ServiceRequest', expression: 'Task.focus' }]) });
+    keep(...codeSystems().map((resource) => ({ label: `CodeSystem ${resource.id}`, resource })));
+
+    const started = Date.now();
+    const results = await Promise.all(validations);
+    const seconds = (Date.now() - started) / 1000;
+    const errors = results.flatMap((r) => r.errors.map((e) => `${r.label}: ${e}`));
+    const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
+    console.log(`[fhir] ${results.length} resources validated by HAPI FHIR (${seconds.toFixed(1)}s after the last was built): ${errors.length} errors, ${warnings} warnings`);
+    expect(errors).toEqual([]);
+    expect(new Set(built.map((b) => b.resource.resourceType))).toEqual(new Set(['Task', 'ServiceRequest', 'Observation', 'HealthcareService', 'OperationOutcome', 'CodeSystem']));
+  });
+
+  it('the validator does find errors: a stage its code system does not define, a Task without intent', async () => {
+    const broken = {
+      resourceType: 'Task',
+      status: 'requested',
+      businessStatus: { coding: [{ system: codeSystemUrl('stage'), code: 'notAStage' }] },
+    } as unknown as Resource;
+    const { errors } = await validator.validate(broken);
+    expect(errors.some((e) => e.includes('notAStage'))).toBe(true);
+    expect(errors.some((e) => e.includes('intent'))).toBe(true);
+  });
+});
