@@ -47,7 +47,10 @@ export function compilePathway(target: string): void {
 export function loadCompiledPathway(target: string): CompiledPathway {
   return {
     target,
+    // Compiled at run time into a folder of its own, so loaded by path rather than imported.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     machines: require(join(outDir(target), 'machines', 'index.js')) as typeof Machines,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     stepper: require(join(outDir(target), 'workflows', 'pathway-stepper.js')) as typeof Stepper,
   };
 }

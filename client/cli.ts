@@ -22,7 +22,7 @@ import {
   PathwayError,
   SchemeNotFoundError,
 } from './errors';
-import { caseDetail, caseloadsTable, casesTable, escalationRef, escalationsTable, table, time } from './format';
+import { caseDetail, caseloadsTable, casesTable, escalationRef, escalationsTable, time } from './format';
 
 export const EXIT = {
   ok: 0,

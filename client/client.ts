@@ -1,7 +1,7 @@
 // The SDK a host system (a GP clinical system, a case-management system) uses to refer people,
 // move their cases along the pathway and read what supervisors need. It is the only module a host
 // imports: Temporal, the codec and the workflows' contracts stay behind it.
-import { Client, Connection, WithStartWorkflowOperation, type TLSConfig, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, type TLSConfig } from '@temporalio/client';
 import type { PayloadCodec, QueryDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor, loadCodecFromEnv } from '../codec';

@@ -21,7 +21,7 @@ import {
 import type { MeasureSubmission } from './measures';
 import { pathwayMachine, type PathwaySnapshot } from './pathway';
 import { accessRefusal } from './rules';
-import { tierOf, type SchemePolicy } from './policy';
+import type { SchemePolicy } from './policy';
 import type { ReferralFacts } from './referral';
 import { stageOf, type ActiveStage } from './stage';
 import { isEscalationTimer } from './timers';

@@ -85,5 +85,5 @@ export async function ensureWorkflowBundle(workflowsPath = join(root, 'workflows
 }
 
 if (require.main === module) {
-  ensureWorkflowBundle().then((path) => console.log(`workflow bundle: ${path}`));
+  void ensureWorkflowBundle().then((path) => console.log(`workflow bundle: ${path}`));
 }

@@ -132,7 +132,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   let pathwayVersion = input.carried?.pathwayVersion ?? 1;
   let snapshot: Snapshot;
   let timeline: TimelineEntry[];
-  let timelineDropped: Record<string, number> | undefined = input.carried?.timelineDropped;
+  const timelineDropped: Record<string, number> | undefined = input.carried?.timelineDropped;
   // Commands applied under a host's command id, most recent last (bounded): a retry of one, even
   // in a later run, answers the first result instead of applying the command again.
   const recentCommands: RecentCommand[] = input.carried?.commands ?? [];

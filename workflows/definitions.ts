@@ -201,7 +201,7 @@ export interface ReferrerNotice {
 }
 
 /** The case whose fingerprints the scheme's person index must forget (consent withdrawn). */
-export interface ForgetPersonRequest extends ActivityEnvelope {}
+export type ForgetPersonRequest = ActivityEnvelope;
 
 export interface SupervisorNotice {
   escalationId: string;

@@ -113,7 +113,7 @@ describe('a running case across a key rotation, then decrypted for people who ho
   const keys = newKeys('k1', 'k2');
   const keyFile = () => join(dir, 'rotating-keys.json');
   let caseId: string;
-  let workers: WorkerProcess[] = [];
+  const workers: WorkerProcess[] = [];
 
   afterAll(async () => {
     for (const w of workers) {
