@@ -1,6 +1,6 @@
 // Runs before `npm start` and `npm test`: installs whatever a fresh clone is missing, so each is one
-// command. `--for=start` needs only the dev server; tests also need the time-skipping server.
-import { ensureNodeModules, ensureTemporalCli, ensureTestServer, externalServer, ProvisionError } from './provision.mjs';
+// command. `--for=start` needs only the dev server; tests also need the time-skipping server and Chromium.
+import { ensureChromium, ensureNodeModules, ensureTemporalCli, ensureTestServer, externalServer, ProvisionError } from './provision.mjs';
 
 const purpose = process.argv.find((a) => a.startsWith('--for='))?.slice('--for='.length) ?? 'test';
 const started = Date.now();
@@ -13,7 +13,8 @@ try {
   } else {
     builds.push(ensureTemporalCli());
   }
-  if (purpose === 'test') builds.push(ensureTestServer());
+  // The console's browser tests drive Debian's Chromium.
+  if (purpose === 'test') builds.push(ensureTestServer(), ensureChromium());
   // Go and Maven builds overlap: the first run on a fresh machine is bounded by the slower one.
   await Promise.all(builds);
   process.stderr.write(`[provision] ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);

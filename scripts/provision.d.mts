@@ -7,3 +7,4 @@ export declare function ensureTemporalCli(): Promise<string>;
 export declare function ensureTestServer(): Promise<string>;
 export declare function ensureNodeModules(): void;
 export declare function externalServer(): string | undefined;
+export declare function ensureChromium(): Promise<string>;
