@@ -50,7 +50,9 @@ export const SUPERVISOR_COMMANDS: ReadonlySet<CommandType> = new Set(['EXTENSION
 export const LINK_WORKER_COMMANDS: ReadonlySet<CommandType> = new Set(['TRIAGE.ACCEPT', 'CONTACT.ATTEMPT', 'SAFEGUARDING.RAISE', 'DISCHARGE']);
 
 export function mayCommand(role: ConsoleRole, type: CommandType): boolean {
-  if (role === 'supervisor') return SUPERVISOR_COMMANDS.has(type) || LINK_WORKER_COMMANDS.has(type);
+  // The case's own work is its allocated link worker's (the workflow refuses anyone else); a
+  // supervisor may still raise a concern or discharge.
+  if (role === 'supervisor') return SUPERVISOR_COMMANDS.has(type) || type === 'SAFEGUARDING.RAISE' || type === 'DISCHARGE';
   if (role === 'linkWorker') return LINK_WORKER_COMMANDS.has(type);
   return false;
 }

@@ -28,6 +28,7 @@ describe('console roles', () => {
       expect(mayCommand('manager', t)).toBe(false);
     }
     expect(mayCommand('linkWorker', 'CONTACT.ATTEMPT')).toBe(true);
+    expect(mayCommand('supervisor', 'CONTACT.ATTEMPT')).toBe(false);
     expect(actorOf({ id: 'lw-1', role: 'linkWorker', schemes: ['a'] })).toEqual({ role: 'linkWorker', id: 'lw-1' });
     expect(actorOf({ id: 'm', role: 'manager', schemes: ['a'] })).toBeUndefined();
   });
