@@ -342,7 +342,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     'CONTACT.ATTEMPT': ['outcome', 'channel'],
     'EXTENSION.REFUSE': ['reason'],
     'SAFEGUARDING.RAISE': ['category'],
-    'ESCALATION.ACK': ['escalationId'],
+    'ESCALATION.ACK': ['escalationId', 'note'],
     DISCHARGE: ['reason'],
     'DUPLICATE.RESOLVE': ['resolution'],
   };

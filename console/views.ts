@@ -273,6 +273,16 @@ export function casePage(ctx: PageContext, view: CaseView, message?: string): st
     view.openEscalations.length
       ? table('Open escalations', ['type', 'level', 'raised', 'acknowledge by'], view.openEscalations.map((x) => [e(x.type), String(x.level), e(when(x.raisedAt)), e(when(x.ackDueAt))]))
       : '<p>None.</p>'
+  }${
+    view.escalations.some((x) => x.acknowledgedAt !== undefined)
+      ? table(
+          'Acknowledged escalations',
+          ['type', 'level', 'raised', 'acknowledged', 'by', 'note'],
+          view.escalations
+            .filter((x) => x.acknowledgedAt !== undefined)
+            .map((x) => [e(x.type), String(x.level), e(when(x.raisedAt)), e(when(x.acknowledgedAt)), e(x.acknowledgedBy ?? ''), e(x.note ?? '')]),
+        )
+      : ''
   }</section>
 <section aria-labelledby="h-plan"><h2 id="h-plan">Plan</h2>${
     draft

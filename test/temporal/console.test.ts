@@ -125,6 +125,7 @@ describe('supervisor console in a browser', () => {
     await concern.waitFor({ state: 'detached' });
     const acked = (await client.getCase(fresh.caseId)).timeline.find((t) => t.event === 'ESCALATION.ACK');
     expect(acked?.actor).toEqual({ role: 'supervisor', id: 'sup-1' });
+    expect((await client.getCase(fresh.caseId)).escalations.find((x) => x.type === 'SAFEGUARDING')?.note).toBe('Called the GP');
 
     await approval.getByRole('button', { name: 'Approve extension' }).click();
     await page.waitForURL(`${server.url}escalations`);
