@@ -74,7 +74,17 @@ export async function startDevIdp(options: { redirectUris: string[]; postLogoutR
         },
       };
     },
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      // Signing out of the console signs out here too; the confirmation page is plain (the
+      // default one fetches a web font, which a closed network refuses slowly).
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx: { body: string }, form: string) {
+          ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head><body><main><h1>Sign out of the dev identity provider?</h1>${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button> <button type="submit" form="op.logoutForm">No, stay signed in</button></main></body></html>`;
+        },
+      },
+    },
     cookies: { keys: ['dev-idp-cookie-key-not-for-production'] },
     ttl: { Session: 3600, Interaction: 600, Grant: 3600, IdToken: 3600, AccessToken: 3600, AuthorizationCode: 60 },
   });

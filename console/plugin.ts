@@ -46,6 +46,8 @@ export interface ConsoleOptions {
 
 interface Session {
   user: SignedInUser;
+  /** Sent back to the IdP on sign-out so it ends its own session too. */
+  idToken?: string;
   csrf: string;
   expiresAt: number;
 }
@@ -200,6 +202,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     reply.clearCookie(LOGIN_COOKIE, { path: base });
     if (!pending || pending.expiresAt < now()) return refuse(reply, undefined, 400, 'Sign-in expired', 'The sign-in took too long or was started elsewhere. Sign in again.');
     let claims: Record<string, unknown> | undefined;
+    let idToken: string | undefined;
     try {
       const tokens = await oidc.authorizationCodeGrant(await idp(), new URL(request.url, publicUrl), {
         pkceCodeVerifier: pending.verifier,
@@ -208,6 +211,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
         idTokenExpected: true,
       });
       claims = tokens.claims() as Record<string, unknown> | undefined;
+      idToken = tokens.id_token;
     } catch (err) {
       request.log.warn({ error: (err as Error).name }, 'console sign-in failed');
       return refuse(reply, undefined, 401, 'Sign-in failed', 'The identity provider did not confirm the sign-in. Sign in again.');
@@ -215,7 +219,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     const user = userFromClaims(claims ?? {}, mapping);
     if ('refused' in user) return refuse(reply, undefined, 403, 'No access', `You are signed in, but ${user.refused}. Ask an administrator for a console role.`);
     const sid = token();
-    sessions.set(sid, { user, csrf: token(), expiresAt: now() + ttl });
+    sessions.set(sid, { user, csrf: token(), expiresAt: now() + ttl, ...(idToken && { idToken }) });
     reply.setCookie(SESSION_COOKIE, sid, cookieOptions);
     return reply.redirect(`${base}/`, 303);
   });
@@ -225,6 +229,14 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     if (!s) return reply;
     for (const [k, v] of sessions) if (v === s) sessions.delete(k);
     reply.clearCookie(SESSION_COOKIE, { path: base });
+    // Ends the IdP's session too where it offers that (RP-initiated logout), so the next person at
+    // this browser is asked to sign in rather than let straight back in.
+    const signedOut = new URL(`${base}/signed-out`, publicUrl).href;
+    const configuration = await idp().catch(() => undefined);
+    if (configuration?.serverMetadata().end_session_endpoint && s.idToken) {
+      const url = oidc.buildEndSessionUrl(configuration, { id_token_hint: s.idToken, post_logout_redirect_uri: signedOut, client_id: options.oidc.clientId });
+      return reply.redirect(url.href, 303);
+    }
     return reply.redirect(`${base}/signed-out`, 303);
   });
   app.get('/signed-out', async (_request, reply) => html(reply, 200, messagePage({ base }, 'Signed out', 'You have signed out of the console.', { href: `${base}/login`, label: 'Sign in again' })));

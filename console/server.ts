@@ -48,7 +48,7 @@ export async function startConsoleServer(options: {
       throw new Error('CONSOLE_OIDC_ISSUER needs CONSOLE_OIDC_CLIENT_ID, CONSOLE_OIDC_CLIENT_SECRET and CONSOLE_COOKIE_SECRET');
     oidc = { issuer: env.CONSOLE_OIDC_ISSUER, clientId: env.CONSOLE_OIDC_CLIENT_ID, clientSecret: env.CONSOLE_OIDC_CLIENT_SECRET };
   } else {
-    idp = await startDevIdp({ redirectUris: [`${publicUrl}/console/callback`], accounts: devAccounts(options.schemes) });
+    idp = await startDevIdp({ redirectUris: [`${publicUrl}/console/callback`], postLogoutRedirectUris: [`${publicUrl}/console/signed-out`], accounts: devAccounts(options.schemes) });
     oidc = { issuer: idp.issuer, clientId: DEV_CLIENT.id, clientSecret: DEV_CLIENT.secret };
   }
   const app = Fastify({ logger: false });

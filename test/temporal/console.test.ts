@@ -147,11 +147,16 @@ describe('supervisor console in a browser', () => {
     // Signing out ends the session on the server: its cookie opens nothing afterwards.
     const cookie = await cookieHeader(page);
     await page.getByRole('button', { name: 'Sign out' }).click();
+    // The IdP confirms ending its own session, then sends the browser back to the console.
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
     await page.waitForURL(`${server.url}signed-out`);
     await accessible(page, 'signed-out');
     const after = await fetch(server.url, { headers: { cookie }, redirect: 'manual' });
     expect(after.status).toBe(303);
     expect(after.headers.get('location')).toBe('/console/login');
+    // Nor does the IdP let the browser straight back in: it asks for a login again.
+    await page.goto(server.url);
+    await page.locator('input[name="login"]').waitFor();
   });
 
   it('refuses a link worker the supervisor-only approval, and refuses forged requests, leaving the cases unchanged', async () => {
