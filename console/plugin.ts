@@ -94,10 +94,18 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     return config;
   };
 
-  await app.register(cookie, { secret: options.cookieSecret });
-  await app.register(formbody);
+  // The host app (the FHIR gateway) may have registered these already; the console signs its own
+  // cookies with its own secret either way, so it never depends on the host's cookie secret.
+  if (!app.hasDecorator('parseCookie')) await app.register(cookie);
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody);
+  const sign = (value: string) => cookie.sign(value, options.cookieSecret);
+  const unsign = (raw: string | undefined) => {
+    if (!raw) return undefined;
+    const r = cookie.unsign(raw, options.cookieSecret);
+    return r.valid && r.value ? r.value : undefined;
+  };
 
-  const cookieOptions = { path: base, httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
+  const cookieOptions = { path: base, httpOnly: true, sameSite: 'lax' as const, secure };
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (!reply.hasHeader('content-security-policy'))
@@ -113,14 +121,12 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   });
 
   const sessionOf = (request: FastifyRequest): Session | undefined => {
-    const raw = request.cookies[SESSION_COOKIE];
-    if (!raw) return undefined;
-    const unsigned = request.unsignCookie(raw);
-    if (!unsigned.valid || !unsigned.value) return undefined;
-    const s = sessions.get(unsigned.value);
+    const sid = unsign(request.cookies[SESSION_COOKIE]);
+    if (!sid) return undefined;
+    const s = sessions.get(sid);
     if (!s) return undefined;
     if (s.expiresAt < now()) {
-      sessions.delete(unsigned.value);
+      sessions.delete(sid);
       return undefined;
     }
     s.expiresAt = now() + ttl;
@@ -190,15 +196,14 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       code_challenge: await oidc.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
     });
-    reply.setCookie(LOGIN_COOKIE, key, { ...cookieOptions, maxAge: 600 });
+    reply.setCookie(LOGIN_COOKIE, sign(key), { ...cookieOptions, maxAge: 600 });
     return reply.redirect(url.href, 303);
   });
 
   app.get('/callback', async (request, reply) => {
-    const raw = request.cookies[LOGIN_COOKIE];
-    const key = raw ? request.unsignCookie(raw) : undefined;
-    const pending = key?.valid && key.value ? logins.get(key.value) : undefined;
-    if (key?.value) logins.delete(key.value);
+    const key = unsign(request.cookies[LOGIN_COOKIE]);
+    const pending = key ? logins.get(key) : undefined;
+    if (key) logins.delete(key);
     reply.clearCookie(LOGIN_COOKIE, { path: base });
     if (!pending || pending.expiresAt < now()) return refuse(reply, undefined, 400, 'Sign-in expired', 'The sign-in took too long or was started elsewhere. Sign in again.');
     let claims: Record<string, unknown> | undefined;
@@ -220,7 +225,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     if ('refused' in user) return refuse(reply, undefined, 403, 'No access', `You are signed in, but ${user.refused}. Ask an administrator for a console role.`);
     const sid = token();
     sessions.set(sid, { user, csrf: token(), expiresAt: now() + ttl, ...(idToken && { idToken }) });
-    reply.setCookie(SESSION_COOKIE, sid, cookieOptions);
+    reply.setCookie(SESSION_COOKIE, sign(sid), cookieOptions);
     return reply.redirect(`${base}/`, 303);
   });
 

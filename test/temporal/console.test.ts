@@ -188,6 +188,9 @@ describe('supervisor console in a browser', () => {
     // A supervisor's session without the form's token (a cross-site form post), or with another session's.
     expect(await forge(approve, {}, supCookie)).toBe(403);
     expect(await forge(approve, { _csrf: lwCsrf }, supCookie)).toBe(403);
+    // A manager reads but sends no commands.
+    const manager = await signIn('mgr-1');
+    expect(await forge(`/console/cases/${pending}/commands/ESCALATION.ACK`, { _csrf: await csrfOf(manager), escalationId: 'esc-1' }, await cookieHeader(manager))).toBe(403);
     // Another scheme's case reads as not found, even for a supervisor with a valid token.
     expect(await forge(`/console/cases/${otherCase}/commands/DISCHARGE`, { _csrf: supCsrf, reason: 'withdrew' }, supCookie)).toBe(404);
     const page = await fetch(new URL(`cases/${otherCase}`, server.url), { headers: { cookie: supCookie } });
