@@ -159,7 +159,7 @@ describe('supervisor console in a browser', () => {
     await page.locator('input[name="login"]').waitFor();
   });
 
-  it('refuses a link worker the supervisor-only approval, and refuses forged requests, leaving the cases unchanged', async () => {
+  it('refuses a link worker the supervisor-only approval and forged requests, leaving the cases unchanged; a supervisor refuses with a reason', async () => {
     const pending = await caseAwaitingExtension();
     const before = await client.getCase(pending);
     const otherBefore = await client.getCase(otherCase);
@@ -205,6 +205,15 @@ describe('supervisor console in a browser', () => {
     const res = await fetch(server.url, { headers: { cookie: supCookie } });
     expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
     expect(res.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
-    expect((await client.getCase(pending)).stage).toBe('extensionPending');
+
+    // The supervisor refuses it from the queue with a reason: the case goes back to review.
+    await supervisor.goto(`${server.url}escalations`);
+    const row = supervisor.locator(`tr[data-escalation^="${pending}/"]`);
+    await row.getByLabel('Reason').fill('Goals nearly met; review again');
+    await row.getByRole('button', { name: 'Refuse extension' }).click();
+    await supervisor.waitForURL(`${server.url}escalations`);
+    const refused = await client.getCase(pending);
+    expect(refused.stage).toBe('review');
+    expect(refused.timeline.at(-1)).toMatchObject({ event: 'EXTENSION.REFUSE', actor: { role: 'supervisor', id: 'sup-1' } });
   });
 });
