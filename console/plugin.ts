@@ -172,6 +172,16 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     }
   };
 
+  // Anything unexpected (the engine unreachable, a timeout) becomes a page that quotes nothing:
+  // error messages may carry details that are not the browser's to see.
+  app.setErrorHandler(async (err, request, reply) => {
+    request.log.error({ error: (err as Error).name, code: (err as { code?: string }).code }, 'console request failed');
+    const s = sessionOf(request);
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return refuse(reply, s, status, 'Bad request', 'The console could not read that request. Nothing was changed.');
+    return refuse(reply, s, 503, 'Engine unavailable', 'The engine did not answer in time. Look at the case again before repeating a command.');
+  });
+
   // ---- Assets -------------------------------------------------------------------------------------
   app.get('/assets/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_JS));
   app.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));

@@ -33,3 +33,22 @@ describe('console plugin in a host app', () => {
     await app.close();
   });
 });
+
+describe('console plugin errors', () => {
+  it('answers sign-in with an unreachable IdP with a 503 page that quotes no error', async () => {
+    const app = Fastify();
+    const client = {} as PathwayClient;
+    await app.register(consolePlugin, {
+      prefix: '/console',
+      client,
+      publicUrl: 'http://127.0.0.1:1',
+      oidc: { issuer: 'http://127.0.0.1:1', clientId: 'c', clientSecret: 's' },
+      cookieSecret: 'console-secret-0123456789abcdefghijkl',
+    });
+    const login = await app.inject({ method: 'GET', url: '/console/login' });
+    expect(login.statusCode).toBe(503);
+    expect(login.body).toContain('Sign-in unavailable');
+    expect(login.body).not.toContain('ECONNREFUSED');
+    await app.close();
+  });
+});
