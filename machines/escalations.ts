@@ -31,6 +31,8 @@ export interface Escalation {
   level: number;
   acknowledgedAt?: number;
   acknowledgedBy?: string;
+  /** The supervisor's note on acknowledging, if they wrote one: staff text, kept in the case only. */
+  note?: string;
   /** Set when the case was discharged with the escalation still open. */
   closedAt?: number;
 }
@@ -103,10 +105,11 @@ export function acknowledge(
   which: (e: Escalation) => boolean,
   at: number,
   by: string,
+  note?: string,
 ): Pick<EscalationState, 'escalations' | 'timers'> {
   const closing = new Set(openEscalations(state).filter(which).map((e) => e.id));
   return {
-    escalations: state.escalations.map((e) => (closing.has(e.id) ? { ...e, acknowledgedAt: at, acknowledgedBy: by } : e)),
+    escalations: state.escalations.map((e) => (closing.has(e.id) ? { ...e, acknowledgedAt: at, acknowledgedBy: by, ...(note !== undefined && { note }) } : e)),
     timers: disarm(state.timers, ...[...closing].map((id) => escalationTimer(id, 0).key)),
   };
 }

@@ -167,7 +167,12 @@ export const commandSchemas = {
   }),
   'SAFEGUARDING.RAISE': z.object({ category: safeguardingCategorySchema, actor: actorSchema }),
   'SAFEGUARDING.CLEAR': z.object({ actor: actorSchema }),
-  'ESCALATION.ACK': z.object({ escalationId: safeIdSchema, actor: actorSchema }),
+  'ESCALATION.ACK': z.object({
+    escalationId: safeIdSchema,
+    /** What the supervisor did about it: staff text, kept on the escalation in the case, never indexed or logged. */
+    note: text.optional(),
+    actor: actorSchema,
+  }),
   DISCHARGE: z.object({ reason: dischargeRequestReasonSchema, actor: actorSchema }),
   /** Supervisor only: a flagged possible duplicate is another person after all, or the same one (the case closes). */
   'DUPLICATE.RESOLVE': z.object({

@@ -355,7 +355,7 @@ export const pathwayMachine = setup({
     }),
     acknowledgeEscalation: assign(({ context, event }) => {
       const e = payload(event, 'ESCALATION.ACK');
-      return acknowledge(context, (x) => x.id === e.escalationId, e.at, e.actor.id);
+      return acknowledge(context, (x) => x.id === e.escalationId, e.at, e.actor.id, e.note);
     }),
     /** Removes the timer the deadline event answered. */
     consumeDeadline: assign({

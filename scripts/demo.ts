@@ -49,7 +49,8 @@ async function demoPersonKey(): Promise<{ personKey?: PersonKey; devKeyDir?: str
   return process.env.NODE_ENV === 'production' ? { personKey: PersonKey.generate() } : { devKeyDir: DEFAULT_DEV_KEY_DIR };
 }
 
-export async function runDemo({ client: temporal, taskQueue, address, uiUrl, codecUrl }: DemoOptions): Promise<void> {
+/** Runs the demo; returns its scheme, which the console's dev accounts are given. */
+export async function runDemo({ client: temporal, taskQueue, address, uiUrl, codecUrl }: DemoOptions): Promise<{ schemeId: string }> {
   const started = Date.now();
   const run = randomUUID().slice(0, 6);
   // A scheme per run: its ledger, person index and report hold this run's cohort only.
@@ -426,6 +427,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   console.log(`  a case's view:       temporal workflow query --address ${address} -w ${ids.mrP} --type view${codec}`);
   console.log(`  supervisor CLI:      npx pathway cases --scheme ${schemeId}   |   npx pathway case ${ids.extension}`);
   console.log(`                       npx pathway escalations --scheme ${schemeId}   |   npx pathway caseloads --scheme ${schemeId}`);
+  return { schemeId };
 }
 
 /**

@@ -10,3 +10,4 @@ export declare function externalServer(): string | undefined;
 export declare const FHIR_VALIDATOR_VERSION: string;
 export declare const fhirValidatorDir: string;
 export declare function ensureFhirValidator(): Promise<{ java: string; args: string[] }>;
+export declare function ensureChromium(): Promise<string>;

@@ -1,7 +1,8 @@
 // Provisions the two Temporal servers this project runs on, from the package registries these
 // machines reach (the SDK's own download of them needs the open internet and fails here):
 //   - the Temporal CLI (dev server + Web UI), built from its Go module with `go install`;
-//   - the Java time-skipping test server, from Maven Central, behind a `<port>` launcher.
+//   - the Java time-skipping test server, from Maven Central, behind a `<port>` launcher;
+//   - Debian's Chromium for the console's browser tests, with apt-get.
 // Plain Node with no dependencies, because it runs before `npm ci` has anything installed.
 // Idempotent: a stamp file per server records the pinned version that was built.
 import { spawn, spawnSync } from 'node:child_process';
@@ -263,4 +264,25 @@ export function ensureNodeModules() {
 /** Whether the user pointed us at a server of their own, in which case we start none. */
 export function externalServer() {
   return process.env.TEMPORAL_ADDRESS ? process.env.TEMPORAL_ADDRESS : undefined;
+}
+
+/**
+ * Debian's Chromium for the console's browser tests (playwright-core drives it; no browser
+ * download, which this machine's closed network refuses). CHROMIUM_PATH points at another build.
+ */
+export async function ensureChromium() {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (existsSync(path)) return path;
+  if (process.env.CHROMIUM_PATH) throw new ProvisionError(`CHROMIUM_PATH=${path} does not exist.`);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !onPath('apt-get')) {
+    throw new ProvisionError(
+      'Chromium is needed for the console\'s browser tests but /usr/bin/chromium is missing.\n' +
+        '  Install it (as root: apt-get update && apt-get install -y chromium), or point CHROMIUM_PATH at a Chromium or Chrome binary.',
+    );
+  }
+  await runWithProgress('chromium: apt-get update', 'apt-get', ['update'], {});
+  await runWithProgress('chromium: apt-get install', 'apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!existsSync(path)) throw new ProvisionError(`apt-get installed chromium but ${path} is still missing.`);
+  return path;
 }

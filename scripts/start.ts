@@ -8,6 +8,8 @@ import { createPathwayWorker, DEFAULT_TASK_QUEUE, pathwayDataConverter } from '.
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
+import { PathwayClient } from '../client';
+import { describeConsole, startConsoleServer, type ConsoleServer } from '../console/server';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
 
@@ -81,14 +83,24 @@ async function main() {
   });
   const running = worker.run();
 
+  let schemes: string[] = [];
   try {
-    await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address });
+    schemes = [(await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address })).schemeId];
   } catch (err) {
     console.error(`demo failed: ${(err as Error).stack ?? err}`);
     process.exitCode = 1;
   }
 
+  // The supervisor console, signed in through a local OIDC provider unless CONSOLE_OIDC_ISSUER names one.
+  let consoleServer: ConsoleServer | undefined;
+  if (!exitWhenDone) {
+    const consoleClient = await PathwayClient.fromClient(client, { taskQueue, devKeyDir: DEFAULT_DEV_KEY_DIR });
+    consoleServer = await startConsoleServer({ client: consoleClient, schemes: schemes.length ? schemes : ['demo'], port: Number(process.env.CONSOLE_PORT ?? 8300) });
+    console.log(`\n${describeConsole(consoleServer)}`);
+  }
+
   const shutdown = async () => {
+    await consoleServer?.close();
     worker.shutdown();
     await running.catch(() => undefined);
     await close();
