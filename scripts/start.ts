@@ -8,6 +8,8 @@ import { createPathwayWorker, DEFAULT_TASK_QUEUE, pathwayDataConverter } from '.
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
+import { PathwayClient } from '../client';
+import { devInstructions, startGateway, type StartedGateway } from '../gateway/server';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
 
@@ -81,6 +83,16 @@ async function main() {
   });
   const running = worker.run();
 
+  // The FHIR gateway beside the worker; a deployment without a person key still gets the worker and demo.
+  let gateway: StartedGateway | undefined;
+  let gatewayClient: PathwayClient | undefined;
+  try {
+    gatewayClient = await PathwayClient.fromClient(client, { taskQueue, ...(process.env.PATHWAY_PERSON_KEY ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR }) });
+    gateway = await startGateway({ client: gatewayClient });
+  } catch (err) {
+    console.warn(`FHIR gateway not started (${(err as Error).message})`);
+  }
+
   try {
     await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address });
   } catch (err) {
@@ -88,7 +100,10 @@ async function main() {
     process.exitCode = 1;
   }
 
+  if (gateway) console.log(`\n${gateway.devToken ? devInstructions(gateway.url, gateway.devToken) : `FHIR gateway: ${gateway.url}/fhir`}`);
+
   const shutdown = async () => {
+    await gateway?.close();
     worker.shutdown();
     await running.catch(() => undefined);
     await close();
