@@ -60,7 +60,10 @@ export async function startGateway(options: {
   const host = options.host ?? env['GATEWAY_HOST'] ?? '127.0.0.1';
   const app = buildApp({ client: options.client, auth, loggerInstance: logger, ...(env['GATEWAY_BASE_URL'] && { baseUrl: env['GATEWAY_BASE_URL'] }), ...(options.plugins && { plugins: options.plugins }) });
   await app.listen({ port, host });
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Port 0 asks for any free port: the address says which one it got.
+  const bound = app.server.address();
+  const actualPort = bound && typeof bound === 'object' ? bound.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const devToken = devKey
     ? await signToken(devKey, { sub: 'dev-host', scope: 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs', schemes: options.devSchemes ?? ['*'], role: 'host', expiresIn: 12 * 3600 })
     : undefined;

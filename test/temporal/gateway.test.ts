@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseNotFoundError, PathwayClient } from '../../client';
 import { generateSigningKey, signToken } from '../../gateway/dev-keys';
+import { devInstructions, startGateway } from '../../gateway/server';
 import { workflowTaskFailures } from '../support/faults';
 import { clientHarness, poll, uniqueScheme, type ClientHarness } from './client.harness';
 import { gatewayHarness, referralBundle, referralTask, type GatewayHarness } from './gateway.harness';
@@ -220,6 +221,27 @@ describe('FHIR gateway', () => {
       const api = json(await get('/openapi.json', null));
       expect(api.openapi).toMatch(/^3\./);
       expect(Object.keys(api.paths)).toContain('/fhir/Task/{id}');
+    });
+  });
+
+  describe('as npm start runs it', () => {
+    it('listens on a port, and the dev token it prints refers over real HTTP', async () => {
+      const gateway = await startGateway({ client, port: 0, env: { GATEWAY_LOG_LEVEL: 'silent' } });
+      try {
+        expect(gateway.devToken).toBeDefined();
+        expect(devInstructions(gateway.url, gateway.devToken!)).toContain(`curl -s -X POST ${gateway.url}/fhir/Task`);
+        const meta = await fetch(`${gateway.url}/fhir/metadata`);
+        expect(meta.headers.get('content-type')).toContain(FHIR);
+        const res = await fetch(`${gateway.url}/fhir/Task`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${gateway.devToken}`, 'content-type': FHIR },
+          body: JSON.stringify(referralTask({ schemeId: scheme })),
+        });
+        expect(res.status, await res.clone().text()).toBe(201);
+        expect(((await res.json()) as { status: string }).status).toBe('requested');
+      } finally {
+        await gateway.close();
+      }
     });
   });
 
