@@ -11,6 +11,7 @@ import {
   PathwayClient,
   SchemeNotFoundError,
   COMMAND_TYPES,
+  type Caseloads,
   type CaseView,
   type CommandType,
 } from '../client';
@@ -20,7 +21,7 @@ import { capabilityStatement, openApiDocument } from './capability';
 import { FhirError, invalid, operationOutcome, type Issue } from './fhir/outcome';
 import { fromBundle, fromTask, referralExpression, schemeOf, toHostReferral } from './fhir/referral';
 // The one import of the case → FHIR mapping: switch it here to change the mapping module.
-import { lastUpdatedOf, serviceRequestFromCase, TASK_STATUSES, taskFromCase, type TaskStatus } from './fhir/task-mapping';
+import { healthcareServiceFromCaseloads, lastUpdatedOf, serviceRequestFromCase, TASK_STATUSES, taskFromCase, type TaskStatus } from './fhir/task-mapping';
 
 export const FHIR_JSON = 'application/fhir+json';
 const FHIR_CONTENT_TYPE = `${FHIR_JSON}; charset=utf-8`;
@@ -59,7 +60,7 @@ declare module 'fastify' {
   }
 }
 
-const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'metadata']);
+const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'metadata']);
 
 export function buildApp(options: GatewayOptions): FastifyInstance {
   const { client } = options;
@@ -204,6 +205,54 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
       total: matches.length,
       link,
       entry: page.map((m) => ({ fullUrl: `${base}/Task/${m.view.caseId}`, resource: m.task, search: { mode: 'match' } })),
+    });
+  });
+
+  // ---- Capacity ---------------------------------------------------------------------------------------
+  const loadsOf = async (schemeId: string): Promise<Caseloads | undefined> => {
+    try {
+      return await client.caseloads(schemeId);
+    } catch (err) {
+      if (err instanceof SchemeNotFoundError || err instanceof InvalidInputError) return undefined;
+      throw err;
+    }
+  };
+  app.get<{ Params: { id: string } }>('/fhir/HealthcareService/:id', async (request, reply) => {
+    const who = await caller(request);
+    requireScope(who, 'HealthcareService', 'r');
+    const id = safeIdSchema.safeParse(request.params.id, { reportInput: false });
+    if (!id.success) throw new FhirError(404, { code: 'not-found', expression: 'HealthcareService.id', diagnostics: 'no such resource' });
+    requireScheme(who, id.data, 'HealthcareService.id');
+    const loads = await loadsOf(id.data);
+    if (!loads) throw new FhirError(404, { code: 'not-found', expression: 'HealthcareService.id', diagnostics: 'no such resource' });
+    return sendFhir(reply, 200, healthcareServiceFromCaseloads(loads, Date.now()));
+  });
+  app.get('/fhir/HealthcareService', async (request, reply) => {
+    const who = await caller(request);
+    if (!scopeOk(who, 'HealthcareService', 'r') && !scopeOk(who, 'HealthcareService', 's')) requireScope(who, 'HealthcareService', 's');
+    const query = request.query as Record<string, unknown>;
+    for (const key of Object.keys(query)) {
+      if (!['identifier', '_id', '_format'].includes(key)) throw invalid('HealthcareService?', 'a search parameter is not supported (supported: identifier, _id)', 'not-supported');
+    }
+    const named = one(query, 'identifier') ?? one(query, '_id');
+    let loads: Caseloads[];
+    if (named !== undefined) {
+      const id = safeIdSchema.safeParse(named.includes('|') ? named.split('|').pop() : named, { reportInput: false });
+      if (!id.success) throw invalid(query['identifier'] !== undefined ? 'identifier' : '_id', 'must name a scheme by its id', 'value');
+      requireScheme(who, id.data, query['identifier'] !== undefined ? 'identifier' : '_id');
+      const l = await loadsOf(id.data);
+      loads = l ? [l] : [];
+    } else {
+      loads = (await client.allCaseloads()).filter((l) => maySee(who, l.schemeId));
+    }
+    const base = baseOf(request);
+    const now = Date.now();
+    return sendFhir(reply, 200, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: loads.length,
+      link: [{ relation: 'self', url: `${base}/HealthcareService${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}` }],
+      entry: loads.map((l) => ({ fullUrl: `${base}/HealthcareService/${l.schemeId}`, resource: healthcareServiceFromCaseloads(l, now), search: { mode: 'match' } })),
     });
   });
 

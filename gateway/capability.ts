@@ -17,7 +17,7 @@ export function capabilityStatement(base: string) {
         security: {
           cors: false,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r. A `schemes` claim binds a client to its schemes.',
+          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r. A `schemes` claim binds a client to its schemes.',
         },
         interaction: [{ code: 'transaction', documentation: 'A referral: one Task (focus: the ServiceRequest) with its Patient and Consent.' }],
         resource: [
@@ -36,6 +36,12 @@ export function capabilityStatement(base: string) {
             operation: [{ name: 'pathway-command', definition: `${base}/OperationDefinition/pathway-command`, documentation: 'A pathway command as the token\'s actor: Parameters `command` (valueCode) and `payload` (valueString, JSON without actor).' }],
           },
           { type: 'ServiceRequest', interaction: [{ code: 'read' }] },
+          {
+            type: 'HealthcareService',
+            documentation: 'One per scheme: accepting, waitlist or not accepting, and a wait band, from the capacity ledger (characteristic).',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [{ name: 'identifier', type: 'token' }, { name: '_id', type: 'token' }],
+          },
         ],
       },
     ],
@@ -72,6 +78,8 @@ export function openApiDocument(base: string) {
         patch: { summary: 'Cancel: JSON Patch replacing /status with cancelled', requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } }, responses: { '200': outcome('Task'), ...errors } },
       },
       '/fhir/Task/{id}/$pathway-command': { parameters: id, post: { summary: 'A pathway command as the token\'s actor', requestBody: fhirBody, responses: { '200': outcome('Task'), '409': outcome('The pathway refused'), ...errors } } },
+      '/fhir/HealthcareService': { get: { summary: 'Schemes with their availability and wait band', parameters: ['identifier', '_id'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { '200': outcome('searchset Bundle'), ...errors } } },
+      '/fhir/HealthcareService/{id}': { parameters: id, get: { summary: 'A scheme with its availability and wait band', responses: { '200': outcome('HealthcareService'), ...errors } } },
       '/fhir/ServiceRequest/{id}': { parameters: id, get: { summary: 'Read the ServiceRequest', responses: { '200': outcome('ServiceRequest'), ...errors } } },
     },
   };

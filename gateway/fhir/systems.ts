@@ -10,3 +10,5 @@ export const STAGE_SYSTEM = `${BASE}/CodeSystem/pathway-stage`;
 export const DISCHARGE_REASON_SYSTEM = `${BASE}/CodeSystem/discharge-reason`;
 export const NEED_SYSTEM = `${BASE}/CodeSystem/need`;
 export const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
+export const AVAILABILITY_SYSTEM = `${BASE}/CodeSystem/scheme-availability`;
+export const WAIT_BAND_SYSTEM = `${BASE}/CodeSystem/wait-band`;

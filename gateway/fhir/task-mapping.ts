@@ -1,8 +1,8 @@
 // A case as FHIR: the Gravity referral Task (its status from the pathway stage, the stage itself
 // in businessStatus, the discharge reason in statusReason) and the ServiceRequest it fulfils. Both
 // have the case id as their id. Nothing about the person is here: the case holds none of it.
-import type { CaseView, DischargeReason, Stage } from '../../client';
-import { DISCHARGE_REASON_SYSTEM, REFERRAL_ID_SYSTEM, SCHEME_SYSTEM, STAGE_SYSTEM, TASK_CODE_SYSTEM } from './systems';
+import type { Caseloads, CaseView, DischargeReason, Stage } from '../../client';
+import { AVAILABILITY_SYSTEM, DISCHARGE_REASON_SYSTEM, WAIT_BAND_SYSTEM, REFERRAL_ID_SYSTEM, SCHEME_SYSTEM, STAGE_SYSTEM, TASK_CODE_SYSTEM } from './systems';
 
 export type TaskStatus = 'requested' | 'accepted' | 'in-progress' | 'on-hold' | 'rejected' | 'failed' | 'completed' | 'cancelled';
 export const TASK_STATUSES: readonly TaskStatus[] = ['requested', 'accepted', 'in-progress', 'on-hold', 'rejected', 'failed', 'completed', 'cancelled'];
@@ -103,5 +103,42 @@ export function serviceRequestFromCase(view: CaseView) {
     subject: { display: 'Held by the referring system' },
     ...(referredAt !== undefined && { authoredOn: iso(referredAt) }),
     performer: [{ identifier: { system: SCHEME_SYSTEM, value: view.schemeId } }],
+  };
+}
+
+// ---- Capacity ---------------------------------------------------------------------------------------
+
+export type Availability = 'accepting' | 'waitlist' | 'not-accepting';
+export type WaitBand = 'under-1-month' | '1-3-months' | 'over-3-months';
+const MONTH_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * A scheme's availability from its capacity ledger: accepting while a link worker has room and
+ * nobody is waiting, a waitlist when full, not accepting with nobody on the roster able to take a
+ * case. The wait band is the longest wait of anyone on the waitlist now.
+ */
+export function availabilityOf(loads: Caseloads, now: number): { availability: Availability; waitBand: WaitBand } {
+  const capacity = loads.linkWorkers.reduce((n, w) => n + w.cap, 0);
+  const oldest = loads.waitlist.reduce((t, w) => Math.min(t, w.since), now);
+  const wait = now - oldest;
+  const waitBand: WaitBand = wait < MONTH_MS ? 'under-1-month' : wait <= 3 * MONTH_MS ? '1-3-months' : 'over-3-months';
+  if (capacity === 0) return { availability: 'not-accepting', waitBand };
+  return { availability: loads.full || loads.waitlist.length > 0 ? 'waitlist' : 'accepting', waitBand };
+}
+
+export function healthcareServiceFromCaseloads(loads: Caseloads, now: number) {
+  const { availability, waitBand } = availabilityOf(loads, now);
+  return {
+    resourceType: 'HealthcareService' as const,
+    id: loads.schemeId,
+    identifier: [{ system: SCHEME_SYSTEM, value: loads.schemeId }],
+    active: availability !== 'not-accepting',
+    name: loads.schemeId,
+    category: [{ coding: [{ system: 'http://snomed.info/sct', code: '871731000000106', display: 'Referral to social prescribing service' }] }],
+    characteristic: [
+      { coding: [{ system: AVAILABILITY_SYSTEM, code: availability }], text: availability },
+      { coding: [{ system: WAIT_BAND_SYSTEM, code: waitBand }], text: `wait ${waitBand.replace(/-/g, ' ')}` },
+    ],
+    availabilityExceptions: availability === 'accepting' ? 'Accepting referrals' : availability === 'waitlist' ? `Referrals join a waitlist (wait ${waitBand.replace(/-/g, ' ')})` : 'Not accepting referrals',
   };
 }

@@ -8,7 +8,7 @@ import { buildApp, type GatewayOptions } from '../../gateway/app';
 import { generateSigningKey, signToken, DEV_AUDIENCE, DEV_ISSUER, type SigningKey, type TokenClaims } from '../../gateway/dev-keys';
 import { NHS_NUMBER_SYSTEM, ROUTE_SYSTEM, SCHEME_SYSTEM } from '../../gateway/fhir/systems';
 
-export const HOST_SCOPES = 'system/Task.cruds system/ServiceRequest.rs';
+export const HOST_SCOPES = 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs';
 
 export interface GatewayHarness {
   app: FastifyInstance;

@@ -217,10 +217,41 @@ describe('FHIR gateway', () => {
     it('describes itself: CapabilityStatement and OpenAPI', async () => {
       const cap = json(await get('/fhir/metadata', null));
       expect(cap).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
-      expect(cap.rest[0].resource.map((r: { type: string }) => r.type)).toEqual(['Task', 'ServiceRequest']);
+      expect(cap.rest[0].resource.map((r: { type: string }) => r.type)).toEqual(['Task', 'ServiceRequest', 'HealthcareService']);
       const api = json(await get('/openapi.json', null));
       expect(api.openapi).toMatch(/^3\./);
       expect(Object.keys(api.paths)).toContain('/fhir/Task/{id}');
+    });
+  });
+
+  describe('capacity', () => {
+    it("answers each scheme's availability from its capacity ledger: accepting, then a waitlist, or not accepting", async () => {
+      const small = uniqueScheme('gw-cap');
+      const closed = uniqueScheme('gw-closed');
+      await client.setRoster(small, [{ id: 'lw-9', cap: 1 }]);
+      await client.setRoster(closed, [{ id: 'lw-8', cap: 0 }]);
+      const bound = await g.token({ schemes: [small, closed] });
+      const service = async (id: string) => json(await get(`/fhir/HealthcareService/${id}`, bound));
+      const availability = (hs: any) => hs.characteristic[0].coding[0].code;
+      expect(await service(small)).toMatchObject({ resourceType: 'HealthcareService', id: small, active: true });
+      expect(availability(await service(small))).toBe('accepting');
+      expect(availability(await service(closed))).toBe('not-accepting');
+
+      const linkWorker = await g.token({ sub: 'lw-9', role: 'linkWorker', scope: 'system/Task.rus', schemes: [small] });
+      const accept = { resourceType: 'Parameters', parameter: [{ name: 'command', valueCode: 'TRIAGE.ACCEPT' }] };
+      for (let i = 0; i < 2; i++) {
+        const task = json(await post('/fhir/Task', referralTask({ schemeId: small }), bound));
+        const accepted = await post(`/fhir/Task/${task.id}/$pathway-command`, accept, linkWorker);
+        expect(accepted.statusCode, accepted.body).toBe(200);
+      }
+      const waiting = await poll(() => service(small), (hs) => availability(hs) === 'waitlist', 'the scheme to be full');
+      expect(waiting.characteristic[1].coding[0].code).toBe('under-1-month');
+      const search = json(await get(`/fhir/HealthcareService?identifier=${small}`, bound));
+      expect(search.entry.map((e: any) => e.resource.id)).toEqual([small]);
+      const all = json(await get('/fhir/HealthcareService', bound));
+      expect(all.entry.map((e: any) => e.resource.id).sort()).toEqual([small, closed].sort());
+      expectOutcome(await get(`/fhir/HealthcareService/${small}`), 403);
+      expectOutcome(await get(`/fhir/HealthcareService/no-such-scheme`, await g.token({ schemes: '*' })), 404);
     });
   });
 
