@@ -2,6 +2,8 @@
 // refer, read, poll, cancel; idempotency; auth; errors; and generated malformed requests.
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseNotFoundError, PathwayClient } from '../../client';
 import { generateSigningKey, signToken } from '../../gateway/dev-keys';
@@ -252,6 +254,30 @@ describe('FHIR gateway', () => {
       expect(all.entry.map((e: any) => e.resource.id).sort()).toEqual([small, closed].sort());
       expectOutcome(await get(`/fhir/HealthcareService/${small}`), 403);
       expectOutcome(await get(`/fhir/HealthcareService/no-such-scheme`, await g.token({ schemes: '*' })), 404);
+    });
+  });
+
+  describe('logs', () => {
+    it('logs requests without bodies, tokens or anything about the person', async () => {
+      const lines: string[] = [];
+      const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+      const logged = await gatewayHarness(client, [scheme], { loggerInstance: pino({ level: 'trace' }, sink) });
+      try {
+        const referral = referralTask({ schemeId: scheme });
+        const family = referral.contained[1]!.name![0]!.family;
+        const nhs = referral.contained[1]!.identifier![0]!.value;
+        const bearer = await logged.token();
+        const res = await logged.app.inject({ method: 'POST', url: '/fhir/Task', headers: { authorization: `Bearer ${bearer}`, 'content-type': FHIR }, payload: JSON.stringify(referral) });
+        expect(res.statusCode).toBe(201);
+        const bad = structuredClone(referral);
+        bad.contained[1]!.birthDate = 'not-a-date';
+        await logged.app.inject({ method: 'POST', url: '/fhir/Task', headers: { authorization: `Bearer ${bearer}`, 'content-type': FHIR }, payload: JSON.stringify(bad) });
+        const log = lines.join('');
+        expect(log).toContain('/fhir/Task');
+        for (const secret of [family, nhs, '1950-03-14', 'not-a-date', bearer]) expect(log).not.toContain(secret);
+      } finally {
+        await logged.app.close();
+      }
     });
   });
 
