@@ -9,6 +9,7 @@ const QUICK: Record<string, string[]> = {
   machine: ['--iterations', '20000', '--journeys', '500'],
   startup: ['--runs', '3'],
   intake: ['--duration', '20'],
+  gateway: ['--duration', '20'],
   updates: ['--cases', '200', '--duration', '60', '--max-duration', '20'],
   overhead: ['--rounds', '500', '--cases', '30'],
   replay: ['--replays', '100'],

@@ -10,6 +10,7 @@ import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server'
 import { runDemo } from './demo';
 import { PathwayClient } from '../client';
 import { describeConsole, startConsoleServer, type ConsoleServer } from '../console/server';
+import { devInstructions, startGateway, type StartedGateway } from '../gateway/server';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
 
@@ -84,6 +85,16 @@ async function main() {
   const running = worker.run();
 
   let schemes: string[] = [];
+  // The FHIR gateway beside the worker; a deployment without a person key still gets the worker and demo.
+  let gateway: StartedGateway | undefined;
+  let gatewayClient: PathwayClient | undefined;
+  try {
+    gatewayClient = await PathwayClient.fromClient(client, { taskQueue, ...(process.env.PATHWAY_PERSON_KEY ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR }) });
+    gateway = await startGateway({ client: gatewayClient });
+  } catch (err) {
+    console.warn(`FHIR gateway not started (${(err as Error).message})`);
+  }
+
   try {
     schemes = [(await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address })).schemeId];
   } catch (err) {
@@ -99,8 +110,11 @@ async function main() {
     console.log(`\n${describeConsole(consoleServer)}`);
   }
 
+  if (gateway) console.log(`\n${gateway.devToken ? devInstructions(gateway.url, gateway.devToken) : `FHIR gateway: ${gateway.url}/fhir`}`);
+
   const shutdown = async () => {
     await consoleServer?.close();
+    await gateway?.close();
     worker.shutdown();
     await running.catch(() => undefined);
     await close();

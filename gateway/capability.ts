@@ -1,0 +1,86 @@
+// What the gateway implements, said once for FHIR clients (CapabilityStatement) and once for
+// everyone else (OpenAPI). Keep both to exactly the routes in app.ts.
+
+export function capabilityStatement(base: string) {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-12-04',
+    kind: 'instance',
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json'],
+    patchFormat: ['application/json-patch+json'],
+    implementation: { description: 'Social prescribing engine: FHIR R4 gateway (HL7 Gravity referral management)', url: base },
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          cors: false,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r. A `schemes` claim binds a client to its schemes.',
+        },
+        interaction: [{ code: 'transaction', documentation: 'A referral: one Task (focus: the ServiceRequest) with its Patient and Consent.' }],
+        resource: [
+          {
+            type: 'Task',
+            profile: 'http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition/SDOHCC-TaskForReferralManagement',
+            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }, { code: 'update', documentation: 'status cancelled only' }, { code: 'patch', documentation: '/status to cancelled only' }],
+            searchParam: [
+              { name: 'owner', type: 'reference' },
+              { name: 'status', type: 'token' },
+              { name: 'focus', type: 'reference' },
+              { name: '_lastUpdated', type: 'date', documentation: 'gt, ge, lt, le' },
+              { name: '_count', type: 'number' },
+              { name: '_offset', type: 'number' },
+            ],
+            operation: [{ name: 'pathway-command', definition: `${base}/OperationDefinition/pathway-command`, documentation: 'A pathway command as the token\'s actor: Parameters `command` (valueCode) and `payload` (valueString, JSON without actor).' }],
+          },
+          { type: 'ServiceRequest', interaction: [{ code: 'read' }] },
+          {
+            type: 'HealthcareService',
+            documentation: 'One per scheme: accepting, waitlist or not accepting, and a wait band, from the capacity ledger (characteristic).',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [{ name: 'identifier', type: 'token' }, { name: '_id', type: 'token' }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const fhirBody = { content: { 'application/fhir+json': { schema: { type: 'object' } } } };
+const outcome = (description: string) => ({ description, ...fhirBody });
+const errors = { '400': outcome('Malformed: an OperationOutcome naming the field'), '401': outcome('No or bad token'), '403': outcome('Scope, role or scheme not granted'), '404': outcome('No such resource') };
+
+export function openApiDocument(base: string) {
+  const id = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Social prescribing FHIR R4 gateway', version: '0.1.0', description: 'Refer, follow and cancel social-prescribing referrals as FHIR R4 (HL7 Gravity referral pattern). See /fhir/metadata.' },
+    servers: [{ url: base.replace(/\/fhir$/, '') }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    security: [{ bearer: [] }],
+    paths: {
+      '/fhir/metadata': { get: { summary: 'CapabilityStatement', security: [], responses: { '200': outcome('CapabilityStatement') } } },
+      '/fhir': { post: { summary: 'Refer with a transaction Bundle', requestBody: fhirBody, responses: { '200': outcome('transaction-response Bundle'), '409': outcome('Identifier reused with different content'), '422': outcome('No consent'), ...errors } } },
+      '/fhir/Task': {
+        post: { summary: 'Refer: a Task whose focus is a contained ServiceRequest', requestBody: fhirBody, responses: { '201': outcome('The new Task'), '200': outcome('The existing Task (same referral again)'), '409': outcome('Identifier reused with different content'), '422': outcome('No consent'), ...errors } },
+        get: {
+          summary: 'Search Tasks (Gravity polling)',
+          parameters: ['owner', 'status', 'focus', '_lastUpdated', '_count', '_offset'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          responses: { '200': outcome('searchset Bundle'), ...errors },
+        },
+      },
+      '/fhir/Task/{id}': {
+        parameters: id,
+        get: { summary: 'Read a Task (the case)', responses: { '200': outcome('Task'), ...errors } },
+        put: { summary: 'Cancel: the Task with status cancelled', requestBody: fhirBody, responses: { '200': outcome('Task'), ...errors } },
+        patch: { summary: 'Cancel: JSON Patch replacing /status with cancelled', requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } }, responses: { '200': outcome('Task'), ...errors } },
+      },
+      '/fhir/Task/{id}/$pathway-command': { parameters: id, post: { summary: 'A pathway command as the token\'s actor', requestBody: fhirBody, responses: { '200': outcome('Task'), '409': outcome('The pathway refused'), ...errors } } },
+      '/fhir/HealthcareService': { get: { summary: 'Schemes with their availability and wait band', parameters: ['identifier', '_id'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { '200': outcome('searchset Bundle'), ...errors } } },
+      '/fhir/HealthcareService/{id}': { parameters: id, get: { summary: 'A scheme with its availability and wait band', responses: { '200': outcome('HealthcareService'), ...errors } } },
+      '/fhir/ServiceRequest/{id}': { parameters: id, get: { summary: 'Read the ServiceRequest', responses: { '200': outcome('ServiceRequest'), ...errors } } },
+    },
+  };
+}

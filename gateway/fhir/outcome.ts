@@ -1,0 +1,56 @@
+// Every refusal the gateway gives is a FHIR OperationOutcome: the HTTP status, an issue code from
+// FHIR's issue-type value set, and `expression` naming the field. Diagnostics describe the rule that
+// failed, never the value sent: a value may be about a person.
+
+export type IssueType =
+  | 'invalid'
+  | 'structure'
+  | 'required'
+  | 'value'
+  | 'security'
+  | 'login'
+  | 'forbidden'
+  | 'not-found'
+  | 'not-supported'
+  | 'conflict'
+  | 'business-rule'
+  | 'too-costly'
+  | 'exception'
+  | 'processing'
+  | 'transient'
+  | 'expired';
+
+export interface Issue {
+  code: IssueType;
+  /** FHIRPath of the field at fault, e.g. `Patient.birthDate`. */
+  expression?: string;
+  diagnostics: string;
+}
+
+export interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  issue: Array<{ severity: 'error' | 'information'; code: IssueType; diagnostics: string; expression?: string[] }>;
+}
+
+/** A request the gateway refuses: thrown anywhere below a route, answered by the app's error handler. */
+export class FhirError extends Error {
+  readonly issues: Issue[];
+  constructor(
+    readonly status: number,
+    issues: Issue | Issue[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    const list = Array.isArray(issues) ? issues : [issues];
+    super(list.map((i) => `${i.expression ?? ''}: ${i.diagnostics}`).join('; '));
+    this.issues = list;
+  }
+}
+
+export function operationOutcome(issues: Issue[], severity: 'error' | 'information' = 'error'): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: issues.map((i) => ({ severity, code: i.code, diagnostics: i.diagnostics, ...(i.expression !== undefined && { expression: [i.expression] }) })),
+  };
+}
+
+export const invalid = (expression: string, diagnostics: string, code: IssueType = 'invalid') => new FhirError(400, { code, expression, diagnostics });

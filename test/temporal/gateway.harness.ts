@@ -1,0 +1,112 @@
+// What the gateway tests and the benchmark share: a gateway app on a PathwayClient, a signing key
+// standing in for the authorisation server, tokens, and Gravity referrals with synthetic people.
+import { randomInt, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { PathwayClient } from '../../client';
+import { nhsCheckDigit } from '../../client/referral';
+import { buildApp, type GatewayOptions } from '../../gateway/app';
+import { generateSigningKey, signToken, DEV_AUDIENCE, DEV_ISSUER, type SigningKey, type TokenClaims } from '../../gateway/dev-keys';
+import { NHS_NUMBER_SYSTEM, ROUTE_SYSTEM, SCHEME_SYSTEM } from '../../gateway/fhir/systems';
+
+export const HOST_SCOPES = 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs';
+
+export interface GatewayHarness {
+  app: FastifyInstance;
+  key: SigningKey;
+  token(claims?: Partial<TokenClaims>): Promise<string>;
+}
+
+export async function gatewayHarness(client: PathwayClient, schemes: string[], options: Partial<GatewayOptions> = {}): Promise<GatewayHarness> {
+  const key = await generateSigningKey();
+  const app = buildApp({ client, auth: { jwks: key.jwks, issuer: DEV_ISSUER, audience: DEV_AUDIENCE }, baseUrl: 'https://gateway.test/fhir', ...options });
+  await app.ready();
+  return {
+    app,
+    key,
+    token: (claims = {}) => signToken(key, { sub: 'gp-system-1', scope: HOST_SCOPES, schemes, role: 'host', ...claims }),
+  };
+}
+
+export function syntheticNhs(): string {
+  for (;;) {
+    const digits = `999${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
+    const check = nhsCheckDigit(digits);
+    if (check !== undefined) return `${digits}${check}`;
+  }
+}
+
+export interface ReferralOptions {
+  schemeId: string;
+  identifier?: string;
+  consent?: 'active' | 'rejected';
+  route?: string;
+  needs?: string[];
+  familyName?: string;
+}
+
+/** A Gravity TaskForReferralManagement with its ServiceRequest, Patient and Consent contained. */
+export function referralTask(o: ReferralOptions) {
+  const identifier = o.identifier ?? `ref-${randomUUID().slice(0, 12)}`;
+  return {
+    resourceType: 'Task',
+    meta: { profile: ['http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition/SDOHCC-TaskForReferralManagement'] },
+    status: 'requested',
+    intent: 'order',
+    code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] },
+    focus: { reference: '#sr' },
+    for: { reference: '#pat' },
+    authoredOn: '2026-11-30T09:00:00Z',
+    owner: { identifier: { system: SCHEME_SYSTEM, value: o.schemeId } },
+    contained: [
+      {
+        resourceType: 'ServiceRequest',
+        id: 'sr',
+        status: 'active',
+        intent: 'order',
+        identifier: [{ system: 'https://gp.example/referrals', value: identifier }],
+        category: [{ coding: [{ system: ROUTE_SYSTEM, code: o.route ?? 'GP' }] }],
+        code: { coding: [{ system: 'http://snomed.info/sct', code: '871731000000106', display: 'Referral to social prescribing service' }] },
+        reasonCode: (o.needs ?? ['loneliness']).map((code) => ({ coding: [{ code }] })),
+        subject: { reference: '#pat' },
+        authoredOn: '2026-11-30T09:00:00Z',
+      },
+      {
+        resourceType: 'Patient',
+        id: 'pat',
+        identifier: [{ system: NHS_NUMBER_SYSTEM, value: syntheticNhs() }],
+        name: [{ given: ['Ada'], family: o.familyName ?? `Example${randomInt(0, 1e9)}` }],
+        birthDate: '1950-03-14',
+        address: [{ line: ['1 Test Street'], postalCode: 'BT48 7AB' }],
+      },
+      {
+        resourceType: 'Consent',
+        id: 'consent',
+        status: o.consent ?? 'active',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'treatment' }] },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+        patient: { reference: '#pat' },
+        provision: { type: 'permit' },
+      },
+    ],
+  };
+}
+
+/** The same referral as a transaction Bundle, each resource an entry. */
+export function referralBundle(o: ReferralOptions) {
+  const task = referralTask(o);
+  const [sr, patient, consent] = task.contained as unknown as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+  const url = (r: Record<string, unknown>) => `urn:uuid:${String(r['id'])}-${randomUUID()}`;
+  const [srUrl, patUrl, consentUrl] = [url(sr), url(patient), url(consent)];
+  const { contained: _contained, ...bare } = task;
+  const strip = ({ id: _id, ...r }: Record<string, unknown>) => r;
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { fullUrl: `urn:uuid:${randomUUID()}`, resource: { ...bare, focus: { reference: srUrl }, for: { reference: patUrl } }, request: { method: 'POST', url: 'Task' } },
+      { fullUrl: srUrl, resource: { ...strip(sr), subject: { reference: patUrl } }, request: { method: 'POST', url: 'ServiceRequest' } },
+      { fullUrl: patUrl, resource: strip(patient), request: { method: 'POST', url: 'Patient' } },
+      { fullUrl: consentUrl, resource: { ...strip(consent), patient: { reference: patUrl } }, request: { method: 'POST', url: 'Consent' } },
+    ],
+  };
+}
