@@ -405,7 +405,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           const child = spawn(tsx, [join(root, 'worker', 'main.ts')], {
             stdio: ['ignore', 'pipe', 'pipe'],
             cwd: root,
-            env: { ...process.env, ...env, PATHWAY_METRICS_PORT: String(ports.workerMetrics(i)), ...options.workerEnv },
+            // The file outbox takes one writer process per folder: each worker has its own.
+            env: {
+              ...process.env,
+              ...env,
+              PATHWAY_OUTBOX_DIR: join(dataDir, `outbox-${i + 1}`),
+              PATHWAY_METRICS_PORT: String(ports.workerMetrics(i)),
+              PATHWAY_SDK_METRICS_PORT: String(ports.workerMetrics(i) + 5),
+              ...options.workerEnv,
+            },
           });
           readyLine = new Promise((resolve) => {
             const onData = (d: Buffer) => {
