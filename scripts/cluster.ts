@@ -412,6 +412,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
               PATHWAY_OUTBOX_DIR: join(dataDir, `outbox-${i + 1}`),
               PATHWAY_METRICS_PORT: String(ports.workerMetrics(i)),
               PATHWAY_SDK_METRICS_PORT: String(ports.workerMetrics(i) + 5),
+              PATHWAY_LOG_FORMAT: 'json',
               ...options.workerEnv,
             },
           });

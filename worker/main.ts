@@ -6,12 +6,24 @@ import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { createPathwayWorker, DEFAULT_TASK_QUEUE } from './create';
+import { jsonLogger } from './logger';
 import { pathwayMetrics, startMetricsServer } from './metrics';
 
 async function main() {
   // The SDK core serves the Temporal runtime's metrics on a port of its own; /metrics appends them.
   const sdkMetricsPort = process.env.PATHWAY_SDK_METRICS_PORT ? Number(process.env.PATHWAY_SDK_METRICS_PORT) : undefined;
-  if (sdkMetricsPort) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } });
+  // PATHWAY_LOG_FORMAT=json: JSON lines with case and workflow ids and only non-personal fields
+  // (worker/logger.ts), as `npm run cluster` runs its workers; otherwise the SDK's own text lines.
+  if (process.env.PATHWAY_LOG_FORMAT !== undefined && !['json', 'text'].includes(process.env.PATHWAY_LOG_FORMAT)) {
+    throw new Error(`PATHWAY_LOG_FORMAT must be json or text, not ${JSON.stringify(process.env.PATHWAY_LOG_FORMAT)}`);
+  }
+  const json = process.env.PATHWAY_LOG_FORMAT === 'json';
+  if (json || sdkMetricsPort) {
+    Runtime.install({
+      ...(json && { logger: jsonLogger() }),
+      ...(sdkMetricsPort && { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } }),
+    });
+  }
   const target = serverTarget();
   // Any server but this machine's is production (encrypted or refused); only the local dev server
   // gets a dev key minted for it.
