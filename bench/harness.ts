@@ -12,6 +12,8 @@ import { devKeyring, EncryptionCodec } from '../codec';
 import type { SchemePolicy } from '../machines';
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from '../scripts/provision.mjs';
 import { SQLITE_MODES, portOpen } from '../scripts/dev-server';
+import { startCluster } from '../scripts/cluster';
+import { TEMPORAL_SERVER_VERSION } from '../scripts/cluster-provision.mjs';
 import { ensureWorkflowBundle } from '../worker/bundle';
 import { pathwayDataConverter } from '../worker/create';
 import { registerSearchAttributes } from '../worker/search-attributes';
@@ -70,8 +72,24 @@ export function freePort(): Promise<number> {
  * `npm start`'s is, not a tmpfs), headless, with the pathway's search attributes; or the server at
  * `address` when one is given.
  */
-export async function startBenchServer(opts: { name: string; address?: string; sqlite: string; keepDb?: boolean }): Promise<BenchServer> {
+export async function startBenchServer(opts: { name: string; address?: string; sqlite: string; keepDb?: boolean; cluster?: boolean }): Promise<BenchServer> {
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  if (opts.cluster) {
+    // The production topology (scripts/cluster.ts) on a database of its own, without its own
+    // workers: the bench's worker process is the only one, as against the dev server.
+    const dataDir = join(root, '.data', 'bench', `cluster-${process.pid}-${Date.now()}`);
+    const cluster = await startCluster({ dataDir, workers: 0, ui: false, codecServer: false, basePort: Number(process.env.PATHWAY_CLUSTER_PORT ?? 7600) });
+    return {
+      address: cluster.address,
+      namespace: cluster.namespace,
+      pid: cluster.servers[0]!.pid,
+      description: `cluster: PostgreSQL, ${cluster.servers.length} Temporal server ${TEMPORAL_SERVER_VERSION} processes (all services each, 16 shards) behind a frontend balancer`,
+      stop: async () => {
+        await cluster.stop();
+        if (!opts.keepDb) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
   if (opts.address) {
     const connection = await Connection.connect({ address: opts.address });
     await registerSearchAttributes(connection, namespace);
@@ -251,6 +269,7 @@ export const serverFlags = {
   codec: str('on', 'payload encryption: on (production) or off'),
   sqlite: str('default', 'dev-server SQLite pragmas: default, wal, wal-off, or PRAGMA=VALUE,...'),
   address: str('', 'use this Temporal server instead of starting a dev server'),
+  cluster: bool(false, 'start the production topology (npm run cluster: PostgreSQL, two servers) instead of a dev server'),
   'keep-db': bool(false, 'keep the SQLite file afterwards'),
 };
 
@@ -272,12 +291,12 @@ export interface Stack {
  */
 export async function startStack(
   name: string,
-  opts: { codec: string; sqlite: string; address: string; 'keep-db': boolean },
+  opts: { codec: string; sqlite: string; address: string; 'keep-db': boolean; cluster?: boolean },
   extra: { worker?: Partial<BenchWorkerOptions>; policies?: Record<string, SchemePolicy>; notes?: string[] } = {},
 ): Promise<Stack> {
   const env = environment();
   const codec = await benchCodec(opts.codec);
-  const server = await startBenchServer({ name, address: opts.address || undefined, sqlite: opts.sqlite, keepDb: opts['keep-db'] });
+  const server = await startBenchServer({ name, address: opts.address || undefined, sqlite: opts.sqlite, keepDb: opts['keep-db'], cluster: opts.cluster ?? false });
   const taskQueue = `bench-${name}-${Math.random().toString(36).slice(2, 8)}`;
   const worker = await startBenchWorker({ address: server.address, namespace: server.namespace, taskQueue, codecEnv: codec.env, ...extra.worker });
   const clients = await benchClients({ address: server.address, namespace: server.namespace, taskQueue, codec: codec.codec, ...(extra.policies && { policies: extra.policies }) });

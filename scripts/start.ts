@@ -6,6 +6,7 @@ import { DEFAULT_DEV_KEY_DIR, devCodecServerToken, EncryptionCodec, loadCodecFro
 import { isLocalDevTarget, isRemoteTarget, serverTarget } from '../worker/connection';
 import { createPathwayWorker, DEFAULT_TASK_QUEUE, pathwayDataConverter } from '../worker/create';
 import { registerSearchAttributes } from '../worker/search-attributes';
+import { startCluster, type Cluster } from './cluster';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
 import { PathwayClient } from '../client';
@@ -32,6 +33,10 @@ async function main() {
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
+  // `--cluster`: PostgreSQL, two servers and two workers (scripts/cluster.ts); then the rest of
+  // this script treats it like any cluster it was pointed at, through TEMPORAL_ADDRESS alone.
+  const cluster: Cluster | undefined = process.argv.includes('--cluster') ? await startCluster() : undefined;
+  if (cluster) Object.assign(process.env, cluster.env);
   const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
   const exitWhenDone = process.argv.includes('--exit') || process.env.CI === 'true';
   const sqlite = sqliteModeFromEnv();
@@ -121,6 +126,7 @@ async function main() {
     await connection.close();
     await codecServer?.close();
     await server?.stop();
+    await cluster?.stop();
   };
   if (exitWhenDone) {
     await shutdown();

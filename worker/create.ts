@@ -1,7 +1,7 @@
 // One place that assembles a pathway worker, for the worker process, `npm start` and the tests, so
 // all of them run the same activities, converters and bundle.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
@@ -25,6 +25,8 @@ export interface PathwayWorkerOptions {
   workflowBundlePath?: string;
   /** Tests raise or lower the cache; production keeps the SDK's default. */
   maxCachedWorkflows?: number;
+  /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /** The converter both worker and client must share: encrypted payloads and failure messages. */
@@ -60,6 +62,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...(options.activityInterceptors && { interceptors: { activity: options.activityInterceptors } }),
   });
   return {
     worker,

@@ -3,9 +3,27 @@
 // SIGINT/SIGTERM (the SDK's runtime finishes in-flight tasks before it exits).
 import { loadCodecFromEnv, DEFAULT_DEV_KEY_DIR } from '../codec';
 import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
+import { Client, Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import { createPathwayWorker, DEFAULT_TASK_QUEUE } from './create';
+import { jsonLogger } from './logger';
+import { pathwayMetrics, startMetricsServer } from './metrics';
 
 async function main() {
+  // The SDK core serves the Temporal runtime's metrics on a port of its own; /metrics appends them.
+  const sdkMetricsPort = process.env.PATHWAY_SDK_METRICS_PORT ? Number(process.env.PATHWAY_SDK_METRICS_PORT) : undefined;
+  // PATHWAY_LOG_FORMAT=json: JSON lines with case and workflow ids and only non-personal fields
+  // (worker/logger.ts), as `npm run cluster` runs its workers; otherwise the SDK's own text lines.
+  if (process.env.PATHWAY_LOG_FORMAT !== undefined && !['json', 'text'].includes(process.env.PATHWAY_LOG_FORMAT)) {
+    throw new Error(`PATHWAY_LOG_FORMAT must be json or text, not ${JSON.stringify(process.env.PATHWAY_LOG_FORMAT)}`);
+  }
+  const json = process.env.PATHWAY_LOG_FORMAT === 'json';
+  if (json || sdkMetricsPort) {
+    Runtime.install({
+      ...(json && { logger: jsonLogger() }),
+      ...(sdkMetricsPort && { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } }),
+    });
+  }
   const target = serverTarget();
   // Any server but this machine's is production (encrypted or refused); only the local dev server
   // gets a dev key minted for it.
@@ -15,18 +33,27 @@ async function main() {
   });
   const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const started = Date.now();
+  const metricsPort = process.env.PATHWAY_METRICS_PORT ? Number(process.env.PATHWAY_METRICS_PORT) : undefined;
+  // Visibility counts need only a client; search attributes are never encrypted (nor personal).
+  const metricsConnection = metricsPort !== undefined ? await Connection.connect(target.connectionOptions) : undefined;
+  const metrics = metricsConnection ? pathwayMetrics({ client: new Client({ connection: metricsConnection, namespace: target.namespace }) }) : undefined;
   const { worker, close } = await createPathwayWorker({
+    ...(metrics && { activityInterceptors: [metrics.activityInterceptor] }),
     address: target.address,
     namespace: target.namespace,
     taskQueue,
     codec,
     connectionOptions: target.connectionOptions,
   });
+  const metricsServer = metrics && metricsPort !== undefined ? await startMetricsServer({ port: metricsPort, registry: metrics.registry, sdkMetricsPort }) : undefined;
+  if (metricsServer) console.log(`metrics: ${metricsServer.url}`);
   console.log(`worker ready in ${Date.now() - started}ms: ${target.address} namespace=${target.namespace} taskQueue=${taskQueue}`);
   try {
     await worker.run();
   } finally {
+    metricsServer?.close();
     await close();
+    await metricsConnection?.close();
   }
 }
 

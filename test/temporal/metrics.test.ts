@@ -1,0 +1,101 @@
+// The worker's Prometheus endpoint after a scripted scenario on the dev server: the engine's gauges
+// equal the cases' real state (each case's own view), the activity counters saw the deliveries,
+// and no label carries a case id or anything about a person.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { MemorySink } from '../../activities/outbox';
+import { createPathwayWorker } from '../../worker/create';
+import { pathwayMetrics, startMetricsServer } from '../../worker/metrics';
+import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
+import { dataConverter, driveTo, openScheme, refer, referral, testCodec, until, view } from '../support/pathway';
+
+const taskQueue = uniqueTaskQueue('metrics');
+const schemeId = `metrics-${randomUUID().slice(0, 8)}`;
+let harness: DevServerHarness;
+let client: Client;
+let stop: () => Promise<void>;
+let metrics: ReturnType<typeof pathwayMetrics>;
+
+beforeAll(async () => {
+  harness = await connectDevServer();
+  client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
+  metrics = pathwayMetrics({ client, countTtlMs: 0 });
+  const { worker, close } = await createPathwayWorker({
+    address: harness.connection.options.address,
+    namespace: harness.namespace,
+    taskQueue,
+    codec: await testCodec(),
+    sink: new MemorySink(),
+    workflowBundlePath: inject('workflowBundlePath'),
+    activityInterceptors: [metrics.activityInterceptor],
+  });
+  const running = worker.run();
+  stop = async () => {
+    worker.shutdown();
+    await running;
+    await close();
+  };
+});
+
+afterAll(async () => {
+  await stop?.();
+  await harness?.close();
+});
+
+/** `name{labels} value` lines of one metric, for this test's scheme. */
+function samples(text: string, name: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`).exec(line);
+    if (!m || !m[1]!.includes(`scheme="${schemeId}"`)) continue;
+    const stage = /stage="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
+    found.set(stage, Number(m[2]));
+  }
+  return found;
+}
+
+it('scrapes open cases by stage equal to the cases themselves, and counts the deliveries', { timeout: 180_000 }, async () => {
+  const pol = await openScheme(client, taskQueue, schemeId, { roster: [{ id: 'lw-1' }, { id: 'lw-2' }] });
+  const handles = await Promise.all(Array.from({ length: 5 }, () => refer(client, taskQueue, referral({ schemeId }), pol)));
+  // Spread over stages: two left in triage, one at first contact, one at first visit, one at the plan.
+  await Promise.all(handles.slice(0, 2).map((h) => until(h, (v) => v.stage === 'triage')));
+  await driveTo(handles[2]!, 'firstContact');
+  await driveTo(handles[3]!, 'firstVisit');
+  await driveTo(handles[4]!, 'coProducedPlan');
+  const expected = new Map<string, number>();
+  for (const h of handles) {
+    const stage = (await view(h)).stage;
+    expected.set(stage, (expected.get(stage) ?? 0) + 1);
+  }
+  expect([...expected.values()].reduce((a, b) => a + b, 0)).toBe(5);
+
+  const server = await startMetricsServer({ port: 0, registry: metrics.registry });
+  try {
+    // Visibility catches up with the cases within moments; poll until it has.
+    let text = '';
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      text = await fetch(server.url).then((r) => r.text());
+      const got = samples(text, 'pathway_open_cases');
+      if (JSON.stringify([...got].sort()) === JSON.stringify([...expected].sort())) break;
+      if (Date.now() > deadline) expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(text).toMatch(/pathway_activity_executions_total\{activity="[A-Za-z]+",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/pathway_activity_duration_seconds_bucket\{/);
+    expect(text).toMatch(/pathway_worker_process_resident_memory_bytes/);
+    // The dashboard charts only what a worker serves (its SDK panels read the SDK's own names).
+    const dashboard = readFileSync(join(__dirname, '..', '..', 'docs', 'grafana-dashboard.json'), 'utf8');
+    const charted = new Set([...dashboard.matchAll(/\b(pathway_[a-z_]+?)(?:_bucket)?\b/g)].map((m) => m[1]!));
+    expect(charted.size).toBeGreaterThan(4);
+    for (const name of charted) expect(text, `${name} is charted but not served`).toContain(`${name}`);
+    // No case id, referral id or person in any label.
+    for (const h of handles) expect(text).not.toContain(h.workflowId);
+  } finally {
+    server.close();
+  }
+});
