@@ -1,6 +1,5 @@
 // oidc-provider ships no types; the dev IdP uses a small part of it.
 declare module 'oidc-provider' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type Ctx = any;
   interface Configuration {
     [key: string]: unknown;
