@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathwayClient } from '../../client';
-import { startHttpApp, type HttpApp } from '../../http/server';
+import { describeHttpApp, startHttpApp, type HttpApp } from '../../http/server';
 import { launchChromium, seriousViolations } from '../support/browser';
 import { clientHarness, hostReferral, quickPolicy, self, swemwbs, uniqueScheme, worker, type ClientHarness } from './client.harness';
 
@@ -224,6 +224,11 @@ describe('supervisor console in a browser', () => {
     const origin = new URL(server.url).origin;
     expect(http.url).toBe(origin);
     expect(http.devToken).toBeDefined();
+    // What the entry points print, once: the curl line and the console, at the same address.
+    const printed = describeHttpApp(http);
+    expect(printed).toContain(`curl -s -X POST ${origin}/fhir/Task`);
+    expect(printed).toContain(`Console: ${origin}/console/`);
+    expect(printed).toMatch(/sup-1 +supervisor/);
     const bearer = { authorization: `Bearer ${http.devToken}` };
     const task = `${origin}/fhir/Task/${extensionCase}`;
     // The token reads the case over FHIR; the signed-in supervisor reads it in the console; one port.
