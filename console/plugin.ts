@@ -25,7 +25,8 @@ import {
 import { reportToHtml } from '../evidence/html';
 import { COMMAND_TYPES, type CommandType } from '../machines';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
-import { DEFAULT_CLAIM_MAPPING, actorOf, mayCommand, userFromClaims, type ClaimMapping, type SignedInUser } from './roles';
+import { callerFromSession, mayCallerCommand } from '../http/auth';
+import { DEFAULT_CLAIM_MAPPING, userFromClaims, type ClaimMapping, type SignedInUser } from './roles';
 import { caseListPage, casePage, escalationIds, escalationRows, escalationsPage, layout, messagePage, overviewPage, type PageContext, type SchemeOverview } from './views';
 
 export interface ConsoleOptions {
@@ -379,13 +380,13 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     const { caseId, type } = request.params as { caseId: string; type: string };
     if (!(COMMAND_TYPES as string[]).includes(type)) return refuse(reply, s, 404, 'Unknown command', 'The console has no such command. Nothing was changed.');
     const command = type as CommandType;
-    const actor = actorOf(s.user);
-    if (!actor || !mayCommand(s.user.role, command))
+    const caller = callerFromSession(s.user);
+    if (!caller || !mayCallerCommand(caller, command))
       return refuse(reply, s, 403, 'Not allowed', `Your role (${s.user.role}) may not do this. Nothing was changed.`);
     const view = await caseFor(s, caseId);
     if (!view) return refuse(reply, s, 404, 'Case not found', 'There is no case with that id in your schemes. Nothing was changed.');
     const body = request.body as Record<string, unknown>;
-    const payload: Record<string, unknown> = { actor };
+    const payload: Record<string, unknown> = { actor: caller.actor };
     for (const f of FIELDS[command] ?? []) if (typeof body[f] === 'string' && body[f] !== '') payload[f] = body[f];
     try {
       await client.send(view.caseId, command, payload as never);

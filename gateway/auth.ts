@@ -23,8 +23,12 @@ export interface AuthOptions {
   clockToleranceSeconds?: number;
 }
 
-/** Who is calling, from a verified token. */
+/** How a caller proved who they are: a bearer token (`/fhir`) or a console session cookie (`/console`). */
+export type Credential = 'bearer' | 'session';
+
+/** Who is calling, from a verified token or a signed-in session (http/auth.ts makes both). */
 export interface Caller {
+  credential: Credential;
   actor: Actor;
   scopes: string[];
   /** Schemes this client may see; `'*'` for every scheme. */
@@ -79,7 +83,7 @@ export function authenticator(options: AuthOptions): Authenticator {
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : Array.isArray(payload['scp']) ? (payload['scp'] as unknown[]).filter((s): s is string => typeof s === 'string') : [];
     const rawSchemes = payload[schemesClaim];
     const list = typeof rawSchemes === 'string' ? rawSchemes.split(' ').filter(Boolean) : Array.isArray(rawSchemes) ? rawSchemes.filter((s): s is string => typeof s === 'string') : [];
-    return { actor: { role, id: sub.data }, scopes, schemes: list.includes('*') ? '*' : list };
+    return { credential: 'bearer', actor: { role, id: sub.data }, scopes, schemes: list.includes('*') ? '*' : list };
   };
 }
 

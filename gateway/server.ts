@@ -1,12 +1,9 @@
-// Starting the gateway: its auth from the environment (a real authorisation server's JWKS), or on
-// a developer's machine the dev signing key, so `npm start` can print a token and a curl line.
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import type { PathwayClient } from '../client';
+// The gateway's settings: its auth from the environment (a real authorisation server's JWKS), or on
+// a developer's machine the dev signing key, so `npm start` can print a token and a curl line. The
+// server itself (gateway and console on one port) is started by http/server.ts.
 import { ConfigurationError } from '../client';
-import { buildApp, type GatewayPlugin } from './app';
 import type { AuthOptions } from './auth';
-import { DEV_AUDIENCE, DEV_ISSUER, devSigningKey, signToken, type SigningKey } from './dev-keys';
+import { DEV_AUDIENCE, DEV_ISSUER, devSigningKey, type SigningKey } from './dev-keys';
 
 export interface GatewayEnvConfig {
   auth: AuthOptions;
@@ -33,41 +30,6 @@ export async function gatewayAuthFromEnv(env: Record<string, string | undefined>
   if (env['NODE_ENV'] === 'production') throw new ConfigurationError('set GATEWAY_JWKS_URL, GATEWAY_ISSUER and GATEWAY_AUDIENCE: the dev signing key is for local development only');
   const devKey = await devSigningKey();
   return { auth: { jwks: devKey.jwks, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, ...claims }, devKey };
-}
-
-export interface StartedGateway {
-  app: FastifyInstance;
-  url: string;
-  /** A token for a host system bound to `schemes`, when the dev key is in use. */
-  devToken?: string;
-  close(): Promise<void>;
-}
-
-export async function startGateway(options: {
-  client: PathwayClient;
-  env?: Record<string, string | undefined>;
-  port?: number;
-  host?: string;
-  plugins?: GatewayPlugin[];
-  /** The schemes the printed dev token may see. */
-  devSchemes?: string[];
-}): Promise<StartedGateway> {
-  const env = options.env ?? process.env;
-  const { auth, devKey } = await gatewayAuthFromEnv(env);
-  // Request lines only (method, URL, status, time): no bodies, no headers, so no personal data or tokens.
-  const logger = pino({ level: env['GATEWAY_LOG_LEVEL'] ?? 'warn', redact: ['req.headers.authorization', 'req.headers.cookie'] });
-  const port = options.port ?? Number(env['GATEWAY_PORT'] ?? 8787);
-  const host = options.host ?? env['GATEWAY_HOST'] ?? '127.0.0.1';
-  const app = buildApp({ client: options.client, auth, loggerInstance: logger, ...(env['GATEWAY_BASE_URL'] && { baseUrl: env['GATEWAY_BASE_URL'] }), ...(options.plugins && { plugins: options.plugins }) });
-  await app.listen({ port, host });
-  // Port 0 asks for any free port: the address says which one it got.
-  const bound = app.server.address();
-  const actualPort = bound && typeof bound === 'object' ? bound.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  const devToken = devKey
-    ? await signToken(devKey, { sub: 'dev-host', scope: 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs', schemes: options.devSchemes ?? ['*'], role: 'host', expiresIn: 12 * 3600 })
-    : undefined;
-  return { app, url, ...(devToken && { devToken }), close: () => app.close() };
 }
 
 /** What to paste: the address, a token and a referral in one curl line. */

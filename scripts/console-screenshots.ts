@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../test/support/browser';
 
-const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8300/console/';
+const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8787/console/';
 const out = join(__dirname, '..', 'docs', 'console');
 
 async function signIn(browser: Browser, login: string): Promise<Page> {

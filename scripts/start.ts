@@ -10,8 +10,7 @@ import { startCluster, type Cluster } from './cluster';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
 import { PathwayClient } from '../client';
-import { describeConsole, startConsoleServer, type ConsoleServer } from '../console/server';
-import { devInstructions, startGateway, type StartedGateway } from '../gateway/server';
+import { describeHttpApp, startHttpApp, type HttpApp } from '../http/server';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
 
@@ -90,16 +89,6 @@ async function main() {
   const running = worker.run();
 
   let schemes: string[] = [];
-  // The FHIR gateway beside the worker; a deployment without a person key still gets the worker and demo.
-  let gateway: StartedGateway | undefined;
-  let gatewayClient: PathwayClient | undefined;
-  try {
-    gatewayClient = await PathwayClient.fromClient(client, { taskQueue, ...(process.env.PATHWAY_PERSON_KEY ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR }) });
-    gateway = await startGateway({ client: gatewayClient });
-  } catch (err) {
-    console.warn(`FHIR gateway not started (${(err as Error).message})`);
-  }
-
   try {
     schemes = [(await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address })).schemeId];
   } catch (err) {
@@ -107,19 +96,21 @@ async function main() {
     process.exitCode = 1;
   }
 
-  // The supervisor console, signed in through a local OIDC provider unless CONSOLE_OIDC_ISSUER names one.
-  let consoleServer: ConsoleServer | undefined;
-  if (!exitWhenDone) {
-    const consoleClient = await PathwayClient.fromClient(client, { taskQueue, devKeyDir: DEFAULT_DEV_KEY_DIR });
-    consoleServer = await startConsoleServer({ client: consoleClient, schemes: schemes.length ? schemes : ['demo'], port: Number(process.env.CONSOLE_PORT ?? 8300) });
-    console.log(`\n${describeConsole(consoleServer)}`);
+  // One HTTP server beside the worker: the FHIR gateway and the supervisor console (signed in
+  // through a local OIDC provider unless CONSOLE_OIDC_ISSUER names one). A deployment without a
+  // person key still gets the worker and demo.
+  let http: HttpApp | undefined;
+  try {
+    const gatewayClient = await PathwayClient.fromClient(client, { taskQueue, ...(process.env.PATHWAY_PERSON_KEY ? {} : { devKeyDir: DEFAULT_DEV_KEY_DIR }) });
+    const consoleClient = exitWhenDone ? undefined : await PathwayClient.fromClient(client, { taskQueue, devKeyDir: DEFAULT_DEV_KEY_DIR });
+    http = await startHttpApp({ client: gatewayClient, console: !exitWhenDone, ...(consoleClient && { consoleClient }), consoleSchemes: schemes.length ? schemes : ['demo'] });
+    console.log(`\n${describeHttpApp(http)}`);
+  } catch (err) {
+    console.warn(`HTTP server (FHIR gateway and console) not started (${(err as Error).message})`);
   }
 
-  if (gateway) console.log(`\n${gateway.devToken ? devInstructions(gateway.url, gateway.devToken) : `FHIR gateway: ${gateway.url}/fhir`}`);
-
   const shutdown = async () => {
-    await consoleServer?.close();
-    await gateway?.close();
+    await http?.close();
     worker.shutdown();
     await running.catch(() => undefined);
     await close();

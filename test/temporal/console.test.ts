@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathwayClient } from '../../client';
-import { startConsoleServer, type ConsoleServer } from '../../console/server';
+import { describeHttpApp, startHttpApp, type HttpApp } from '../../http/server';
 import { launchChromium, seriousViolations } from '../support/browser';
 import { clientHarness, hostReferral, quickPolicy, self, swemwbs, uniqueScheme, worker, type ClientHarness } from './client.harness';
 
@@ -17,7 +17,9 @@ const shots = process.env.CONSOLE_SCREENSHOTS;
 describe('supervisor console in a browser', () => {
   let h: ClientHarness;
   let client: PathwayClient;
-  let server: ConsoleServer;
+  let http: HttpApp;
+  /** The console's address on the one HTTP server. */
+  let server: { url: string };
   let browser: Browser;
   const scheme = uniqueScheme('console');
   const otherScheme = uniqueScheme('elsewhere');
@@ -87,17 +89,18 @@ describe('supervisor console in a browser', () => {
     client = await h.connect({ policies: { [scheme]: quickPolicy(scheme, { extension }), [otherScheme]: quickPolicy(otherScheme) } });
     await client.setRoster(scheme, [{ id: 'lw-1' }]);
     await client.setRoster(otherScheme, [{ id: 'lw-9' }]);
-    [server, browser, extensionCase, otherCase] = await Promise.all([
-      startConsoleServer({ client, schemes: [scheme], env: {} }),
+    [http, browser, extensionCase, otherCase] = await Promise.all([
+      startHttpApp({ client, consoleSchemes: [scheme], env: { GATEWAY_LOG_LEVEL: 'silent' }, port: 0 }),
       launchChromium(),
       caseAwaitingExtension(),
       client.refer(hostReferral(otherScheme)).then((r) => r.case.caseId),
     ]);
+    server = { url: http.console!.url };
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
-    await server?.close();
+    await http?.close();
     await h?.close();
   });
 
@@ -215,5 +218,44 @@ describe('supervisor console in a browser', () => {
     const refused = await client.getCase(pending);
     expect(refused.stage).toBe('review');
     expect(refused.timeline.at(-1)).toMatchObject({ event: 'EXTENSION.REFUSE', actor: { role: 'supervisor', id: 'sup-1' } });
+  });
+
+  it('is served by the same listening server as the FHIR gateway, and a session cookie and a bearer token do not stand in for each other', async () => {
+    const origin = new URL(server.url).origin;
+    expect(http.url).toBe(origin);
+    expect(http.devToken).toBeDefined();
+    // What the entry points print, once: the curl line and the console, at the same address.
+    const printed = describeHttpApp(http);
+    expect(printed).toContain(`curl -s -X POST ${origin}/fhir/Task`);
+    expect(printed).toContain(`Console: ${origin}/console/`);
+    expect(printed).toMatch(/sup-1 +supervisor/);
+    const bearer = { authorization: `Bearer ${http.devToken}` };
+    const task = `${origin}/fhir/Task/${extensionCase}`;
+    // The token reads the case over FHIR; the signed-in supervisor reads it in the console; one port.
+    expect((await fetch(task, { headers: bearer })).status).toBe(200);
+    const supervisor = await signIn('sup-1');
+    const cookie = await cookieHeader(supervisor);
+    expect(cookie).toContain('console_sid=');
+    expect((await fetch(`${server.url}cases/${extensionCase}`, { headers: { cookie } })).status).toBe(200);
+
+    // The console's session opens no FHIR endpoint: the gateway asks for a bearer token.
+    const withCookie = await fetch(task, { headers: { cookie } });
+    expect(withCookie.status).toBe(401);
+    expect(withCookie.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await fetch(`${origin}/fhir/Task?owner=${scheme}`, { headers: { cookie } })).status).toBe(401);
+
+    // The host's token opens no console page and sends no console command.
+    const page = await fetch(`${server.url}cases/${extensionCase}`, { headers: bearer, redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/console/login');
+    const before = (await client.getCase(extensionCase)).sequence;
+    const command = await fetch(new URL(`/console/cases/${extensionCase}/commands/DISCHARGE`, origin), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...bearer, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: await csrfOf(supervisor), reason: 'withdrew' }).toString(),
+    });
+    expect(command.status).toBe(401);
+    expect((await client.getCase(extensionCase)).sequence).toBe(before);
   });
 });

@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseNotFoundError, PathwayClient } from '../../client';
 import { generateSigningKey, signToken } from '../../gateway/dev-keys';
-import { devInstructions, startGateway } from '../../gateway/server';
+import { devInstructions } from '../../gateway/server';
+import { startHttpApp } from '../../http/server';
 import { workflowTaskFailures } from '../support/faults';
 import { clientHarness, poll, uniqueScheme, type ClientHarness } from './client.harness';
 import { gatewayHarness, referralBundle, referralTask, type GatewayHarness } from './gateway.harness';
@@ -283,7 +284,7 @@ describe('FHIR gateway', () => {
 
   describe('as npm start runs it', () => {
     it('listens on a port, and the dev token it prints refers over real HTTP', async () => {
-      const gateway = await startGateway({ client, port: 0, env: { GATEWAY_LOG_LEVEL: 'silent' } });
+      const gateway = await startHttpApp({ client, port: 0, console: false, env: { GATEWAY_LOG_LEVEL: 'silent' } });
       try {
         expect(gateway.devToken).toBeDefined();
         expect(devInstructions(gateway.url, gateway.devToken!)).toContain(`curl -s -X POST ${gateway.url}/fhir/Task`);
