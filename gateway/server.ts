@@ -65,7 +65,7 @@ export async function startGateway(options: {
   const actualPort = bound && typeof bound === 'object' ? bound.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const devToken = devKey
-    ? await signToken(devKey, { sub: 'dev-host', scope: 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs', schemes: options.devSchemes ?? ['*'], role: 'host', expiresIn: 12 * 3600 })
+    ? await signToken(devKey, { sub: 'dev-host', scope: 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs system/Observation.rs', schemes: options.devSchemes ?? ['*'], role: 'host', expiresIn: 12 * 3600 })
     : undefined;
   return { app, url, ...(devToken && { devToken }), close: () => app.close() };
 }
