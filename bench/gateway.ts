@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { HostReferral } from '../client';
 import { buildApp } from '../gateway/app';
 import { DEV_AUDIENCE, DEV_ISSUER, generateSigningKey, signToken } from '../gateway/dev-keys';
-import { NHS_NUMBER_SYSTEM, ROUTE_SYSTEM, SCHEME_SYSTEM } from '../gateway/fhir/systems';
+import { IDENTIFIER_SYSTEMS, NHS_NUMBER_SYSTEM, ROUTE_SYSTEM } from '../gateway/fhir/systems';
 import { serverFlags, startStack } from './harness';
 import { syntheticReferral } from './cohort';
 import { flags, fmt, goal, main, mergeLoads, num, printGoals, printLoad, runLoad, writeResults, type LoadResult } from './support';
@@ -22,7 +22,7 @@ function asTask(r: HostReferral) {
     code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] },
     focus: { reference: '#sr' },
     for: { reference: '#pat' },
-    owner: { identifier: { system: SCHEME_SYSTEM, value: r.schemeId } },
+    owner: { identifier: { system: IDENTIFIER_SYSTEMS.scheme, value: r.schemeId } },
     contained: [
       {
         resourceType: 'ServiceRequest',

@@ -18,10 +18,9 @@ import {
 import { safeIdSchema, caseIdSchema } from '../machines';
 import { authenticator, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
 import { capabilityStatement, openApiDocument } from './capability';
-import { FhirError, invalid, operationOutcome, type Issue } from './fhir/outcome';
+import { FhirError, invalid, type Issue } from './fhir/outcome';
 import { fromBundle, fromTask, referralExpression, schemeOf, toHostReferral } from './fhir/referral';
-// The one import of the case → FHIR mapping: switch it here to change the mapping module.
-import { healthcareServiceFromCaseloads, lastUpdatedOf, serviceRequestFromCase, TASK_STATUSES, taskFromCase, type TaskStatus } from './fhir/task-mapping';
+import { caseIdOfObservation, fhirIdOf, healthcareServiceFor, lastModifiedOf, operationOutcome, outcomeFor, serviceRequestFor, TASK_STATUSES, taskFor, taskStatus, type TaskStatus } from './fhir/resources';
 
 export const FHIR_JSON = 'application/fhir+json';
 const FHIR_CONTENT_TYPE = `${FHIR_JSON}; charset=utf-8`;
@@ -60,7 +59,7 @@ declare module 'fastify' {
   }
 }
 
-const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'metadata']);
+const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'Observation', 'metadata']);
 
 export function buildApp(options: GatewayOptions): FastifyInstance {
   const { client } = options;
@@ -117,16 +116,16 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     } catch (err) {
       throw referralError(err);
     }
-    const task = taskFromCase(view);
+    const task = taskFor(view);
     const status = created ? 201 : 200;
-    void reply.header('location', `${baseOf(request)}/Task/${view.caseId}/_history/${view.sequence}`);
+    void reply.header('location', `${baseOf(request)}/Task/${task.id}/_history/${view.sequence}`);
     if (!bundle) return sendFhir(reply, status, task);
-    const entry = (resource: { resourceType: string; id: string }) => ({
+    const entry = (resource: { resourceType: string; id?: string }) => ({
       fullUrl: `${baseOf(request)}/${resource.resourceType}/${resource.id}`,
       resource,
       response: { status: created ? '201 Created' : '200 OK', location: `${resource.resourceType}/${resource.id}` },
     });
-    return sendFhir(reply, 200, { resourceType: 'Bundle', type: 'transaction-response', entry: [entry(task), entry(serviceRequestFromCase(view))] });
+    return sendFhir(reply, 200, { resourceType: 'Bundle', type: 'transaction-response', entry: [entry(task), entry(serviceRequestFor(view))] });
   };
 
   app.post('/fhir/Task', async (request, reply) => {
@@ -157,13 +156,55 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     const who = await caller(request);
     requireScope(who, 'Task', 'r');
     const view = await readCase(who, request.params.id, 'Task.id');
-    return sendFhir(reply, 200, taskFromCase(view), view);
+    return sendFhir(reply, 200, taskFor(view), view);
   });
   app.get<{ Params: { id: string } }>('/fhir/ServiceRequest/:id', async (request, reply) => {
     const who = await caller(request);
     requireScope(who, 'ServiceRequest', 'r');
     const view = await readCase(who, request.params.id, 'ServiceRequest.id');
-    return sendFhir(reply, 200, serviceRequestFromCase(view));
+    return sendFhir(reply, 200, serviceRequestFor(view));
+  });
+
+  // ---- Message back ---------------------------------------------------------------------------------
+  // At discharge Task.output references the outcome. Every outcome Observation is `based-on` the
+  // case's ServiceRequest, so a referrer reads one by id or fetches them all with FHIR's own search,
+  // `GET /fhir/Observation?based-on=ServiceRequest/{id}`. The scheme's `fhir.codesOnly` keeps free text out.
+  const outcomeOf = async (view: CaseView) => {
+    if (view.stage !== 'discharged') return [];
+    const record = await client.outcomeRecord(view.caseId);
+    return outcomeFor(view, record, { codesOnly: client.policyFor(view.schemeId).fhir.codesOnly });
+  };
+  app.get('/fhir/Observation', async (request, reply) => {
+    const who = await caller(request);
+    if (!scopeOk(who, 'Observation', 'r') && !scopeOk(who, 'Observation', 's')) requireScope(who, 'Observation', 's');
+    const query = request.query as Record<string, unknown>;
+    for (const key of Object.keys(query)) {
+      if (!['based-on', '_format'].includes(key)) throw invalid('Observation?', 'a search parameter is not supported (supported: based-on)', 'not-supported');
+    }
+    const basedOn = one(query, 'based-on');
+    if (basedOn === undefined) throw invalid('based-on', 'name the referral: based-on=ServiceRequest/{id}', 'required');
+    const view = await readCase(who, basedOn.replace(/^ServiceRequest\//, ''), 'based-on').catch((err) => {
+      if (err instanceof FhirError && err.status === 404) return undefined;
+      throw err;
+    });
+    const observations = view ? await outcomeOf(view) : [];
+    const base = baseOf(request);
+    return sendFhir(reply, 200, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: observations.length,
+      link: [{ relation: 'self', url: `${base}/Observation?${new URLSearchParams({ 'based-on': basedOn }).toString()}` }],
+      entry: observations.map((o) => ({ fullUrl: `${base}/Observation/${o.id}`, resource: o, search: { mode: 'match' } })),
+    });
+  });
+  app.get<{ Params: { id: string } }>('/fhir/Observation/:id', async (request, reply) => {
+    const who = await caller(request);
+    requireScope(who, 'Observation', 'r');
+    const caseId = caseIdOfObservation(request.params.id);
+    if (caseId === undefined) throw new FhirError(404, { code: 'not-found', expression: 'Observation.id', diagnostics: 'no such resource' });
+    const observation = (await outcomeOf(await readCase(who, caseId, 'Observation.id'))).find((o) => o.id === request.params.id);
+    if (!observation) throw new FhirError(404, { code: 'not-found', expression: 'Observation.id', diagnostics: 'no such resource' });
+    return sendFhir(reply, 200, observation);
   });
 
   app.get('/fhir/Task', async (request, reply) => {
@@ -191,7 +232,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
       );
     }
     const matches = views
-      .map((view) => ({ view, task: taskFromCase(view), at: lastUpdatedOf(view) }))
+      .map((view) => ({ view, task: taskFor(view), at: lastModifiedOf(view) ?? 0 }))
       .filter((m) => (search.statuses ? search.statuses.includes(m.task.status) : true))
       .filter((m) => search.lastUpdated.every((c) => compare(m.at, c.prefix, c.at)))
       .sort((a, b) => b.at - a.at || (a.view.caseId < b.view.caseId ? -1 : 1));
@@ -204,7 +245,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
       type: 'searchset',
       total: matches.length,
       link,
-      entry: page.map((m) => ({ fullUrl: `${base}/Task/${m.view.caseId}`, resource: m.task, search: { mode: 'match' } })),
+      entry: page.map((m) => ({ fullUrl: `${base}/Task/${m.task.id}`, resource: m.task, search: { mode: 'match' } })),
     });
   });
 
@@ -225,7 +266,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     requireScheme(who, id.data, 'HealthcareService.id');
     const loads = await loadsOf(id.data);
     if (!loads) throw new FhirError(404, { code: 'not-found', expression: 'HealthcareService.id', diagnostics: 'no such resource' });
-    return sendFhir(reply, 200, healthcareServiceFromCaseloads(loads, Date.now()));
+    return sendFhir(reply, 200, healthcareServiceFor(loads.schemeId, loads, { now: Date.now() }));
   });
   app.get('/fhir/HealthcareService', async (request, reply) => {
     const who = await caller(request);
@@ -252,7 +293,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
       type: 'searchset',
       total: loads.length,
       link: [{ relation: 'self', url: `${base}/HealthcareService${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}` }],
-      entry: loads.map((l) => ({ fullUrl: `${base}/HealthcareService/${l.schemeId}`, resource: healthcareServiceFromCaseloads(l, now), search: { mode: 'match' } })),
+      entry: loads.map((l) => ({ fullUrl: `${base}/HealthcareService/${fhirIdOf(l.schemeId)}`, resource: healthcareServiceFor(l.schemeId, l, { now }), search: { mode: 'match' } })),
     });
   });
 
@@ -262,9 +303,9 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     requireScope(who, 'Task', 'u');
     requireRole(who, ['host'], 'cancelling a referral');
     const view = await readCase(who, id, 'Task.id');
-    const status = taskFromCase(view).status;
+    const status = taskStatus(view);
     // Already withdrawn: the same request again changes nothing.
-    if (status === 'cancelled') return sendFhir(reply, 200, taskFromCase(view), view);
+    if (status === 'cancelled') return sendFhir(reply, 200, taskFor(view), view);
     if (view.stage === 'discharged') throw new FhirError(409, { code: 'business-rule', expression: 'Task.status', diagnostics: `the referral is already closed (status ${status})` });
     try {
       await client.discharge(view.caseId, { reason: 'withdrew', actor: who.actor });
@@ -272,7 +313,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
       throw commandFailure(err, 'Task.status');
     }
     const after = await client.getCase(view.caseId);
-    return sendFhir(reply, 200, taskFromCase(after), after);
+    return sendFhir(reply, 200, taskFor(after), after);
   };
 
   app.patch<{ Params: { id: string } }>('/fhir/Task/:id', async (request, reply) => {
@@ -308,7 +349,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
       throw commandFailure(err, 'Parameters.parameter');
     }
     const after = await client.getCase(view.caseId);
-    return sendFhir(reply, 200, taskFromCase(after), after);
+    return sendFhir(reply, 200, taskFor(after), after);
   });
 
   for (const p of options.plugins ?? []) void app.register(p.plugin as FastifyPluginAsync, { prefix: p.prefix, ...(p.options ?? {}) });
@@ -325,7 +366,7 @@ function scopeOk(who: Caller, type: string, interaction: 'r' | 's'): boolean {
 }
 
 function sendFhir(reply: FastifyReply, status: number, body: unknown, view?: CaseView) {
-  if (view) void reply.header('etag', `W/"${view.sequence}"`).header('last-modified', new Date(lastUpdatedOf(view)).toUTCString());
+  if (view) void reply.header('etag', `W/"${view.sequence}"`).header('last-modified', new Date(lastModifiedOf(view) ?? 0).toUTCString());
   return reply.code(status).type(FHIR_CONTENT_TYPE).send(body);
 }
 

@@ -17,7 +17,7 @@ export function capabilityStatement(base: string) {
         security: {
           cors: false,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r. A `schemes` claim binds a client to its schemes.',
+          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r, system/Observation.rs (the outcome at discharge). A `schemes` claim binds a client to its schemes.',
         },
         interaction: [{ code: 'transaction', documentation: 'A referral: one Task (focus: the ServiceRequest) with its Patient and Consent.' }],
         resource: [
@@ -36,6 +36,12 @@ export function capabilityStatement(base: string) {
             operation: [{ name: 'pathway-command', definition: `${base}/OperationDefinition/pathway-command`, documentation: 'A pathway command as the token\'s actor: Parameters `command` (valueCode) and `payload` (valueString, JSON without actor).' }],
           },
           { type: 'ServiceRequest', interaction: [{ code: 'read' }] },
+          {
+            type: 'Observation',
+            documentation: "The outcome at discharge (Task.output references it): the discharge reason, the GP's SNOMED CT code and the measures before and after, all based-on the case's ServiceRequest. Codes only when the scheme's policy says so.",
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [{ name: 'based-on', type: 'reference', documentation: 'ServiceRequest/{id}: the outcome of that referral' }],
+          },
           {
             type: 'HealthcareService',
             documentation: 'One per scheme: accepting, waitlist or not accepting, and a wait band, from the capacity ledger (characteristic).',
@@ -56,7 +62,7 @@ export function openApiDocument(base: string) {
   const id = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
   return {
     openapi: '3.0.3',
-    info: { title: 'Social prescribing FHIR R4 gateway', version: '0.1.0', description: 'Refer, follow and cancel social-prescribing referrals as FHIR R4 (HL7 Gravity referral pattern). See /fhir/metadata.' },
+    info: { title: 'Social prescribing FHIR R4 gateway', version: '0.1.0', description: 'Refer, follow and cancel social-prescribing referrals, and read their outcome, as FHIR R4 (HL7 Gravity referral pattern). See /fhir/metadata.' },
     servers: [{ url: base.replace(/\/fhir$/, '') }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     security: [{ bearer: [] }],
@@ -78,6 +84,10 @@ export function openApiDocument(base: string) {
         patch: { summary: 'Cancel: JSON Patch replacing /status with cancelled', requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } }, responses: { '200': outcome('Task'), ...errors } },
       },
       '/fhir/Task/{id}/$pathway-command': { parameters: id, post: { summary: 'A pathway command as the token\'s actor', requestBody: fhirBody, responses: { '200': outcome('Task'), '409': outcome('The pathway refused'), ...errors } } },
+      '/fhir/Observation': {
+        get: { summary: "A discharged referral's outcome: the Observations based on its ServiceRequest", parameters: [{ name: 'based-on', in: 'query', required: true, schema: { type: 'string' }, description: 'ServiceRequest/{id}' }], responses: { '200': outcome('searchset Bundle'), ...errors } },
+      },
+      '/fhir/Observation/{id}': { parameters: id, get: { summary: 'One outcome Observation (as Task.output references it)', responses: { '200': outcome('Observation'), ...errors } } },
       '/fhir/HealthcareService': { get: { summary: 'Schemes with their availability and wait band', parameters: ['identifier', '_id'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { '200': outcome('searchset Bundle'), ...errors } } },
       '/fhir/HealthcareService/{id}': { parameters: id, get: { summary: 'A scheme with its availability and wait band', responses: { '200': outcome('HealthcareService'), ...errors } } },
       '/fhir/ServiceRequest/{id}': { parameters: id, get: { summary: 'Read the ServiceRequest', responses: { '200': outcome('ServiceRequest'), ...errors } } },

@@ -215,6 +215,16 @@ export const schemePolicySchema = z
       })
       .prefault({}),
     measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
+    /** What the FHIR gateway sends back to the referrer at discharge. */
+    fhir: z
+      .object({
+        /**
+         * Codes and scores only, no free text (no person's own account): for schemes whose people
+         * did not consent to share details with the referrer.
+         */
+        codesOnly: z.boolean().default(false),
+      })
+      .prefault({}),
   })
   .superRefine((policy, ctx) => {
     if (policy.eligibility.minAge > policy.eligibility.maxAge) {

@@ -1,6 +1,7 @@
 // Every refusal the gateway gives is a FHIR OperationOutcome: the HTTP status, an issue code from
 // FHIR's issue-type value set, and `expression` naming the field. Diagnostics describe the rule that
-// failed, never the value sent: a value may be about a person.
+// failed, never the value sent: a value may be about a person. The resource itself is built by
+// resources.ts's operationOutcome, the one builder.
 
 export type IssueType =
   | 'invalid'
@@ -27,11 +28,6 @@ export interface Issue {
   diagnostics: string;
 }
 
-export interface OperationOutcome {
-  resourceType: 'OperationOutcome';
-  issue: Array<{ severity: 'error' | 'information'; code: IssueType; diagnostics: string; expression?: string[] }>;
-}
-
 /** A request the gateway refuses: thrown anywhere below a route, answered by the app's error handler. */
 export class FhirError extends Error {
   readonly issues: Issue[];
@@ -44,13 +40,6 @@ export class FhirError extends Error {
     super(list.map((i) => `${i.expression ?? ''}: ${i.diagnostics}`).join('; '));
     this.issues = list;
   }
-}
-
-export function operationOutcome(issues: Issue[], severity: 'error' | 'information' = 'error'): OperationOutcome {
-  return {
-    resourceType: 'OperationOutcome',
-    issue: issues.map((i) => ({ severity, code: i.code, diagnostics: i.diagnostics, ...(i.expression !== undefined && { expression: [i.expression] }) })),
-  };
 }
 
 export const invalid = (expression: string, diagnostics: string, code: IssueType = 'invalid') => new FhirError(400, { code, expression, diagnostics });

@@ -29,25 +29,11 @@ import { DISCHARGE_REASONS, type DischargeReason } from '../../machines/context'
 import { INSTRUMENTS, ONS4_ITEMS, measureBands, type Instrument, type Ons4Item } from '../../machines/measures';
 import { STAGES, type Stage } from '../../machines/stage';
 import type { CaseView } from '../../workflows/definitions';
+import { REFERRAL_ROUTES, type ReferralRoute } from '../../machines/referral';
+import { CODE_SYSTEM_IDS, FHIR_BASE, IDENTIFIER_SYSTEMS, LOINC, OBSERVATION_CATEGORY, SERVICE_REFERRAL_METHOD, SNOMED, TASK_CODE, UCUM, codeSystemUrl, type CodeSystemName } from './systems';
 import type { Caseloads } from '../../workflows/ledger-definitions';
 
-/** The project's canonical base: its code systems and identifier systems live under it. */
-export const FHIR_BASE = 'https://social-prescribing.example/fhir';
-
-export const SNOMED = 'http://snomed.info/sct';
-export const LOINC = 'http://loinc.org';
-const UCUM = 'http://unitsofmeasure.org';
-const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
-const TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
-
-/** Identifier systems: the engine's own ids, and the scheme a case belongs to. */
-export const IDENTIFIER_SYSTEMS = {
-  referral: `${FHIR_BASE}/NamingSystem/referral-id`,
-  case: `${FHIR_BASE}/NamingSystem/case-id`,
-  scheme: `${FHIR_BASE}/NamingSystem/scheme-id`,
-  /** "The person referral X is about", for a ServiceRequest whose host gave no patient identifier. */
-  referralSubject: `${FHIR_BASE}/NamingSystem/referral-subject`,
-} as const;
+export { FHIR_BASE, IDENTIFIER_SYSTEMS, LOINC, SNOMED, codeSystemUrl } from './systems';
 
 // ---------------------------------------------------------------------------------------------
 // The project's own code systems: one definition of each code, from which the CodeSystem resources
@@ -160,12 +146,27 @@ const NEED_DISPLAY = {
   physicalActivity: 'Physical activity',
 } as const;
 
+const ROUTE_DISPLAY: Record<ReferralRoute, string> = {
+  GP: 'General practice',
+  practiceNurse: 'Practice nurse',
+  communityNurse: 'Community nurse',
+  pharmacist: 'Pharmacist',
+  hospital: 'Hospital',
+  secondaryMentalHealth: 'Secondary mental health services',
+  adultSocialCare: 'Adult social care',
+  localAuthority: 'Local authority',
+  vcs: 'Voluntary and community sector',
+  communityOutreach: 'Community outreach',
+  self: 'Self-referral',
+  familyOrFriend: 'Family or friend',
+};
+
 const META_TAG_REFERRAL = { code: 'referralManagement', display: 'Referral management Task (Gravity pattern, base R4 profile)' };
 
 const SYSTEMS = {
-  stage: { id: 'pathway-stage', title: 'Social prescribing pathway stage', concepts: STAGES.map((s) => ({ code: s, display: STAGE_DISPLAY[s] })) },
+  stage: { id: CODE_SYSTEM_IDS.stage, title: 'Social prescribing pathway stage', concepts: STAGES.map((s) => ({ code: s, display: STAGE_DISPLAY[s] })) },
   statusReason: {
-    id: 'pathway-status-reason',
+    id: CODE_SYSTEM_IDS.statusReason,
     title: 'Why a social prescribing referral is where it is',
     concepts: [
       ...DISCHARGE_REASONS.map((r) => ({ code: r, display: DISCHARGE_DISPLAY[r] })),
@@ -174,7 +175,7 @@ const SYSTEMS = {
     ],
   },
   measure: {
-    id: 'wellbeing-measure',
+    id: CODE_SYSTEM_IDS.measure,
     title: 'Wellbeing measures without a LOINC code, and their parts',
     concepts: [
       ...INSTRUMENTS.map((i) => ({ code: i, display: INSTRUMENT_DISPLAY[i] })),
@@ -182,34 +183,30 @@ const SYSTEMS = {
     ],
   },
   band: {
-    id: 'measure-band',
+    id: CODE_SYSTEM_IDS.band,
     title: "A wellbeing measure's band, as the engine scores it",
     concepts: INSTRUMENTS.flatMap((i) => measureBands(i).map((b) => ({ code: bandCode(i, b), display: `${i} ${b}` }))),
   },
-  timepoint: { id: 'measure-timepoint', title: 'When in the pathway a measure was taken', concepts: TIMEPOINTS.map((t) => ({ code: t, display: TIMEPOINT_DISPLAY[t] })) },
-  outcome: { id: 'pathway-outcome', title: 'Outcome observations of a social prescribing case', concepts: OUTCOME_CODES },
+  timepoint: { id: CODE_SYSTEM_IDS.timepoint, title: 'When in the pathway a measure was taken', concepts: TIMEPOINTS.map((t) => ({ code: t, display: TIMEPOINT_DISPLAY[t] })) },
+  outcome: { id: CODE_SYSTEM_IDS.outcome, title: 'Outcome observations of a social prescribing case', concepts: OUTCOME_CODES },
   availability: {
-    id: 'service-availability',
+    id: CODE_SYSTEM_IDS.availability,
     title: 'Whether a scheme takes referrals, and how long the wait is',
     concepts: [
       ...AVAILABILITY.map((a) => ({ code: a, display: AVAILABILITY_DISPLAY[a] })),
       ...WAIT_BANDS.map((w) => ({ code: w, display: WAIT_BAND_DISPLAY[w] })),
     ],
   },
-  need: { id: 'social-need', title: 'Needs a social prescribing referral names', concepts: Object.entries(NEED_DISPLAY).map(([code, display]) => ({ code, display })) },
-  tag: { id: 'resource-tag', title: 'Tags on resources the engine publishes', concepts: [META_TAG_REFERRAL] },
-} as const satisfies Record<string, { id: string; title: string; concepts: readonly Concept[] }>;
+  need: { id: CODE_SYSTEM_IDS.need, title: 'Needs a social prescribing referral names', concepts: Object.entries(NEED_DISPLAY).map(([code, display]) => ({ code, display })) },
+  tag: { id: CODE_SYSTEM_IDS.tag, title: 'Tags on resources the engine publishes', concepts: [META_TAG_REFERRAL] },
+  route: { id: CODE_SYSTEM_IDS.route, title: 'How a social prescribing referral came', concepts: REFERRAL_ROUTES.map((r) => ({ code: r, display: ROUTE_DISPLAY[r] })) },
+} as const satisfies Record<CodeSystemName, { id: string; title: string; concepts: readonly Concept[] }>;
 
-type SystemName = keyof typeof SYSTEMS;
+type SystemName = CodeSystemName;
 
 /** `PHQ9.moderately-severe`: a band's code, from the instrument and the band's label. */
 function bandCode(instrument: Instrument, band: string): string {
   return `${instrument}.${band.replace(/\s+/g, '-')}`;
-}
-
-/** Canonical URL of one of the project's code systems. */
-export function codeSystemUrl(name: SystemName): string {
-  return `${FHIR_BASE}/CodeSystem/${SYSTEMS[name].id}`;
 }
 
 function coding(name: SystemName, code: string): Coding {
@@ -305,7 +302,8 @@ function referredAtOf(view: CaseView): number | undefined {
   return view.timeline[0]?.at;
 }
 
-function lastModifiedOf(view: CaseView): number | undefined {
+/** When the case last changed: its last timeline entry (Task.lastModified, meta.lastUpdated, the ETag's date). */
+export function lastModifiedOf(view: Pick<CaseView, 'timeline'>): number | undefined {
   return view.timeline.at(-1)?.at;
 }
 
@@ -313,6 +311,8 @@ function lastModifiedOf(view: CaseView): number | undefined {
 // Task: the referral's status, as Gravity's referral management reads it
 
 export type TaskStatus = NonNullable<Task['status']>;
+/** The statuses this mapping gives a Task (Gravity's referral management subset), for search. */
+export const TASK_STATUSES: readonly TaskStatus[] = ['requested', 'accepted', 'in-progress', 'on-hold', 'rejected', 'failed', 'completed', 'cancelled'];
 
 /**
  * Task.status by stage (the open stages) and by discharge reason (a closed case). One table, shown
@@ -377,7 +377,7 @@ export function taskFor(view: CaseView, options: CaseResourceOptions = {}): Task
   return {
     resourceType: 'Task',
     id,
-    meta: { ...(lastModified !== undefined && { lastUpdated: iso(lastModified) }), tag: [coding('tag', META_TAG_REFERRAL.code)] },
+    meta: { versionId: String(view.sequence), ...(lastModified !== undefined && { lastUpdated: iso(lastModified) }), tag: [coding('tag', META_TAG_REFERRAL.code)] },
     identifier: caseIdentifiers(view),
     basedOn: [{ reference: `ServiceRequest/${id}` }],
     status: taskStatus(view),
@@ -400,6 +400,19 @@ export function taskFor(view: CaseView, options: CaseResourceOptions = {}): Task
 
 function dischargeReasonId(view: Pick<CaseView, 'caseId'>): string {
   return observationId(view, 'reason');
+}
+
+/** The suffixes outcome Observations carry after the case's id: one definition, for building and for reading back. */
+const OBSERVATION_SUFFIX = new RegExp(`-(reason|gp|account|(?:${INSTRUMENTS.join('|')})-(?:${TIMEPOINTS.join('|')}))$`);
+
+/**
+ * The case an outcome Observation's id belongs to, for `GET /fhir/Observation/{id}`; undefined when
+ * the id is not one of ours. A digest id (a case id that is no FHIR id) cannot be read back this way;
+ * its Observations are found by searching `based-on` the ServiceRequest.
+ */
+export function caseIdOfObservation(id: string): string | undefined {
+  const m = OBSERVATION_SUFFIX.exec(id);
+  return m && !id.startsWith('h-') ? id.slice(0, m.index) : undefined;
 }
 
 /** Observation ids: the case's id with a suffix, shortened by digest when that would pass 64 characters. */
@@ -597,13 +610,13 @@ export function healthcareServiceFor(schemeId: string, caseloads: Caseloads, opt
   const availability = availabilityOf(caseloads);
   return {
     resourceType: 'HealthcareService',
-    id: fhirIdOf(`scheme-${schemeId}`),
+    id: fhirIdOf(schemeId),
     identifier: [{ system: IDENTIFIER_SYSTEMS.scheme, value: schemeId }],
     active: availability !== 'notAccepting',
     type: [{ coding: [SNOMED_SOCIAL_PRESCRIBING_REFERRAL], text: 'Social prescribing' }],
     name: schemeId,
     characteristic: [concept('availability', availability), concept('availability', waitBandOf(caseloads, options.now))],
-    referralMethod: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/service-referral-method', code: 'elec', display: 'Secure Messaging' }] }],
+    referralMethod: [{ coding: [{ system: SERVICE_REFERRAL_METHOD, code: 'elec', display: 'Secure Messaging' }] }],
     appointmentRequired: false,
   };
 }

@@ -1,14 +1,46 @@
-// The identifier and code systems the gateway reads and writes, defined once.
+// Every identifier system and code system the gateway reads or writes, defined once. The concepts
+// of the project's own code systems (and the CodeSystem resources published from them) are in
+// resources.ts; their canonical URLs are here, so the inbound referral reader uses the same ones.
 
+/** The project's canonical base: its code systems and identifier systems live under it. */
+export const FHIR_BASE = 'https://social-prescribing.example/fhir';
+
+export const SNOMED = 'http://snomed.info/sct';
+export const LOINC = 'http://loinc.org';
+export const UCUM = 'http://unitsofmeasure.org';
+export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+export const TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
+export const SERVICE_REFERRAL_METHOD = 'http://terminology.hl7.org/CodeSystem/service-referral-method';
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
-/** The project's own code systems: the pathway's words, as FHIR codings. */
-const BASE = 'https://social-prescribing.example/fhir';
-export const SCHEME_SYSTEM = `${BASE}/Id/scheme`;
-export const REFERRAL_ID_SYSTEM = `${BASE}/Id/referral`;
-export const ROUTE_SYSTEM = `${BASE}/CodeSystem/referral-route`;
-export const STAGE_SYSTEM = `${BASE}/CodeSystem/pathway-stage`;
-export const DISCHARGE_REASON_SYSTEM = `${BASE}/CodeSystem/discharge-reason`;
-export const NEED_SYSTEM = `${BASE}/CodeSystem/need`;
-export const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
-export const AVAILABILITY_SYSTEM = `${BASE}/CodeSystem/scheme-availability`;
-export const WAIT_BAND_SYSTEM = `${BASE}/CodeSystem/wait-band`;
+
+/** Identifier systems: the engine's own ids, and the scheme a case belongs to. */
+export const IDENTIFIER_SYSTEMS = {
+  referral: `${FHIR_BASE}/NamingSystem/referral-id`,
+  case: `${FHIR_BASE}/NamingSystem/case-id`,
+  scheme: `${FHIR_BASE}/NamingSystem/scheme-id`,
+  /** "The person referral X is about", for a ServiceRequest whose host gave no patient identifier. */
+  referralSubject: `${FHIR_BASE}/NamingSystem/referral-subject`,
+} as const;
+
+/** The ids of the project's own code systems (their concepts are in resources.ts). */
+export const CODE_SYSTEM_IDS = {
+  stage: 'pathway-stage',
+  statusReason: 'pathway-status-reason',
+  measure: 'wellbeing-measure',
+  band: 'measure-band',
+  timepoint: 'measure-timepoint',
+  outcome: 'pathway-outcome',
+  availability: 'service-availability',
+  need: 'social-need',
+  tag: 'resource-tag',
+  route: 'referral-route',
+} as const;
+export type CodeSystemName = keyof typeof CODE_SYSTEM_IDS;
+
+/** Canonical URL of one of the project's code systems. */
+export function codeSystemUrl(name: CodeSystemName): string {
+  return `${FHIR_BASE}/CodeSystem/${CODE_SYSTEM_IDS[name]}`;
+}
+
+/** How a referral says which route it came by (ServiceRequest.category). */
+export const ROUTE_SYSTEM = codeSystemUrl('route');

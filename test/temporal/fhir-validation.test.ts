@@ -2,11 +2,17 @@
 // server: the 12-week review arrives by itself), validated by the HAPI FHIR R4 validator: a full
 // pathway stage by stage, every discharge reason, a waitlist, a safeguarding hold and the scheme's
 // availability. Zero errors; warnings are allowed and counted. One JVM for the whole file.
+// Beside the resources built directly, the same cases are fetched over HTTP from the gateway (Task,
+// ServiceRequest, searchset and outcome Bundles, HealthcareService, CapabilityStatement and
+// OperationOutcomes), so what a host actually receives is what gets validated.
 import type { Resource } from '@medplum/fhirtypes';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PathwayClient } from '../../client';
+import { PersonKey } from '../../client/person';
 import { DISCHARGE_REASONS, type MeasureSubmission } from '../../machines';
 import {
   codeSystemUrl,
@@ -22,6 +28,7 @@ import { caseloadsQuery } from '../../workflows/ledger-definitions';
 import { startFhirValidator, type FhirValidator } from '../support/fhir-validator';
 import { allocated, dataConverter, driveTo, linkWorker, openScheme, refer, referral, send, startPathwayWorker, supervisor, until, view } from '../support/pathway';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { gatewayHarness, type GatewayHarness } from './gateway.harness';
 
 const NHS_NUMBER = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' };
 
@@ -50,15 +57,38 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
     }
   }
 
+  // Two gateways on the same cases: scheme `fhir` as configured by default, and with `fhir.codesOnly`.
+  let gateway: GatewayHarness;
+  let codesOnlyGateway: GatewayHarness;
+  let token: string;
+  let codesOnlyToken: string;
+  const SCHEMES = ['fhir', 'fhir-small'];
+
+  /** A GET on a gateway; the body (a resource) is checked for its status and goes to the validator. */
+  async function served(label: string, url: string, status = 200, via: { app: FastifyInstance; token: string | null } = { app: gateway.app, token }) {
+    const r = await via.app.inject({ method: 'GET', url, headers: via.token ? { authorization: `Bearer ${via.token}` } : {} });
+    expect(r.statusCode, `${label}: ${r.body}`).toBe(status);
+    const resource = r.json() as Resource;
+    keep({ label: `HTTP ${label}`, resource });
+    return resource as Resource & Record<string, any>;
+  }
+
   beforeAll(async () => {
     // The JVM starts while the test server and worker do.
     const starting = startFhirValidator();
     env = await createTimeSkippingEnv({ dataConverter: await dataConverter() });
     ({ worker, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue }));
     running = worker.run();
+    const personKey = PersonKey.generate();
+    gateway = await gatewayHarness(await PathwayClient.fromClient(env.client, { taskQueue, personKey }), SCHEMES);
+    codesOnlyGateway = await gatewayHarness(await PathwayClient.fromClient(env.client, { taskQueue, personKey, policies: { fhir: { schemeId: 'fhir', fhir: { codesOnly: true } } } }), SCHEMES);
+    token = await gateway.token();
+    codesOnlyToken = await codesOnlyGateway.token();
     validator = await starting;
   });
   afterAll(async () => {
+    await gateway?.app.close();
+    await codesOnlyGateway?.app.close();
     worker?.shutdown();
     await running;
     await close?.();
@@ -70,6 +100,8 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
   async function openResources(label: string, handle: WorkflowHandle): Promise<CaseView> {
     const v = await view(handle);
     keep({ label: `${label} Task`, resource: taskFor(v, { patient: NHS_NUMBER }) }, { label: `${label} ServiceRequest`, resource: serviceRequestFor(v, { needs: ['loneliness', 'gardening'] }) });
+    expect((await served(`${label} Task`, `/fhir/Task/${v.caseId}`)).businessStatus.coding[0].code).toBe(v.stage);
+    await served(`${label} ServiceRequest`, `/fhir/ServiceRequest/${v.caseId}`);
     return v;
   }
 
@@ -83,8 +115,19 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
       ...outcomeFor(v, record, { codesOnly: false }).map((resource) => ({ label: `${label} ${resource.id}`, resource })),
       ...outcomeFor(v, record, { codesOnly: true, patient: NHS_NUMBER }).map((resource) => ({ label: `${label} codes only ${resource.id}`, resource })),
     );
+    // What the referrer receives: the closed Task (its output referencing the outcome), and the outcome.
+    const task = await served(`${label} Task`, `/fhir/Task/${v.caseId}`);
+    await served(`${label} ServiceRequest`, `/fhir/ServiceRequest/${v.caseId}`);
+    const outcome = await served(`${label} outcome Bundle`, `/fhir/Observation?based-on=ServiceRequest/${v.caseId}`);
+    const ids = (outcome.entry ?? []).map((e: any) => `Observation/${e.resource.id}`);
+    for (const output of task.output ?? []) expect(ids).toContain(output.valueReference.reference);
+    const codesOnly = await served(`${label} codes-only outcome Bundle`, `/fhir/Observation?based-on=ServiceRequest/${v.caseId}`, 200, { app: codesOnlyGateway.app, token: codesOnlyToken });
+    expect(JSON.stringify(codesOnly)).not.toContain('valueString');
+    outcomes.set(label, { full: outcome, codesOnly });
     return v;
   }
+
+  const outcomes = new Map<string, { full: Record<string, any>; codesOnly: Record<string, any> }>();
 
   it('builds resources along a full pathway, to every discharge reason, and HAPI finds no errors in any', { timeout: 600_000 }, async () => {
     const client = env.client;
@@ -191,6 +234,22 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
     keep({ label: 'OperationOutcome', resource: operationOutcome([{ code: 'invalid', diagnostics: 'Task.focus must reference a ServiceRequest', expression: 'Task.focus' }]) });
     keep(...codeSystems().map((resource) => ({ label: `CodeSystem ${resource.id}`, resource })));
 
+    // The rest of what the gateway serves: a searchset, capacity, its CapabilityStatement, refusals.
+    const search = await served('Task searchset Bundle', `/fhir/Task?focus=ServiceRequest/${journey.workflowId}`);
+    expect(search.entry.map((e: any) => e.resource.id)).toEqual([journey.workflowId]);
+    await served('HealthcareService', '/fhir/HealthcareService/fhir-small');
+    await served('HealthcareService searchset Bundle', '/fhir/HealthcareService?identifier=fhir');
+    await served('CapabilityStatement', '/fhir/metadata', 200, { app: gateway.app, token: null });
+    await served('OperationOutcome 401', '/fhir/Task/case-none', 401, { app: gateway.app, token: null });
+    await served('OperationOutcome 404', '/fhir/Task/case-none', 404);
+    await served('OperationOutcome 400', '/fhir/Observation?based-on=ServiceRequest/case-none&code=x', 400);
+    await served('OperationOutcome 403', '/fhir/HealthcareService/elsewhere', 403);
+    // The scheme's codes-only switch drops the person's own account and nothing else.
+    const connected = outcomes.get('connected')!;
+    const account = connected.full.entry.filter((e: any) => e.resource.valueString !== undefined);
+    expect(account).toHaveLength(1);
+    expect(connected.codesOnly.total).toBe(connected.full.total - 1);
+
     const started = Date.now();
     const results = await Promise.all(validations);
     const seconds = (Date.now() - started) / 1000;
@@ -198,7 +257,8 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
     const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
     console.log(`[fhir] ${results.length} resources validated by HAPI FHIR (${seconds.toFixed(1)}s after the last was built): ${errors.length} errors, ${warnings} warnings`);
     expect(errors).toEqual([]);
-    expect(new Set(built.map((b) => b.resource.resourceType))).toEqual(new Set(['Task', 'ServiceRequest', 'Observation', 'HealthcareService', 'OperationOutcome', 'CodeSystem']));
+    expect(new Set(built.map((b) => b.resource.resourceType))).toEqual(new Set(['Task', 'ServiceRequest', 'Observation', 'HealthcareService', 'OperationOutcome', 'CodeSystem', 'Bundle', 'CapabilityStatement']));
+    expect(built.filter((b) => b.label.startsWith('HTTP ') && b.label.includes('outcome Bundle')).length).toBeGreaterThanOrEqual(2 * DISCHARGE_REASONS.length);
   });
 
   it('the validator does find errors: a stage its code system does not define, a Task without intent', async () => {

@@ -6,9 +6,9 @@ import type { PathwayClient } from '../../client';
 import { nhsCheckDigit } from '../../client/referral';
 import { buildApp, type GatewayOptions } from '../../gateway/app';
 import { generateSigningKey, signToken, DEV_AUDIENCE, DEV_ISSUER, type SigningKey, type TokenClaims } from '../../gateway/dev-keys';
-import { NHS_NUMBER_SYSTEM, ROUTE_SYSTEM, SCHEME_SYSTEM } from '../../gateway/fhir/systems';
+import { IDENTIFIER_SYSTEMS, NHS_NUMBER_SYSTEM, ROUTE_SYSTEM } from '../../gateway/fhir/systems';
 
-export const HOST_SCOPES = 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs';
+export const HOST_SCOPES = 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs system/Observation.rs';
 
 export interface GatewayHarness {
   app: FastifyInstance;
@@ -56,7 +56,7 @@ export function referralTask(o: ReferralOptions) {
     focus: { reference: '#sr' },
     for: { reference: '#pat' },
     authoredOn: '2026-11-30T09:00:00Z',
-    owner: { identifier: { system: SCHEME_SYSTEM, value: o.schemeId } },
+    owner: { identifier: { system: IDENTIFIER_SYSTEMS.scheme, value: o.schemeId } },
     contained: [
       {
         resourceType: 'ServiceRequest',

@@ -58,7 +58,7 @@ describe('FHIR gateway', () => {
       expect(created.statusCode, created.body).toBe(201);
       const task = json(created);
       const referralId = referral.contained[0]!.identifier![0]!.value;
-      expect(task).toMatchObject({ resourceType: 'Task', id: `case-${referralId}`, status: 'requested', businessStatus: { text: 'triage' }, intent: 'order', focus: { reference: `ServiceRequest/case-${referralId}` } });
+      expect(task).toMatchObject({ resourceType: 'Task', id: `case-${referralId}`, status: 'requested', businessStatus: { coding: [{ code: 'triage' }] }, intent: 'order', focus: { reference: `ServiceRequest/case-${referralId}` } });
       expect(task.owner.identifier.value).toBe(scheme);
       expect(created.headers.location).toContain(`/Task/case-${referralId}`);
       // Nothing about the person reached the case's history.
@@ -71,7 +71,7 @@ describe('FHIR gateway', () => {
       expect(json(read)).toMatchObject({ id: task.id, status: 'requested' });
       expect(read.headers.etag).toMatch(/^W\/"\d+"$/);
       const sr = await get(`/fhir/ServiceRequest/${task.id}`);
-      expect(json(sr)).toMatchObject({ resourceType: 'ServiceRequest', id: task.id, status: 'active', identifier: [{ value: referralId }] });
+      expect(json(sr)).toMatchObject({ resourceType: 'ServiceRequest', id: task.id, status: 'active', identifier: [{ value: referralId }, { value: task.id }] });
 
       // Gravity polling: visibility lags the case by a moment.
       const found = await poll(
@@ -91,7 +91,19 @@ describe('FHIR gateway', () => {
         payload: JSON.stringify([{ op: 'replace', path: '/status', value: 'cancelled' }]),
       });
       expect(cancelled.statusCode, cancelled.body).toBe(200);
-      expect(json(cancelled)).toMatchObject({ status: 'cancelled', businessStatus: { text: 'discharged' }, statusReason: { text: 'withdrew' } });
+      expect(json(cancelled)).toMatchObject({ status: 'cancelled', businessStatus: { coding: [{ code: 'discharged' }] }, statusReason: { coding: [{ code: 'withdrew' }] } });
+      // The message back: Task.output references the outcome, which reads back by id and by searching based-on the ServiceRequest.
+      const output = json(cancelled).output[0].valueReference.reference as string;
+      const reason = await get(`/fhir/${output}`);
+      expect(reason.statusCode, reason.body).toBe(200);
+      expect(json(reason)).toMatchObject({ resourceType: 'Observation', valueCodeableConcept: { coding: [{ code: 'withdrew' }] }, basedOn: [{ reference: `ServiceRequest/${task.id}` }] });
+      const outcome = json(await get(`/fhir/Observation?based-on=ServiceRequest/${task.id}`));
+      expect(outcome).toMatchObject({ resourceType: 'Bundle', type: 'searchset' });
+      expect(outcome.entry.map((e: any) => `Observation/${e.resource.id}`)).toContain(output);
+      expectOutcome(await get(`/fhir/${output}`, await g.token({ scope: 'system/Task.rs' })), 403);
+      expectOutcome(await get(`/fhir/Observation?based-on=ServiceRequest/${task.id}`, await g.token({ schemes: [otherScheme] })), 403);
+      expectOutcome(await get('/fhir/Observation'), 400, 'based-on');
+      expectOutcome(await get(`/fhir/Observation/${task.id}-nothing`), 404);
       const view = await client.getCase(task.id);
       expect(view.discharge).toMatchObject({ reason: 'withdrew', by: { role: 'host', id: 'gp-system-1' } });
       // Cancelling again changes nothing.
@@ -201,7 +213,7 @@ describe('FHIR gateway', () => {
 
   describe('errors', () => {
     it('answers unknown types, unsupported interactions, big bodies and other media types with an OperationOutcome', async () => {
-      expectOutcome(await get('/fhir/Observation/abc'), 404, 'resourceType');
+      expectOutcome(await get('/fhir/Patient/abc'), 404, 'resourceType');
       expectOutcome(await g.app.inject({ method: 'DELETE', url: '/fhir/Task/case-abc', headers: { authorization: `Bearer ${token}` } }), 405, 'Task');
       const big = referralTask({ schemeId: scheme, familyName: 'x'.repeat(300 * 1024) });
       expectOutcome(await post('/fhir/Task', big), 413, '(body)');
@@ -220,7 +232,7 @@ describe('FHIR gateway', () => {
     it('describes itself: CapabilityStatement and OpenAPI', async () => {
       const cap = json(await get('/fhir/metadata', null));
       expect(cap).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
-      expect(cap.rest[0].resource.map((r: { type: string }) => r.type)).toEqual(['Task', 'ServiceRequest', 'HealthcareService']);
+      expect(cap.rest[0].resource.map((r: { type: string }) => r.type)).toEqual(['Task', 'ServiceRequest', 'Observation', 'HealthcareService']);
       const api = json(await get('/openapi.json', null));
       expect(api.openapi).toMatch(/^3\./);
       expect(Object.keys(api.paths)).toContain('/fhir/Task/{id}');
@@ -238,7 +250,7 @@ describe('FHIR gateway', () => {
       const availability = (hs: any) => hs.characteristic[0].coding[0].code;
       expect(await service(small)).toMatchObject({ resourceType: 'HealthcareService', id: small, active: true });
       expect(availability(await service(small))).toBe('accepting');
-      expect(availability(await service(closed))).toBe('not-accepting');
+      expect(availability(await service(closed))).toBe('notAccepting');
 
       const linkWorker = await g.token({ sub: 'lw-9', role: 'linkWorker', scope: 'system/Task.rus', schemes: [small] });
       const accept = { resourceType: 'Parameters', parameter: [{ name: 'command', valueCode: 'TRIAGE.ACCEPT' }] };
@@ -248,7 +260,7 @@ describe('FHIR gateway', () => {
         expect(accepted.statusCode, accepted.body).toBe(200);
       }
       const waiting = await poll(() => service(small), (hs) => availability(hs) === 'waitlist', 'the scheme to be full');
-      expect(waiting.characteristic[1].coding[0].code).toBe('under-1-month');
+      expect(waiting.characteristic[1].coding[0].code).toBe('under1Month');
       const search = json(await get(`/fhir/HealthcareService?identifier=${small}`, bound));
       expect(search.entry.map((e: any) => e.resource.id)).toEqual([small]);
       const all = json(await get('/fhir/HealthcareService', bound));

@@ -9,6 +9,7 @@ import {
   WAIT_BAND_MONTH_MS,
   codeSystemUrl,
   codeSystems,
+  caseIdOfObservation,
   fhirIdOf,
   healthcareServiceFor,
   operationOutcome,
@@ -88,6 +89,8 @@ describe('Task of a case', () => {
       const reference = task.output?.[0]?.valueReference?.reference;
       const observations = outcomeFor(view, recordOf(c, view), { codesOnly: false });
       expect(observations.map((o) => `Observation/${o.id}`)).toContain(reference);
+      // Every outcome Observation's id leads back to its case (GET /fhir/Observation/{id}).
+      for (const o of observations) expect(caseIdOfObservation(o.id!), o.id).toBe(view.caseId);
       expect(serviceRequestFor(view).status).toBe(expected[name] === 'completed' ? 'completed' : 'revoked');
     }
   });

@@ -5,7 +5,7 @@ import { DISCHARGE_REASONS, STAGES } from '../../../machines';
 import { scopeGrants } from '../../../gateway/auth';
 import { FhirError } from '../../../gateway/fhir/outcome';
 import { fromTask, toHostReferral } from '../../../gateway/fhir/referral';
-import { dischargedStatus, STAGE_TASK_STATUS, TASK_STATUSES } from '../../../gateway/fhir/task-mapping';
+import { TASK_STATUS_BY_STAGE, TASK_STATUSES, taskStatus } from '../../../gateway/fhir/resources';
 import { referralTask } from '../../temporal/gateway.harness';
 
 describe('SMART scopes', () => {
@@ -25,16 +25,17 @@ describe('SMART scopes', () => {
 
 describe('Task.status', () => {
   it('has a status for every open stage and every discharge reason', () => {
-    for (const stage of STAGES) if (stage !== 'discharged') expect(TASK_STATUSES).toContain(STAGE_TASK_STATUS[stage]);
+    const closed = (reason: (typeof DISCHARGE_REASONS)[number], triage?: 'declined') => taskStatus({ stage: 'discharged', discharge: { reason } as never, ...(triage && { triage: { decision: triage } as never }) });
+    for (const stage of STAGES) if (stage !== 'discharged') expect(TASK_STATUSES).toContain(TASK_STATUS_BY_STAGE[stage]);
     for (const reason of DISCHARGE_REASONS) {
-      expect(TASK_STATUSES).toContain(dischargedStatus(reason, false));
-      expect(TASK_STATUSES).toContain(dischargedStatus(reason, true));
+      expect(TASK_STATUSES).toContain(closed(reason));
+      expect(TASK_STATUSES).toContain(closed(reason, 'declined'));
     }
-    expect(dischargedStatus('declined', true)).toBe('rejected');
-    expect(dischargedStatus('declined', false)).toBe('cancelled');
-    expect(dischargedStatus('unableToContact', false)).toBe('failed');
-    expect(dischargedStatus('withdrew', false)).toBe('cancelled');
-    expect(dischargedStatus('connected', false)).toBe('completed');
+    expect(closed('declined', 'declined')).toBe('rejected');
+    expect(closed('declined')).toBe('cancelled');
+    expect(closed('unableToContact')).toBe('failed');
+    expect(closed('withdrew')).toBe('cancelled');
+    expect(closed('connected')).toBe('completed');
   });
 });
 

@@ -67,6 +67,12 @@ describe('scheme policy defaults', () => {
     expect(p.deadlines.triage).toBe(48 * HOUR);
     expect(p.deadlines.firstVisit).toBe(14 * DAY);
   });
+
+  it('sends the full outcome back unless the scheme asks for codes only', () => {
+    expect(defaultPolicy.fhir.codesOnly).toBe(false);
+    expect(parsePolicy({ fhir: { codesOnly: true } }).fhir.codesOnly).toBe(true);
+    expect(() => parsePolicy({ fhir: { codesOnly: 'yes' } })).toThrow(PolicyError);
+  });
 });
 
 describe('durations', () => {
