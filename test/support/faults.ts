@@ -878,7 +878,7 @@ export async function auditRun(
   const allFailed = (
     await mapLimit(audits, 16, async ({ caseId }) => (await workflowTaskFailures(rig.client.temporal, caseId)).map((f) => `${caseId} ${f}`))
   ).flat();
-  // A task the case refused on purpose (workflows/unsent-commands.ts) so the worker replays it is
+  // A task the case refused on purpose (workflows/runtime/unsent-commands.ts) so the worker replays it is
   // the protection working, counted apart; any other failed task is a fault.
   const refusedTasks = allFailed.filter((f) => f.includes('UnsentCommandsError'));
   const failedTasks = allFailed.filter((f) => !f.includes('UnsentCommandsError'));

@@ -2,7 +2,7 @@
 // actor scope per case instead of one per event. Kept apart from the workflow so a unit test can
 // hold it to `transition()`'s results over every explored state and example event.
 import { createActor, type AnyActorScope } from 'xstate';
-import { pathwayMachine, type PathwayEvent, type PathwayInput } from '../machines';
+import { pathwayMachine, type PathwayEvent, type PathwayInput } from '../../machines';
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
 
