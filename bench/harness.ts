@@ -13,7 +13,7 @@ import type { SchemePolicy } from '../machines';
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from '../scripts/provision.mjs';
 import { SQLITE_MODES, portOpen } from '../scripts/dev-server';
 import { ensureWorkflowBundle } from '../worker/bundle';
-import { pathwayDataConverter } from '../worker/create';
+import { pathwayDataConverter } from '../codec/defaults';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { bool, environment, printEnvironment, root, sleep, str, type Environment } from './support';

@@ -3,7 +3,8 @@
 // SIGINT/SIGTERM (the SDK's runtime finishes in-flight tasks before it exits).
 import { loadCodecFromEnv, DEFAULT_DEV_KEY_DIR } from '../codec';
 import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
-import { createPathwayWorker, DEFAULT_TASK_QUEUE } from './create';
+import { taskQueueFromEnv } from '../codec/defaults';
+import { createPathwayWorker } from './create';
 
 async function main() {
   const target = serverTarget();
@@ -13,7 +14,7 @@ async function main() {
     production: isRemoteTarget(target),
     ...(isLocalDevTarget(target) && { devKeyDir: DEFAULT_DEV_KEY_DIR }),
   });
-  const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const taskQueue = taskQueueFromEnv(process.env);
   const started = Date.now();
   const { worker, close } = await createPathwayWorker({
     address: target.address,

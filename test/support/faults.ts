@@ -24,7 +24,7 @@ import { WEEK, parsePolicy, scalePolicy, type CommandPayload, type CommandType, 
 import { caseViewQuery, commandUpdates, type CaseView } from '../../workflows/definitions';
 import { searchAttributeFlags } from '../../workflows/search-attributes';
 import { ensureWorkflowBundle } from '../../worker/bundle';
-import { pathwayDataConverter } from '../../worker/create';
+import { pathwayDataConverter } from '../../codec/defaults';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
