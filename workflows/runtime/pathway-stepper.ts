@@ -11,7 +11,7 @@ type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
  * eager initial snapshot runs the context factory with no input, which throws (and in the workflow
  * sandbox every thrown error formats a source-mapped stack): about 40% of a worker's CPU per
  * command. The pathway machine invokes and spawns nothing, so one scope per case, made once from
- * the case's own input, serves every transition with the same results (README, Benchmarks).
+ * the case's own input, serves every transition with the same results (docs/benchmarks.md).
  */
 export function pathwayStepper(input: PathwayInput) {
   const actions: Array<{ type: string; params?: unknown }> = [];

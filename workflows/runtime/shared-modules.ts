@@ -1,6 +1,6 @@
 // Loaded once per worker into the workflow sandbox's shared module cache (the bundler's
 // `preloadModules`) instead of once per cached case: the libraries (zod, xstate) and the
-// pathway's own schemas and machine were most of what each case cost (README, Benchmarks: memory).
+// pathway's own schemas and machine were most of what each case cost (docs/benchmarks.md, memory).
 //
 // Only pure modules belong here: nothing that imports `@temporalio/workflow`, and nothing that
 // holds state of its own. One copy then serves every case, so a case could only see another's
