@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { transformFileSync } from '@swc/core';
 import type * as Machines from '../machines';
-import type * as Stepper from '../workflows/pathway-stepper';
+import type * as Stepper from '../workflows/runtime/pathway-stepper';
 import { root } from './support';
 
 export interface CompiledPathway {
@@ -19,7 +19,7 @@ const SOURCES = [
   ...readdirSync(join(root, 'machines'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => `machines/${f}`),
-  'workflows/pathway-stepper.ts',
+  'workflows/runtime/pathway-stepper.ts',
 ];
 
 const outDir = (target: string) => join(root, '.cache', 'bench-pathway', target);
@@ -51,6 +51,6 @@ export function loadCompiledPathway(target: string): CompiledPathway {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     machines: require(join(outDir(target), 'machines', 'index.js')) as typeof Machines,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    stepper: require(join(outDir(target), 'workflows', 'pathway-stepper.js')) as typeof Stepper,
+    stepper: require(join(outDir(target), 'workflows', 'runtime', 'pathway-stepper.js')) as typeof Stepper,
   };
 }

@@ -15,7 +15,7 @@ import { SQLITE_MODES, portOpen } from '../scripts/dev-server';
 import { startCluster } from '../scripts/cluster';
 import { TEMPORAL_SERVER_VERSION } from '../scripts/cluster-provision.mjs';
 import { ensureWorkflowBundle } from '../worker/bundle';
-import { pathwayDataConverter } from '../worker/create';
+import { pathwayDataConverter } from '../codec/defaults';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { bool, environment, printEnvironment, root, sleep, str, type Environment } from './support';

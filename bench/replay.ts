@@ -10,7 +10,7 @@ import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { parsePolicy, scalePolicy, WEEK } from '../machines';
 import { SDK_DEFAULT_TARGET, WORKFLOW_TARGET, ensureWorkflowBundle } from '../worker/bundle';
-import { pathwayDataConverter } from '../worker/create';
+import { pathwayDataConverter } from '../codec/defaults';
 import { serverFlags, startStack } from './harness';
 import { commandUpdates } from '../workflows/definitions';
 import { commands, later, rosterFor, syntheticReferral, toSupport } from './cohort';

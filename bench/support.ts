@@ -400,7 +400,7 @@ export function printEnvironment(name: string, env: Environment, notes: string[]
 
 /**
  * Writes `bench/results/<name>.json` (the latest run) and appends it to `history.jsonl`, so a
- * README table can be rebuilt from runs rather than from memory.
+ * table in docs/benchmarks.md can be rebuilt from runs rather than from memory.
  */
 export function writeResults(name: string, result: { environment: Environment; params: object; figures: object; goals: Goal[]; notes?: string[] }): string {
   mkdirSync(resultsDir, { recursive: true });

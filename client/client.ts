@@ -4,7 +4,8 @@
 import { Client, Connection, WithStartWorkflowOperation, type TLSConfig } from '@temporalio/client';
 import type { PayloadCodec, QueryDefinition } from '@temporalio/common';
 import { z } from 'zod';
-import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, dataConverterFor, loadCodecFromEnv } from '../codec';
+import { CodecKeyError, loadCodecFromEnv } from '../codec';
+import { DEFAULT_TASK_QUEUE, TASK_QUEUE_PATTERN, pathwayDataConverter, taskQueueFromEnv } from '../codec/defaults';
 import { buildCohortReport, type CohortReport } from '../evidence/report';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
 import {
@@ -60,11 +61,11 @@ import {
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
 import { mapLimit, Semaphore } from './pool';
-import { CASE_ID_PREFIX, TASK_QUEUE_PATTERN, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
+import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 
 /** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
-export const DEFAULT_TASK_QUEUE = 'social-prescribing';
+export { DEFAULT_TASK_QUEUE };
 
 /** Below the ten updates in flight per workflow that the server allows by default. */
 const INDEX_UPDATES_IN_FLIGHT = 8;
@@ -108,10 +109,8 @@ export interface ConnectOptions extends ClientSettings {
   connection?: Connection;
 }
 
-/** Encrypted payloads and encrypted failure messages, exactly as the worker's converter (worker/create.ts). */
-export function clientDataConverter(codec: PayloadCodec | undefined) {
-  return { ...dataConverterFor(codec), failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH };
-}
+/** Encrypted payloads and encrypted failure messages: the worker's own converter (codec/defaults.ts). */
+export const clientDataConverter = pathwayDataConverter;
 
 export interface ReferOptions {
   /** This referral's scheme policy, overriding the client's `policies`. */
@@ -284,7 +283,7 @@ export class PathwayClient {
       if (policy.schemeId !== schemeId) throw new ConfigurationError(`policies.${schemeId}: its schemeId is '${policy.schemeId}'`);
       policies.set(schemeId, policy);
     }
-    const taskQueue = settings.taskQueue ?? env['PATHWAY_TASK_QUEUE'] ?? DEFAULT_TASK_QUEUE;
+    const taskQueue = settings.taskQueue ?? taskQueueFromEnv(env);
     if (!TASK_QUEUE_PATTERN.test(taskQueue)) throw new ConfigurationError('taskQueue: must be letters, digits, ".", "_", ":", "/" or "-"');
     return new PathwayClient(client, {
       personKey,

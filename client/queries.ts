@@ -78,8 +78,7 @@ export function ledgerListQuery(taskQueue: string): string {
   return `WorkflowType = ${quote(LEDGER_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;
 }
 
-/** Task queue names go into list queries between quotes. */
-export const TASK_QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+export { TASK_QUEUE_PATTERN } from '../codec/defaults';
 
 export function caseSummary(info: WorkflowExecutionInfo, now: number): CaseSummary {
   const sa = info.typedSearchAttributes;

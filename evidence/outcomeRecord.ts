@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { instrumentSchema, scoredMeasureSchema, type ScoredMeasure } from '../machines/measures';
-import { referralRouteSchema } from '../machines/referral';
-import { barrierSchema, caseIdSchema, personAccountSchema, personMatchSchema } from '../machines/events';
+import { REFERRAL_ROUTES, referralRouteSchema, type ReferralRoute } from '../machines/referral';
+import { activityCategorySchema, barrierSchema, caseIdSchema, personAccountSchema, personMatchSchema } from '../machines/events';
+import { DISCHARGE_REASONS, type DischargeReason } from '../machines/context';
 
 /**
  * One case's outcome record: what a scheme reports and sends back to the GP. Written by an activity
@@ -38,36 +39,14 @@ export function ageBandOf(age: number): AgeBand {
 // Referral routes named in the brief [002, 001, 003]: the pathway machine's own list
 // (machines/referral.ts), so the discharge activity copies them across as they are and a route
 // added there is in every report's breakdown.
-export { referralRouteSchema };
-export const REFERRAL_ROUTES = referralRouteSchema.options;
-export type ReferralRoute = z.infer<typeof referralRouteSchema>;
+export { REFERRAL_ROUTES, referralRouteSchema, type ReferralRoute };
 
-// Activity categories [002]: creative, connecting, active, safety/practical.
-export const ACTIVITY_CATEGORIES = ['creative', 'connecting', 'active', 'practical'] as const;
-export const activityCategorySchema = z.enum(ACTIVITY_CATEGORIES);
-
-/**
- * Discharge reasons from the brief's stage 7, spelt as the pathway machine spells them
- * (machines/context.ts): `handedOff` is the befriending handoff, `redirected` a referral sent to a
- * more suitable service at triage, `declined` the person (or triage) turning it down.
- */
-export const DISCHARGE_REASONS = [
-  'connected',
-  'handedOff',
-  'goalsMet',
-  'declined',
-  'redirected',
-  'unableToContact',
-  'withdrew',
-  'movedAway',
-  'died',
-  'admittedLongTerm',
-  'escalatedToStatutory',
-  'consentWithdrawn',
-  'duplicate',
-] as const;
+// Activity categories [002] (creative, connecting, active, safety/practical) and discharge reasons
+// (the brief's stage 7) are the pathway machine's own (machines/events.ts, machines/context.ts), so
+// a category or reason added there is in every record and every report's breakdown.
+export { activityCategorySchema, DISCHARGE_REASONS, type DischargeReason };
+export const ACTIVITY_CATEGORIES = activityCategorySchema.options;
 export const dischargeReasonSchema = z.enum(DISCHARGE_REASONS);
-export type DischargeReason = z.infer<typeof dischargeReasonSchema>;
 
 /** Reasons that count as finishing the programme in the funnel (support ran its planned course). */
 export const COMPLETED_REASONS: readonly DischargeReason[] = ['connected', 'handedOff', 'goalsMet'];

@@ -15,7 +15,7 @@ import { searchAttributeFlags } from '../workflows/search-attributes';
  * survives a power cut. `wal` is the write-ahead log, fsynced at checkpoints (journal_mode=WAL,
  * synchronous=NORMAL): it survives the server or the machine's programs crashing, but a power cut
  * can lose the last commits before a checkpoint. It nearly doubles the commands per second one
- * machine takes (README, Benchmarks).
+ * machine takes (docs/benchmarks.md).
  */
 export const SQLITE_MODES = {
   default: [],

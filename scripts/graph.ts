@@ -99,14 +99,6 @@ function main(): number {
   ].join('\n');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, markdown);
-  // The README shows the default pathway's diagram between markers; keep it in step too.
-  if (!values.policy) {
-    const readme = join(__dirname, '..', 'README.md');
-    const text = readFileSync(readme, 'utf8');
-    const block = ['<!-- pathway-diagram:start -->', '```mermaid', diagram, '```', '<!-- pathway-diagram:end -->'].join('\n');
-    writeFileSync(readme, text.replace(/<!-- pathway-diagram:start -->[\s\S]*<!-- pathway-diagram:end -->/, block));
-  }
-
   console.log(policyLines(policy).join('\n'));
   console.log('');
   console.log(summaryLines(summary, true).join('\n'));

@@ -8,11 +8,13 @@ import { createCapacityActivities } from '../activities/capacity';
 import { createPersonIndexActivities } from '../activities/person-index';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
-import { CodecKeyError, ENCRYPTED_FAILURE_CONVERTER_PATH, EncryptionCodec, dataConverterFor, isProduction } from '../codec';
+import { CodecKeyError, EncryptionCodec, isProduction } from '../codec';
+import { DEFAULT_TASK_QUEUE, pathwayDataConverter } from '../codec/defaults';
 import { isRemoteTarget } from './connection';
 import { ensureWorkflowBundle } from './bundle';
 
-export const DEFAULT_TASK_QUEUE = 'social-prescribing';
+// Re-exported for the scripts that assemble a worker; defined once in codec/defaults.ts.
+export { DEFAULT_TASK_QUEUE, pathwayDataConverter };
 
 export interface PathwayWorkerOptions {
   address: string;
@@ -27,11 +29,6 @@ export interface PathwayWorkerOptions {
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
-}
-
-/** The converter both worker and client must share: encrypted payloads and failure messages. */
-export function pathwayDataConverter(codec: PayloadCodec | undefined) {
-  return { ...dataConverterFor(codec), failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH };
 }
 
 export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {

@@ -5,7 +5,8 @@ import { loadCodecFromEnv, DEFAULT_DEV_KEY_DIR } from '../codec';
 import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
-import { createPathwayWorker, DEFAULT_TASK_QUEUE } from './create';
+import { taskQueueFromEnv } from '../codec/defaults';
+import { createPathwayWorker } from './create';
 import { jsonLogger } from './logger';
 import { pathwayMetrics, startMetricsServer } from './metrics';
 
@@ -31,7 +32,7 @@ async function main() {
     production: isRemoteTarget(target),
     ...(isLocalDevTarget(target) && { devKeyDir: DEFAULT_DEV_KEY_DIR }),
   });
-  const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const taskQueue = taskQueueFromEnv(process.env);
   const started = Date.now();
   const metricsPort = process.env.PATHWAY_METRICS_PORT ? Number(process.env.PATHWAY_METRICS_PORT) : undefined;
   // Visibility counts need only a client; search attributes are never encrypted (nor personal).

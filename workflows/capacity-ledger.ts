@@ -27,7 +27,7 @@ import {
   type LinkWorker,
   type PlaceRequest,
 } from './ledger-definitions';
-import { route, setSignalHandlersInOrder } from './signals-in-order';
+import { route, setSignalHandlersInOrder } from './runtime/signals-in-order';
 
 const { notifySupervisor } = proxyActivities<Pick<PathwayActivities, 'notifySupervisor'>>(activityOptions);
 

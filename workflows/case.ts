@@ -60,11 +60,11 @@ import {
 import { CARRIED_BYTE_BUDGET, HISTORY_BYTE_BUDGET, HISTORY_EVENT_BUDGET, KEPT, compactCarried } from './carried-state';
 import type { Duration } from '@temporalio/common';
 import { outcomeRecordFromCase } from '../evidence/from-case';
-import { beforeCommands } from './before-commands';
+import { beforeCommands } from './runtime/before-commands';
 import { CHANGES, changed } from './changes';
 import { describeIssues } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
-import { pathwayStepper } from './pathway-stepper';
+import { pathwayStepper } from './runtime/pathway-stepper';
 
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;

@@ -10,7 +10,7 @@ export const CHANGES = {
   /**
    * A deadline whose timer fired is taken even when the workflow clock says it is not yet due (the
    * event's time is never before its due time), and deadlines already due are applied before a
-   * command (workflows/before-commands.ts). Both from the worker-kill fault test: a restarted worker
+   * command (workflows/runtime/before-commands.ts). Both from the worker-kill fault test: a restarted worker
    * answering a query while a task was retried applied a fired timer on its own, with the clock of
    * the task before, where replay applies it with the next command; the case then stopped with a
    * nondeterminism error.
@@ -24,7 +24,7 @@ export const CHANGES = {
   deadlineTimerKept: 'deadline-timer-kept',
   /**
    * The capacity ledger applies signals that arrive before a run starts (while it continues as
-   * new) in the order they arrived, not handler by handler (workflows/signals-in-order.ts): a
+   * new) in the order they arrived, not handler by handler (workflows/runtime/signals-in-order.ts): a
    * release and a new request from the same case were applied the wrong way round, and the case
    * fell out of the ledger.
    */

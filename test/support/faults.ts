@@ -24,7 +24,7 @@ import { WEEK, parsePolicy, scalePolicy, type CommandPayload, type CommandType, 
 import { caseViewQuery, commandUpdates, type CaseView } from '../../workflows/definitions';
 import { searchAttributeFlags } from '../../workflows/search-attributes';
 import { ensureWorkflowBundle } from '../../worker/bundle';
-import { pathwayDataConverter } from '../../worker/create';
+import { pathwayDataConverter } from '../../codec/defaults';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -878,7 +878,7 @@ export async function auditRun(
   const allFailed = (
     await mapLimit(audits, 16, async ({ caseId }) => (await workflowTaskFailures(rig.client.temporal, caseId)).map((f) => `${caseId} ${f}`))
   ).flat();
-  // A task the case refused on purpose (workflows/unsent-commands.ts) so the worker replays it is
+  // A task the case refused on purpose (workflows/runtime/unsent-commands.ts) so the worker replays it is
   // the protection working, counted apart; any other failed task is a fault.
   const refusedTasks = allFailed.filter((f) => f.includes('UnsentCommandsError'));
   const failedTasks = allFailed.filter((f) => !f.includes('UnsentCommandsError'));

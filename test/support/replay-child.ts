@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Runtime, Worker } from '@temporalio/worker';
 import { EncryptionCodec, importKeyring, readKeyFile } from '../../codec';
-import { pathwayDataConverter } from '../../worker/create';
+import { pathwayDataConverter } from '../../codec/defaults';
 
 async function main() {
   const [codePath, ...files] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { pathwayMachine, stageOf, type PathwayEvent } from '../../machines';
 import type { pathwayCase } from '../../workflows';
 import { capacityDecisionSignal, caseWorkflowId, type CaseInput } from '../../workflows/definitions';
-import { pathwayStepper } from '../../workflows/pathway-stepper';
+import { pathwayStepper } from '../../workflows/runtime/pathway-stepper';
 import {
   linkWorker,
   policy,

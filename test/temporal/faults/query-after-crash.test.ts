@@ -1,7 +1,7 @@
 // A deadline falls due just after the worker is killed and restarted, while hosts keep reading the
 // case and act at once on what they read. Reads sent before the timer fired wait on the dead
 // worker's queue and reach the new worker after it fired, with the timer in the history but no task
-// having taken it; the case must refuse that view (workflows/before-commands.ts) rather than let
+// having taken it; the case must refuse that view (workflows/runtime/before-commands.ts) rather than let
 // the worker cache state a replay would not reach. The case must finish as its scenario says, with
 // no failed workflow task, and its history must replay on the same code.
 import { mkdtemp, rm } from 'node:fs/promises';

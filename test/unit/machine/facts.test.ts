@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { REFERRAL_ROUTES, defaultPolicy } from '../../../machines';
 import { sampleMeasures } from '../../../machines/graph';
-import { pathwayStepper } from '../../../workflows/pathway-stepper';
+import { pathwayStepper } from '../../../workflows/runtime/pathway-stepper';
 import { Case, LINK_WORKER, SUPERVISOR, types } from './driver';
 
 const flagged = [{ caseId: 'case-ref-older', match: 'nhsNumber' as const }];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import { defaultPolicy, pathwayMachine, type PathwaySnapshot } from '../../../machines';
 import { exampleEvents, explorePathway, graphInput } from '../../../machines/graph';
-import { pathwayStepper } from '../../../workflows/pathway-stepper';
+import { pathwayStepper } from '../../../workflows/runtime/pathway-stepper';
 
 describe('pathway stepper', () => {
   it("matches transition()'s snapshot and actions for every explored state and example event", () => {

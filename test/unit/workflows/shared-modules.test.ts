@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(__dirname, '..', '..', '..');
-const preload = join(root, 'workflows', 'shared-modules.ts');
+const preload = join(root, 'workflows', 'runtime', 'shared-modules.ts');
 
 /** The modules a source file loads at run time: type-only imports are erased by the compiler. */
 function valueImports(file: string): string[] {
@@ -102,7 +102,7 @@ describe('modules shared by every case in a worker', () => {
 
 describe('freezing shared data', () => {
   it('freezes lists and tables all the way down, and leaves schemas and class instances writable', async () => {
-    const { freezeData } = await import('../../../workflows/freeze-data');
+    const { freezeData } = await import('../../../workflows/runtime/freeze-data');
     const { z } = await import('zod');
     const schema = z.object({ id: z.string().regex(/^[a-z]+$/) });
     const table = { routes: ['gp', 'self'], nested: { deep: [{ n: 1 }] }, schema, when: new Date(0) };

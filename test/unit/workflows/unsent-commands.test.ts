@@ -1,9 +1,9 @@
-// The check behind workflows/before-commands.ts's second guard: a task whose history grew too
+// The check behind workflows/runtime/before-commands.ts's second guard: a task whose history grew too
 // little to hold what the last task's commands write is refused. Refusing a sound task would fail
 // it for nothing, so the tests hold both sides of every boundary.
 import { describe, expect, it } from 'vitest';
 import type { coresdk } from '@temporalio/proto';
-import { SentCommands, UnsentCommandsError, eventsWritten, fewestEvents } from '../../../workflows/unsent-commands';
+import { SentCommands, UnsentCommandsError, eventsWritten, fewestEvents } from '../../../workflows/runtime/unsent-commands';
 
 type Job = coresdk.workflow_activation.IWorkflowActivationJob;
 type Command = coresdk.workflow_commands.IWorkflowCommand;

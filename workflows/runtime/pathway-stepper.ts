@@ -2,7 +2,7 @@
 // actor scope per case instead of one per event. Kept apart from the workflow so a unit test can
 // hold it to `transition()`'s results over every explored state and example event.
 import { createActor, type AnyActorScope } from 'xstate';
-import { pathwayMachine, type PathwayEvent, type PathwayInput } from '../machines';
+import { pathwayMachine, type PathwayEvent, type PathwayInput } from '../../machines';
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
 
@@ -11,7 +11,7 @@ type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
  * eager initial snapshot runs the context factory with no input, which throws (and in the workflow
  * sandbox every thrown error formats a source-mapped stack): about 40% of a worker's CPU per
  * command. The pathway machine invokes and spawns nothing, so one scope per case, made once from
- * the case's own input, serves every transition with the same results (README, Benchmarks).
+ * the case's own input, serves every transition with the same results (docs/benchmarks.md).
  */
 export function pathwayStepper(input: PathwayInput) {
   const actions: Array<{ type: string; params?: unknown }> = [];

@@ -1,5 +1,5 @@
 // Plain data shared by every case in a worker is frozen, so that no case can change it under
-// another (workflows/shared-modules.ts). Schemas and the machine are left alone: zod and xstate
+// another (workflows/runtime/shared-modules.ts). Schemas and the machine are left alone: zod and xstate
 // memoize onto them, and zod resets a pattern's `lastIndex` on every test.
 
 /** Freezes arrays and plain objects, and those inside them; stops at anything else (a schema, the machine). */

@@ -9,7 +9,7 @@
 // worker-kill fault test). The next real task gives it away: between two tasks the history grows by
 // at least the events their commands write, one WorkflowTaskCompleted, the next task's Scheduled
 // and Started, and the events behind the new task's jobs. Less than that, and the commands were
-// never written. Pure, so it can be tested outside a workflow; workflows/before-commands.ts runs it.
+// never written. Pure, so it can be tested outside a workflow; workflows/runtime/before-commands.ts runs it.
 import type { coresdk } from '@temporalio/proto';
 
 type Job = coresdk.workflow_activation.IWorkflowActivationJob;

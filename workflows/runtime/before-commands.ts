@@ -12,7 +12,7 @@
 //    - events from history in an activation whose clock has not moved since the last one are
 //      refused at once (the read fails and the host asks again);
 //    - a task whose history grew too little to hold the commands of the last task is refused
-//      (workflows/unsent-commands.ts): those commands never reached the server.
+//      (workflows/runtime/unsent-commands.ts): those commands never reached the server.
 // 2. It runs the hook the case sets (beforeCommands) at the start of every activation that carries
 //    an update, before the SDK validates, accepts or handles it: the case applies deadlines already
 //    due there, when the update is one it will accept. Done in the update handler it would come

@@ -1,6 +1,6 @@
 // Loaded once per worker into the workflow sandbox's shared module cache (the bundler's
 // `preloadModules`) instead of once per cached case: the libraries (zod, xstate) and the
-// pathway's own schemas and machine were most of what each case cost (README, Benchmarks: memory).
+// pathway's own schemas and machine were most of what each case cost (docs/benchmarks.md, memory).
 //
 // Only pure modules belong here: nothing that imports `@temporalio/workflow`, and nothing that
 // holds state of its own. One copy then serves every case, so a case could only see another's
@@ -10,23 +10,23 @@
 // computes it first. xstate's one module-level counter names actors (`x:0`, `x:1`, ...); the
 // pathway's names never leave the case's scope, and replay tests would fail if one reached history.
 import { z } from 'zod';
-import * as machinesIndex from '../machines';
-import * as context from '../machines/context';
-import * as escalations from '../machines/escalations';
-import * as events from '../machines/events';
-import * as ids from '../machines/ids';
-import * as limits from '../machines/limits';
-import * as measures from '../machines/measures';
-import * as pathway from '../machines/pathway';
-import * as policy from '../machines/policy';
-import * as referral from '../machines/referral';
-import * as sessions from '../machines/sessions';
-import * as rules from '../machines/rules';
-import * as stage from '../machines/stage';
-import * as timers from '../machines/timers';
-import * as outcomeRecord from '../evidence/outcomeRecord';
-import * as fromCase from '../evidence/from-case';
-import * as refusals from './refusals';
+import * as machinesIndex from '../../machines';
+import * as context from '../../machines/context';
+import * as escalations from '../../machines/escalations';
+import * as events from '../../machines/events';
+import * as ids from '../../machines/ids';
+import * as limits from '../../machines/limits';
+import * as measures from '../../machines/measures';
+import * as pathway from '../../machines/pathway';
+import * as policy from '../../machines/policy';
+import * as referral from '../../machines/referral';
+import * as sessions from '../../machines/sessions';
+import * as rules from '../../machines/rules';
+import * as stage from '../../machines/stage';
+import * as timers from '../../machines/timers';
+import * as outcomeRecord from '../../evidence/outcomeRecord';
+import * as fromCase from '../../evidence/from-case';
+import * as refusals from '../refusals';
 import * as freezing from './freeze-data';
 
 // zod writes its default locale and memoizer into its global config when the first schema is
