@@ -2,14 +2,16 @@
 // scripts, and exit codes a script can branch on (see EXIT below and `pathway --help`).
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { OUTBOX_CHANNELS } from '../activities/sink';
 import { defaultOutboxDir, OUTBOX_FILE, OutboxCorruptError, OutboxSealedError, readOutboxFile } from '../activities/outbox';
 import { CodecKeyError, loadCodecFromEnv } from '../codec';
 import { recordsToCsv, reportToCsv, reportToHtml } from '../evidence';
 import { caseWorkflowId } from '../workflows/definitions';
+import { checkPolicy } from '../machines/check';
 import { COMMAND_TYPES, PolicyError, STAGES, actorSchema, parsePolicy, scalePolicy, type Actor, type CommandType } from '../machines';
+import { historyFiles, replayHistories } from './replay';
 import { PathwayClient, type ConnectOptions, type ReferralResult } from './client';
 import {
   CaseNotFoundError,
@@ -35,6 +37,8 @@ export const EXIT = {
   refused: 4,
   /** Keys or connection settings missing or wrong. */
   configuration: 5,
+  /** `pathway check` found problems in the policy or a recorded history that no longer replays. */
+  problems: 6,
 } as const;
 
 export interface CliIo {
@@ -153,7 +157,8 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     .addHelpText(
       'after',
       `\nExit codes: 0 ok, 1 failure (e.g. server unreachable), 2 bad command line or input, 3 not found,\n` +
-        `4 refused by the pathway (or conflicting referral), 5 configuration (keys, connection settings).\n` +
+        `4 refused by the pathway (or conflicting referral), 5 configuration (keys, connection settings),\n` +
+        `6 \`pathway check\` found problems.\n` +
         `Keys: PATHWAY_CODEC_KEYS or PATHWAY_CODEC_KEY_FILE (payload encryption, as the worker) and PATHWAY_PERSON_KEY;\n` +
         `against a local dev server the dev keys \`npm start\` minted in .cache/ are used.`,
     )
@@ -331,6 +336,56 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
       }
       const view = await (await client()).send(caseIdOf(id), type as CommandType, body as never);
       print(view, () => `${type} applied to ${view.caseId}: stage ${view.stage}`);
+    });
+
+  program
+    .command('check <policy>')
+    .description('check a scheme policy file before it ships: validity, unreachable stages, dead ends, deadlines, discharge reasons; writes its diagram beside it')
+    .option('--out <file>', 'where to write the Mermaid diagram (default: <policy>.pathway.md beside the policy)')
+    .option('--replay <dir>', 'also replay the recorded case histories in this folder against the current code')
+    .action(async (file: string, o: { out?: string; replay?: string }) => {
+      const path = resolve(io.cwd, file);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(path, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`cannot read the policy ${file}: ${(err as Error).message}`);
+      }
+      const result = checkPolicy(raw);
+      const lines: string[] = [];
+      if (result.policy && result.diagram) {
+        const out = resolve(io.cwd, o.out ?? join(dirname(file), `${basename(file, extname(file))}.pathway.md`));
+        await mkdir(dirname(out), { recursive: true });
+        await writeFile(out, [`# Pathway of scheme ${result.policy.schemeId}`, '', '```mermaid', result.diagram, '```', ''].join('\n'));
+        lines.push(`diagram written to ${out}`);
+        lines.push(`discharge reasons a case can reach: ${result.reachableDischargeReasons.join(', ')}`);
+        lines.push('shortest path to each stage:');
+        for (const { stage, steps } of result.shortestPaths) lines.push(`  ${stage}: ${steps.length === 0 ? '(start)' : steps.join(' > ')}`);
+      }
+      for (const note of result.notes) lines.push(`note: ${note}`);
+      let replay: { count: number; failures: string[] } | undefined;
+      if (o.replay) {
+        const files = historyFiles(resolve(io.cwd, o.replay));
+        if (files.length === 0) throw new UsageError(`no recorded histories (*.history.bin, *.json) in ${o.replay}`);
+        let codec;
+        try {
+          codec = await loadCodecFromEnv(io.env, { devKeyDir: join(packageRoot(), '.cache', 'codec') });
+        } catch (err) {
+          if (err instanceof CodecKeyError) throw new ConfigurationError(err.message);
+          throw err;
+        }
+        replay = await replayHistories(files, codec);
+        lines.push(`replayed ${replay.count} recorded histories against the current code: ${replay.failures.length} would break`);
+      }
+      const problems = [
+        ...result.problems,
+        ...(replay?.failures ?? []).map((f) => `a running case would break on this code (its history no longer replays): ${f}`),
+      ];
+      for (const problem of problems) lines.push(`problem: ${problem}`);
+      lines.push(problems.length === 0 ? 'policy ok' : `${problems.length} problem(s): fix them before this policy ships`);
+      if (globals().json) io.out(JSON.stringify({ ok: problems.length === 0, problems, notes: result.notes, shortestPaths: result.shortestPaths, reachableDischargeReasons: result.reachableDischargeReasons, replay }, null, 2));
+      else io.out(lines.join('\n'));
+      if (problems.length > 0) state.code = EXIT.problems;
     });
 
   program
