@@ -10,6 +10,7 @@ import { IDENTIFIER_SYSTEMS, NHS_NUMBER_SYSTEM, ROUTE_SYSTEM } from '../gateway/
 import { serverFlags, startStack } from './harness';
 import { syntheticReferral } from './cohort';
 import { flags, fmt, goal, main, mergeLoads, num, printGoals, printLoad, runLoad, writeResults, type LoadResult } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_RATIO = 0.9;
 
@@ -59,7 +60,7 @@ main(async () => {
   const app = buildApp({ client: stack.clients.pathway, auth: { jwks: key.jwks, issuer: DEV_ISSUER, audience: DEV_AUDIENCE } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/fhir/Task`;
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const scheme = `gateway-${run}`;
   const token = await signToken(key, { sub: 'bench-host', scope: 'system/Task.cru', schemes: [scheme], role: 'host', expiresIn: 3 * 3600 });
 

@@ -20,6 +20,7 @@ import { registerSearchAttributes } from '../worker/search-attributes';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { bool, environment, printEnvironment, root, sleep, str, type Environment } from './support';
 import type { WorkerConfig, WorkerMessage, WorkerStats } from './worker-process';
+import { digitFree } from '../machines/ids';
 
 export { TEMPORAL_CLI_VERSION };
 
@@ -297,7 +298,7 @@ export async function startStack(
   const env = environment();
   const codec = await benchCodec(opts.codec);
   const server = await startBenchServer({ name, address: opts.address || undefined, sqlite: opts.sqlite, keepDb: opts['keep-db'], cluster: opts.cluster ?? false });
-  const taskQueue = `bench-${name}-${Math.random().toString(36).slice(2, 8)}`;
+  const taskQueue = `bench-${name}-${digitFree(Math.random().toString(16).slice(2, 8))}`;
   const worker = await startBenchWorker({ address: server.address, namespace: server.namespace, taskQueue, codecEnv: codec.env, ...extra.worker });
   const clients = await benchClients({ address: server.address, namespace: server.namespace, taskQueue, codec: codec.codec, ...(extra.policies && { policies: extra.policies }) });
   const w = extra.worker ?? {};

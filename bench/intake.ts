@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { serverFlags, startStack, type Stack } from './harness';
 import { syntheticReferral } from './cohort';
 import { cpuLine, cpuMonitor, flags, fmt, goal, main, mergeLoads, num, printGoals, printLoad, runLoad, str, writeResults, type CpuShares, type LoadResult } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_RATE = 20;
 
@@ -23,7 +24,7 @@ main(async () => {
   const other = opts.versus ? await startStack('intake', { ...opts, sqlite: opts.versus }, { notes: [`versus: the run above alternates with this one in ${opts.slice} s slices`] }) : undefined;
   const stacks = [stack, ...(other ? [other] : [])];
 
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const schemes = Array.from({ length: opts.schemes }, (_, i) => `intake-${run}-${i}`);
   let n = 0;
   const referOn = (s: Stack) => async () => {

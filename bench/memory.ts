@@ -28,6 +28,7 @@ import {
   str,
   writeResults,
 } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_BYTES = 4 * 2 ** 30;
 const GOAL_CASES = 10_000;
@@ -77,7 +78,7 @@ main(async () => {
   });
   const { worker, clients, taskQueue } = stack;
 
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const schemeId = `memory-${run}`;
   const policy = parsePolicy({ schemeId });
   const facts = (i: number): ReferralFacts => ({

@@ -29,6 +29,7 @@ import {
   writeResults,
   type Summary,
 } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_RATIO = 1.15;
 
@@ -75,7 +76,7 @@ main(async () => {
   const server = await startBenchServer({ name: 'overhead', address: opts.address || undefined, sqlite: opts.sqlite, keepDb: opts['keep-db'] });
   const bundle = await ensureWorkflowBundle(join(root, 'bench', 'workflows', 'index.ts'), 'bench-workflows');
   const modes = opts.codec === 'both' ? ['on', 'off'] : [opts.codec];
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const setups: Setup[] = [];
   for (const mode of modes) {
     const codec = await benchCodec(mode);

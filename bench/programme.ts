@@ -9,6 +9,7 @@ import { parsePolicy, scalePolicy, WEEK, type DischargeReason } from '../machine
 import { serverFlags, startStack } from './harness';
 import { commands, linkWorkerOf, rosterFor, self, syntheticReferral } from './cohort';
 import { bool, cpuLine, cpuMonitor, flags, fmt, goal, main, num, pool, printGoals, progress, sleep, summarize, writeResults } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_MINUTES = 30;
 const SEED_CASES = 16_000;
@@ -33,7 +34,7 @@ main(async () => {
     verify: bool(true, "read every case's result at the end and check its final state"),
     ...serverFlags,
   });
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const schemes = Array.from({ length: opts.schemes }, (_, k) => `bb-${run}-${k}`);
   const W = opts['week-ms'];
   // The scheme's own deadlines for the stages before support, chosen so that a case the engine

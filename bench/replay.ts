@@ -15,6 +15,7 @@ import { serverFlags, startStack } from './harness';
 import { commandUpdates } from '../workflows/definitions';
 import { commands, later, rosterFor, syntheticReferral, toSupport } from './cohort';
 import { flags, fmt, goal, latencyLine, main, num, printGoals, resultsDir, root, sleep, summarize, writeResults } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_P99_MS = 50;
 
@@ -34,7 +35,7 @@ main(async () => {
     'week-ms': num(1000, 'one policy week in real milliseconds while the history is made'),
     ...serverFlags,
   });
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const schemeId = `replay-${run}`;
   const policy = scalePolicy(parsePolicy({ schemeId }), WEEK / opts['week-ms']);
   // The bench bundle has the bare baseline workflow beside the project's.

@@ -10,6 +10,7 @@ import { WORKFLOW_BUNDLE_OPTIONS, ensureWorkflowBundle } from '../worker/bundle'
 import { caseViewQuery, caseWorkflowId, type CaseInput } from '../workflows/definitions';
 import { benchClients, benchCodec, serverFlags, startBenchServer, startBenchWorker } from './harness';
 import { bool, environment, flags, fmt, goal, latencyLine, main, num, printEnvironment, printGoals, root, sleep, summarize, writeResults } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_MS = 3000;
 
@@ -23,7 +24,7 @@ main(async () => {
   const codec = await benchCodec(opts.codec);
   const bundlePath = await ensureWorkflowBundle();
   const server = await startBenchServer({ name: 'startup', address: opts.address || undefined, sqlite: opts.sqlite, keepDb: opts['keep-db'] });
-  const taskQueue = `bench-startup-${randomUUID().slice(0, 6)}`;
+  const taskQueue = `bench-startup-${digitFree(randomUUID().slice(0, 6))}`;
   const clients = await benchClients({ address: server.address, namespace: server.namespace, taskQueue, codec: codec.codec });
   printEnvironment('startup', env, [server.description, codec.label, `prebuilt bundle: ${bundlePath.slice(root.length + 1)}`]);
 
@@ -31,7 +32,7 @@ main(async () => {
   const rows: Array<{ spawnToReadyMs: number; sinceProcessStartMs: number; createMs: number; firstServedMs: number }> = [];
   for (let r = 0; r < opts.runs; r++) {
     // A case waiting before the worker exists: served means its first task ran and it answers.
-    const referralId = `startup-${randomUUID().slice(0, 8)}`;
+    const referralId = `startup-${digitFree(randomUUID().slice(0, 8))}`;
     const input: CaseInput = {
       referral: { referralId, schemeId: 'startup', route: 'GP', age: 80, area: 'Bogside', targetGroups: [], needs: ['loneliness'], flags: [], consent: true, riskFlags: [], referredAt: Date.now() },
       policy,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { serverFlags, startStack } from './harness';
 import { openCasesInSupport, supportCommand } from './cohort';
 import { cpuLine, cpuMonitor, flags, fmt, goal, main, num, printGoals, printLoad, runLoad, writeResults, type Goal } from './support';
+import { digitFree } from '../machines/ids';
 
 const GOAL_RATE = 100;
 const GOAL_P99_MS = 100;
@@ -23,7 +24,7 @@ main(async () => {
   const stack = await startStack('updates', opts);
   const { server, worker, clients } = stack;
 
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   const setupStarted = Date.now();
   const cases = await openCasesInSupport(clients.pathway, `updates-${run}`, run, opts.cases, opts['setup-concurrency']);
   console.log(`  setup: ${cases.size} cases in support in ${fmt((Date.now() - setupStarted) / 1000, 0)} s`);

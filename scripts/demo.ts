@@ -13,6 +13,7 @@ import { nhsCheckDigit } from '../client/referral';
 import { DEFAULT_DEV_KEY_DIR, DEV_CODEC_TOKEN_FILE } from '../codec';
 import { recordsToCsv, reportToCsv, reportToHtml } from '../evidence';
 import { DISCHARGE_REASONS, ESCALATION_TYPES, WEEK, parsePolicy, scalePolicy, type Actor, type EscalationType } from '../machines';
+import { digitFree } from '../machines/ids';
 
 export interface DemoOptions {
   client: Client;
@@ -52,7 +53,7 @@ async function demoPersonKey(): Promise<{ personKey?: PersonKey; devKeyDir?: str
 /** Runs the demo; returns its scheme, which the console's dev accounts are given. */
 export async function runDemo({ client: temporal, taskQueue, address, uiUrl, codecUrl }: DemoOptions): Promise<{ schemeId: string }> {
   const started = Date.now();
-  const run = randomUUID().slice(0, 6);
+  const run = digitFree(randomUUID().slice(0, 6));
   // A scheme per run: its ledger, person index and report hold this run's cohort only.
   const schemeId = `demo-${run}`;
   const policy = scalePolicy(

@@ -50,6 +50,7 @@ import {
 } from '../workflows/definitions';
 import { setRosterUpdate, type LinkWorker } from '../workflows/ledger-definitions';
 import type { OutcomeRecord } from '../evidence/outcomeRecord';
+import { digitFree } from '../machines/ids';
 
 export type { PathwayPath } from '../machines/graph';
 export type { CaseView } from '../workflows/definitions';
@@ -173,7 +174,7 @@ export async function startBench(options: BenchOptions = {}): Promise<PathwayBen
     client: { dataConverter },
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
-  const taskQueue = options.taskQueue ?? `bench-${randomUUID().slice(0, 8)}`;
+  const taskQueue = options.taskQueue ?? `bench-${digitFree(randomUUID().slice(0, 8))}`;
   const sink = new MemorySink();
   let worker: Worker | undefined;
   let closeWorker: (() => Promise<void>) | undefined;
@@ -242,7 +243,7 @@ async function until(handle: WorkflowHandle, done: (v: CaseView) => boolean, tim
 
 function referralFor(policy: SchemePolicy): ReferralFacts {
   return {
-    referralId: `ref-${randomUUID()}`,
+    referralId: `ref-${digitFree(randomUUID())}`,
     schemeId: policy.schemeId,
     route: policy.eligibility.routes[0]!,
     age: Math.max(policy.eligibility.minAge, Math.min(40, policy.eligibility.maxAge)),

@@ -14,6 +14,7 @@ import { createPathwayWorker } from '../../worker/create';
 import type { pathwayCase } from '../../workflows/case';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
 import { join } from 'node:path';
+import { digitFree } from '../../machines/ids';
 
 let codec: Promise<EncryptionCodec> | undefined;
 
@@ -51,7 +52,7 @@ export function allocated(v: Pick<CaseView, 'linkWorkerId'>): { role: 'linkWorke
 
 export function referral(overrides: Partial<ReferralFacts> = {}): ReferralFacts {
   return {
-    referralId: `ref-${randomUUID().slice(0, 12)}`,
+    referralId: `ref-${digitFree(randomUUID().slice(0, 12))}`,
     schemeId: 'default',
     route: 'GP',
     age: 72,

@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
 import { registerSearchAttributes } from '../../worker/search-attributes';
+import { digitFree } from '../../machines/ids';
 
 let runtimeInstalled = false;
 
@@ -20,7 +21,7 @@ export function quietRuntime(): void {
 }
 
 export function uniqueTaskQueue(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
+  return `${prefix}-${digitFree(randomUUID().slice(0, 8))}`;
 }
 
 export interface DevServerHarness {

@@ -7,6 +7,7 @@ import { nhsCheckDigit } from '../../client/referral';
 import { WEEK, parsePolicy, type SchemePolicy, type SchemePolicyInput } from '../../machines';
 import { quietRuntime, uniqueTaskQueue } from '../support/temporal';
 import { startPathwayWorker, testCodec } from '../support/pathway';
+import { digitFree } from '../../machines/ids';
 
 export interface ClientHarness {
   client: PathwayClient;
@@ -78,12 +79,12 @@ export function syntheticNhsNumber(): string {
 }
 
 export function uniqueScheme(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
+  return `${prefix}-${digitFree(randomUUID().slice(0, 8))}`;
 }
 
 export function hostReferral(schemeId: string, overrides: Partial<HostReferral> = {}): HostReferral {
   return {
-    referralId: `ref-${randomUUID().slice(0, 12)}`,
+    referralId: `ref-${digitFree(randomUUID().slice(0, 12))}`,
     schemeId,
     route: 'GP',
     area: 'Bogside',

@@ -7,6 +7,7 @@ import { nhsCheckDigit } from '../../client/referral';
 import { buildApp, type GatewayOptions } from '../../gateway/app';
 import { generateSigningKey, signToken, DEV_AUDIENCE, DEV_ISSUER, type SigningKey, type TokenClaims } from '../../gateway/dev-keys';
 import { IDENTIFIER_SYSTEMS, NHS_NUMBER_SYSTEM, ROUTE_SYSTEM } from '../../gateway/fhir/systems';
+import { digitFree } from '../../machines/ids';
 
 export const HOST_SCOPES = 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs system/Observation.rs';
 
@@ -46,7 +47,7 @@ export interface ReferralOptions {
 
 /** A Gravity TaskForReferralManagement with its ServiceRequest, Patient and Consent contained. */
 export function referralTask(o: ReferralOptions) {
-  const identifier = o.identifier ?? `ref-${randomUUID().slice(0, 12)}`;
+  const identifier = o.identifier ?? `ref-${digitFree(randomUUID().slice(0, 12))}`;
   return {
     resourceType: 'Task',
     meta: { profile: ['http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition/SDOHCC-TaskForReferralManagement'] },

@@ -11,10 +11,11 @@ import { createPathwayWorker } from '../../worker/create';
 import { jsonLogger } from '../../worker/logger';
 import { uniqueTaskQueue } from '../support/temporal';
 import { dataConverter, driveTo, openScheme, refer, referral, testCodec } from '../support/pathway';
+import { digitFree } from '../../machines/ids';
 
 const lines: string[] = [];
 const taskQueue = uniqueTaskQueue('logs');
-const schemeId = `logs-${randomUUID().slice(0, 8)}`;
+const schemeId = `logs-${digitFree(randomUUID().slice(0, 8))}`;
 let connection: Connection;
 let client: Client;
 let stop: () => Promise<void>;

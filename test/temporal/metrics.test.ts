@@ -12,9 +12,10 @@ import { createPathwayWorker } from '../../worker/create';
 import { pathwayMetrics, startMetricsServer } from '../../worker/metrics';
 import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
 import { dataConverter, driveTo, openScheme, refer, referral, testCodec, until, view } from '../support/pathway';
+import { digitFree } from '../../machines/ids';
 
 const taskQueue = uniqueTaskQueue('metrics');
-const schemeId = `metrics-${randomUUID().slice(0, 8)}`;
+const schemeId = `metrics-${digitFree(randomUUID().slice(0, 8))}`;
 let harness: DevServerHarness;
 let client: Client;
 let stop: () => Promise<void>;

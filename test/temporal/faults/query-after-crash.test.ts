@@ -24,6 +24,7 @@ import {
   type CohortRig,
 } from '../../support/faults';
 import { caseViewQuery, commandUpdates, type CaseView } from '../../../workflows/definitions';
+import { digitFree } from '../../../machines/ids';
 
 const REVIEW_MS = 8000;
 
@@ -48,7 +49,7 @@ afterAll(async () => {
 const sessions = (v: CaseView) => v.timeline.filter((t) => t.event === 'SESSION.LOG').length;
 
 it('a read that meets a deadline no task has taken yet is refused, and the case goes on deterministically', { timeout: 180_000 }, async () => {
-  const [c] = planCohort(rng(11), 1, schemeId, `s${Date.now().toString(36)}`).map((x) => ({ ...x, scenario: 'befriended' as const }));
+  const [c] = planCohort(rng(11), 1, schemeId, `s${digitFree(Date.now().toString(16))}`).map((x) => ({ ...x, scenario: 'befriended' as const }));
   const stats = newStats();
   await referPersistently(rig.client, c!, cohortPolicy(schemeId, REVIEW_MS), stats);
   const atSupport = await driveCase(rig.client.temporal, c!.caseId, 'befriended', stats, { until: (v) => v.stage === 'support' && sessions(v) >= 2 });
