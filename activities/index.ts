@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { safeIdSchema } from '../machines/ids';
 import { NOTICE_TEXT_MAX } from '../machines/policy';
+import { REFERRER_NOTICE_KINDS } from '../machines/notices';
 import { STAGES } from '../machines/stage';
 import { OutcomeRecordError, outcomeRecordFromCase } from '../evidence/from-case';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
@@ -34,7 +35,7 @@ const text = z.string().min(1).max(NOTICE_TEXT_MAX);
 const envelopeSchema = z.object({ caseId: caseIdSchema, schemeId: safeIdSchema, idempotencyKey: keySchema });
 
 const referrerNoticeSchema = z.object({
-  kind: z.enum(['received', 'accepted', 'declined', 'redirected', 'waitlisted', 'unableToContact', 'dischargeSummary']),
+  kind: z.enum(REFERRER_NOTICE_KINDS),
   reason: text.optional(),
   service: text.optional(),
 }) satisfies z.ZodType<ReferrerNotice>;

@@ -7,6 +7,7 @@ export * from './measures';
 export * from './pathway';
 export * from './policy';
 export * from './referral';
+export * from './notices';
 export * from './sessions';
 export * from './rules';
 export * from './stage';

@@ -20,6 +20,7 @@ import {
   type SupervisorNotice,
 } from './escalations';
 import type { PathwayEvent, PathwayEventType } from './events';
+import type { ReferrerNotice } from './notices';
 import { isMeasureSubmission, scoreMeasure, type MeasureSubmission } from './measures';
 import { maxExtensionWeeks, policyWeek, tierOf } from './policy';
 import { sessionBudgetState, sessionPastBudget } from './sessions';
@@ -144,12 +145,6 @@ function duplicateResolvable(context: PathwayContext, event: PathwayEvent): bool
  * action names of the very setup the action is part of. Only parameterless effects are enqueued.
  */
 type EnqueueArgs = { context: PathwayContext; event: PathwayEvent; enqueue: (action: 'releasePlace' | 'forgetPerson') => void };
-
-type ReferrerNotice = {
-  kind: 'accepted' | 'declined' | 'redirected' | 'waitlisted' | 'unableToContact' | 'dischargeSummary';
-  reason?: string;
-  service?: string;
-};
 
 function closingNotice(context: PathwayContext, reason: DischargeReason): ReferrerNotice {
   const triage = context.triage;

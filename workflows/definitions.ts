@@ -194,23 +194,13 @@ export interface ActivityEnvelope {
   idempotencyKey: string;
 }
 
-export interface ReferrerNotice {
-  kind: 'received' | 'accepted' | 'declined' | 'redirected' | 'waitlisted' | 'unableToContact' | 'dischargeSummary';
-  reason?: string;
-  service?: string;
-}
+export type { ReferrerNotice } from '../machines/notices';
 
 /** The case whose fingerprints the scheme's person index must forget (consent withdrawn). */
 export type ForgetPersonRequest = ActivityEnvelope;
 
-export interface SupervisorNotice {
-  escalationId: string;
-  type: string;
-  level: number;
-  stage: Stage | 'capacity';
-  /** Who the scheme's policy names for this level (`escalation.audiences`); absent from the capacity ledger's own notices. */
-  audience?: string;
-}
+/** What the notifySupervisor activity takes (machines/notices.ts). */
+export type { DeliveredSupervisorNotice as SupervisorNotice } from '../machines/notices';
 
 export interface OutcomeSubmission {
   context: PathwayContext;

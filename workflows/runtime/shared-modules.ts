@@ -17,6 +17,7 @@ import * as events from '../../machines/events';
 import * as ids from '../../machines/ids';
 import * as limits from '../../machines/limits';
 import * as measures from '../../machines/measures';
+import * as notices from '../../machines/notices';
 import * as pathway from '../../machines/pathway';
 import * as policy from '../../machines/policy';
 import * as referral from '../../machines/referral';
@@ -50,6 +51,7 @@ export const SHARED_PROJECT_MODULES = [
   ids,
   limits,
   measures,
+  notices,
   pathway,
   policy,
   referral,
