@@ -1,7 +1,10 @@
 // The service directory's contract: what the connection loop asks of a scheme's directory of
 // community services (Open Referral UK / HSDS 3.0), whichever database holds it. The importer and
 // the matcher implement it; the connection workflow's activities only call it.
-import type { ActivityCategory } from '../machines/events';
+import type { z } from 'zod';
+import type { activityCategorySchema } from '../machines/events';
+
+type ActivityCategory = z.output<typeof activityCategorySchema>;
 
 /** A service as the engine sees it: reference data, never patient data. */
 export interface DirectoryService {
