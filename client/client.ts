@@ -61,6 +61,9 @@ import {
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
 import { mapLimit, Semaphore } from './pool';
+import * as subscriptions from './subscriptions';
+import type { SubscribeInput } from './subscriptions';
+import type { SubscriptionState } from '../workflows/subscription-definitions';
 import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 
@@ -640,6 +643,32 @@ export class PathwayClient {
         : [],
     );
     return items.sort((a, b) => a.raisedAt - b.raisedAt || (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0));
+  }
+
+  // ---- Task subscriptions (client/subscriptions.ts) ------------------------------------------------
+
+  /**
+   * Registers an endpoint for the scheme's Task changes (each stage change of each case), sent in
+   * order and numbered by the scheme's subscriptions workflow (docs/fhir.md, "Subscriptions").
+   * @throws InvalidInputError (an endpoint that is not http(s) or carries credentials, bad headers)
+   */
+  async subscribe(input: SubscribeInput): Promise<SubscriptionState> {
+    return subscriptions.subscribe(this.temporal, this.taskQueue, input);
+  }
+
+  /** @throws SubscriptionNotFoundError */
+  async getSubscription(subscriptionId: string): Promise<SubscriptionState> {
+    return subscriptions.getSubscription(this.temporal, subscriptionId);
+  }
+
+  /** Ends a subscription; answers it as it was, status `off`. @throws SubscriptionNotFoundError */
+  async unsubscribe(subscriptionId: string): Promise<SubscriptionState> {
+    return subscriptions.unsubscribe(this.temporal, subscriptionId);
+  }
+
+  /** Every live subscription of a scheme. */
+  async subscriptions(schemeId: string): Promise<SubscriptionState[]> {
+    return subscriptions.subscriptionsOf(this.temporal, schemeId);
   }
 
   /** Open cases per link worker against their cap, and the waitlist: the scheme's ledger's own answer. */
