@@ -18,6 +18,7 @@ import {
 import { safeIdSchema, caseIdSchema } from '../machines';
 import { authenticator, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
 import { capabilityStatement, openApiDocument } from './capability';
+import { registerSubscriptionRoutes } from './subscriptions';
 import { FhirError, invalid, type Issue } from './fhir/outcome';
 import { fromBundle, fromTask, referralExpression, schemeOf, toHostReferral } from './fhir/referral';
 import { caseIdOfObservation, fhirIdOf, healthcareServiceFor, lastModifiedOf, operationOutcome, outcomeFor, serviceRequestFor, TASK_STATUSES, taskFor, taskStatus, type TaskStatus } from './fhir/resources';
@@ -59,7 +60,7 @@ declare module 'fastify' {
   }
 }
 
-const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'Observation', 'metadata']);
+const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'Observation', 'Subscription', 'metadata']);
 
 export function buildApp(options: GatewayOptions): FastifyInstance {
   const { client } = options;
@@ -335,6 +336,9 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     if (body['status'] !== 'cancelled') throw new FhirError(422, { code: 'business-rule', expression: 'Task.status', diagnostics: 'a referrer may only set the status to cancelled' });
     return cancel(request, reply, request.params.id);
   });
+
+  // ---- Subscriptions (R4 Backport, topic-based) --------------------------------------------------------
+  registerSubscriptionRoutes(app, { client, caller, baseOf, sendFhir: (reply, status, body) => sendFhir(reply, status, body), resourceBody });
 
   // ---- Staff moves --------------------------------------------------------------------------------
   // A pathway command on the case, for staff systems: the actor is the token's, never the body's.
