@@ -41,6 +41,7 @@ import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
 import type { CapacityActivities } from '../activities/capacity';
 import type { PersonIndexActivities } from '../activities/person-index';
+import type { SubscriptionActivities } from '../activities/subscriptions';
 import {
   capacityDecisionSignal,
   caseViewQuery,
@@ -65,6 +66,7 @@ import { CHANGES, changed } from './changes';
 import { describeIssues } from './refusals';
 import { caseSearchAttributes, type CaseSearchAttributes } from './case-search-attributes';
 import { pathwayStepper } from './runtime/pathway-stepper';
+import { TASK_CHANGE_EFFECT, taskChangeAnnouncer } from './task-changes';
 
 
 type Snapshot = ReturnType<typeof pathwayMachine.resolveState>;
@@ -82,6 +84,7 @@ const EFFECTS = [
   'requestBefriending',
   'recordOutcome',
   'forgetPerson',
+  TASK_CHANGE_EFFECT,
 ] as const;
 
 const DEFAULT_LIMITS = {
@@ -122,7 +125,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   const caseId = workflowInfo().workflowId;
   const { referral, policy } = input;
   const limits = { ...DEFAULT_LIMITS, ...input.limits };
-  const activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities>({
+  const activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities & Pick<SubscriptionActivities, 'announceTaskChange'>>({
     ...activityOptions,
     scheduleToCloseTimeout: limits.effectTimeout,
   });
@@ -143,6 +146,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   let pendingCapacity: CapacityDecision | undefined;
   let lastAttributes: CaseSearchAttributes | undefined;
   const step = pathwayStepper({ referral, policy, at: Date.now() });
+  const announce = taskChangeAnnouncer(caseId, referral.schemeId);
 
   const enqueue = (actions: ReadonlyArray<{ type: string; params?: unknown }>) => {
     actions.forEach((action, i) => {
@@ -172,6 +176,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     const detail = timelineDetail(event, snapshot.context);
     timeline.push({ seq: sequence, at: event.at, event: event.type, from, to: stageOf(snapshot), ...(actor && { actor }), ...(detail !== undefined && { detail }) });
     enqueue(actions);
+    effects.push(...announce(from, stageOf(snapshot), sequence, event.at));
     syncSearchAttributes();
   };
 
@@ -227,6 +232,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       effects.push({ type: 'notifyReferrer', params: { kind: 'received' }, key: `${caseId}:1:receipt:notifyReferrer` });
     }
     enqueue(actions);
+    effects.push(...announce('referral', stageOf(snapshot), 1, Date.now()));
     syncSearchAttributes();
   }
 
@@ -466,6 +472,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
         return activities.recordOutcome({ ...envelope, context: snapshot.context, timeline, ...(timelineDropped && { timelineDropped }) });
       case 'forgetPerson':
         return activities.forgetPerson(envelope);
+      case TASK_CHANGE_EFFECT:
+        return activities.announceTaskChange(effect.params as never);
     }
   };
 
