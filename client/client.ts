@@ -118,6 +118,12 @@ export const clientDataConverter = pathwayDataConverter;
 export interface ReferOptions {
   /** This referral's scheme policy, overriding the client's `policies`. */
   policy?: SchemePolicyInput | SchemePolicy;
+  /**
+   * The referring system's own id (a FHIR client's token `sub`), kept in the case workflow's memo
+   * (an id, never anything about the person) so only that system may cancel the referral over FHIR.
+   * A repeated referral keeps the first referrer.
+   */
+  referrer?: string;
 }
 
 export interface ReferralResult {
@@ -331,6 +337,7 @@ export class PathwayClient {
     if (policy.schemeId !== parsed.schemeId) {
       throw new InvalidInputError('referral', [{ path: 'schemeId', message: `the policy given is for scheme '${policy.schemeId}'` }]);
     }
+    const referrer = options.referrer !== undefined ? parse('referrer', safeIdSchema, options.referrer) : undefined;
     const facts = referralFacts(parsed, this.#now());
     const checked = referralFactsSchema.safeParse(facts, { reportInput: false });
     if (!checked.success) {
@@ -354,6 +361,7 @@ export class PathwayClient {
         // A closed case keeps its id: a repeat of a discharged referral finds the old case.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [{ key: schemeKey, value: parsed.schemeId }],
+        ...(referrer !== undefined && { memo: { referrer } }),
       });
     } catch (err) {
       if (!isAlreadyStarted(err)) throw err;
@@ -470,6 +478,21 @@ export class PathwayClient {
         throw new CommandRefusedError(id, type, 'discharged', 'the case is closed', { cause: err, rule: 'notAtThisStage' });
       }
       throw mapped;
+    }
+  }
+
+  /**
+   * The system that referred the case (`ReferOptions.referrer`), or undefined when none was named.
+   * @throws CaseNotFoundError
+   */
+  async referrerOf(caseId: string): Promise<string | undefined> {
+    const id = parse('caseId', caseIdSchema, caseId);
+    try {
+      const { memo } = await this.temporal.workflow.getHandle(id).describe();
+      return typeof memo?.['referrer'] === 'string' ? memo['referrer'] : undefined;
+    } catch (err) {
+      if (isNotFound(err)) throw new CaseNotFoundError(id, { cause: err });
+      throw err;
     }
   }
 

@@ -16,7 +16,7 @@ import {
   type CommandType,
 } from '../client';
 import { safeIdSchema, caseIdSchema } from '../machines';
-import { authenticator, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
+import { authenticator, forbidden, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
 import { capabilityStatement, openApiDocument } from './capability';
 import { registerSubscriptionRoutes } from './subscriptions';
 import { FhirError, invalid, type Issue } from './fhir/outcome';
@@ -111,7 +111,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     let view: CaseView;
     let created: boolean;
     try {
-      const result = await client.refer(referral);
+      const result = await client.refer(referral, { referrer: who.actor.id });
       created = result.created;
       view = await fullView(client, result.case, PathwayClient.caseIdFor(referral.referralId));
     } catch (err) {
@@ -304,6 +304,8 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     requireScope(who, 'Task', 'u');
     requireRole(who, ['host'], 'cancelling a referral');
     const view = await readCase(who, id, 'Task.id');
+    // Only the system that made the referral withdraws it; the referrer is recorded at refer time.
+    if ((await client.referrerOf(view.caseId)) !== who.actor.id) throw forbidden('Task', 'only the client that made this referral may cancel it');
     const status = taskStatus(view);
     // Already withdrawn: the same request again changes nothing.
     if (status === 'cancelled') return sendFhir(reply, 200, taskFor(view), view);
