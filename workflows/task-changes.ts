@@ -5,6 +5,7 @@
 // they replay it (CHANGES.taskChangesAnnounced, docs/versioning.md).
 import type { Stage } from '../machines';
 import { CHANGES, changed } from './changes';
+import type { TimelineEntry } from './definitions';
 import type { TaskChange } from './subscription-definitions';
 
 export const TASK_CHANGE_EFFECT = 'announceTaskChange';
@@ -18,10 +19,11 @@ export interface TaskChangeEffect {
 /** One per case run: remembers whether this run announces, so the patch is asked once. */
 export function taskChangeAnnouncer(caseId: string, schemeId: string) {
   let announcing: boolean | undefined;
-  return (from: Stage | 'referral', to: Stage, sequence: number, at: number): TaskChangeEffect[] => {
+  /** The effect for the timeline entry just written (the event applied), if it changed the stage. */
+  return ({ seq: sequence, at, from, to }: Pick<TimelineEntry, 'seq' | 'at' | 'from' | 'to'>): TaskChangeEffect[] => {
     if (from === to) return [];
     announcing ??= changed(CHANGES.taskChangesAnnounced);
     if (!announcing) return [];
-    return [{ type: TASK_CHANGE_EFFECT, params: { caseId, schemeId, sequence, stage: to, at }, key: `${caseId}:${sequence}:task-change` }];
+    return [{ type: TASK_CHANGE_EFFECT, params: { caseId, schemeId, sequence, stage: to as Stage, at }, key: `${caseId}:${sequence}:task-change` }];
   };
 }
