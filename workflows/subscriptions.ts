@@ -71,7 +71,7 @@ export async function schemeSubscriptions(input: SubscriptionsInput): Promise<vo
         // Checked at subscribe, so only a record written by older code: it can never be delivered.
         entry.status = 'off';
         entry.queue.length = 0;
-        log.warn('subscription turned off: its endpoint cannot be delivered to', { schemeId, subscription: entry.record.id });
+        log.warn(`subscription ${entry.record.id} turned off: its endpoint cannot be delivered to`);
       } else {
         entry.status = 'error';
       }
