@@ -214,12 +214,20 @@ describe('Task subscriptions (R4 Backport, rest-hook, id-only)', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(receiver.acknowledged.length).toBe(total);
 
-    // Deleted: gone, and the next change is not sent.
+    // Deleted: gone, and the next change is not sent to it. A second subscription, made before that
+    // change, shows when the change has been fanned out.
+    const witness = json(await send('POST', '/fhir/Subscription', subscription(receiver.endpoint)));
     expect((await send('DELETE', `/fhir/Subscription/${sub.id}`)).statusCode).toBe(204);
     expect((await send('GET', `/fhir/Subscription/${sub.id}`)).statusCode).toBe(404);
-    await send('POST', '/fhir/Task', referralTask({ schemeId: scheme }));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(receiver.acknowledged.length).toBe(total);
+    const third = json(await send('POST', '/fhir/Task', referralTask({ schemeId: scheme })));
+    const fanned = await poll(
+      async () => receiver.acknowledged.filter((r) => r.subscription.endsWith(`/Subscription/${witness.id}`)),
+      (rs) => rs.length >= 1,
+      'the witness subscription told of the new case',
+      LONG,
+    );
+    expect(fanned[0]).toMatchObject({ eventNumber: 1, focus: `https://gateway.test/fhir/Task/${third.id}` });
+    expect(receiver.acknowledged.filter((r) => r.subscription.endsWith(`/Subscription/${sub.id}`)).length).toBe(total);
   }, 4 * LONG);
 
   it('every Subscription and notification passes the HAPI FHIR R4 validator', async () => {
