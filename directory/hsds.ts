@@ -108,6 +108,9 @@ export interface RefusedRecord {
 /** `listedId`: the refused record's own id, when it has one (it is still listed, so not removed). */
 export type ParsedRecord = { ok: true; service: HsdsService } | { ok: false; refused: RefusedRecord[]; listedId?: string };
 
+/** zod's words for an absent field, said plainly. */
+const plain = (message: string) => (/^Invalid input: expected \w+, received undefined$/.test(message) ? 'is missing' : message);
+
 export function parseServiceRecord(raw: unknown, index: number): ParsedRecord {
   const rawId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
   const listedId = typeof rawId === 'string' && rawId.trim() !== '' && rawId.trim().length <= 200 ? rawId.trim() : undefined;
@@ -115,7 +118,7 @@ export function parseServiceRecord(raw: unknown, index: number): ParsedRecord {
   const refuse = (refused: RefusedRecord[]): ParsedRecord => ({ ok: false, refused, ...(listedId !== undefined && { listedId }) });
   const parsed = hsdsServiceSchema.safeParse(raw);
   if (!parsed.success) {
-    return refuse(parsed.error.issues.map((i) => ({ recordId, path: i.path.join('.') || '(record)', reason: i.message })));
+    return refuse(parsed.error.issues.map((i) => ({ recordId, path: i.path.join('.') || '(record)', reason: plain(i.message) })));
   }
   const s = parsed.data;
   if (s.minimum_age != null && s.maximum_age != null && s.minimum_age > s.maximum_age) {
