@@ -148,9 +148,9 @@ export function generateSampleDirectory(count = SAMPLE_COUNT, seed = 21): unknow
     while (SAMPLE_GAPS.some((g) => g.area === area && (g.term === need || tpl.also.includes(g.term)))) area = pick(SAMPLE_AREAS).name;
     const orgName = pick(tpl.orgs);
     const id = `svc-${letters(i)}`;
-    const name = `${tpl.remote ? BOROUGH : area} ${pick(tpl.names)}`;
     const areaVenues = venues.filter((v) => v.area === area);
     const sites = tpl.remote ? [] : rnd() < 0.15 ? [pick(areaVenues), pick(areaVenues)].filter((v, k, all) => all.indexOf(v) === k) : [pick(areaVenues)];
+    const name = tpl.remote ? `${BOROUGH} ${pick(tpl.names)}` : `${pick(tpl.names)}, ${sites[0]!.location.name}`;
     // Tagged at the broad level too, as councils do: a search for the broad need finds it.
     const codes = [need, SOCIAL_PRESCRIBING_TERMS[need]!.parent!, ...tpl.also.filter(() => rnd() < 0.6)];
     if ((need === 'lunch-clubs' || need === 'befriending') && rnd() < 0.3) codes.push('transport-provided');
