@@ -34,6 +34,8 @@ export interface UnmetNeed {
 
 const ANY_AREA = '';
 const DEFAULT_LIMIT = 10;
+/** Parsed service records kept between searches: a few directories' worth. */
+const MAX_PARSED = 50_000;
 const CATEGORIES = activityCategorySchema.options as readonly string[];
 
 type TermRow = {
@@ -45,6 +47,8 @@ type TermRow = {
 };
 
 export class SqlDirectory implements ServiceDirectory {
+  private readonly parsed = new Map<string, ServiceRecord>();
+
   private constructor(
     private readonly sql: Sql,
     private readonly now: () => number,
@@ -222,14 +226,14 @@ export class SqlDirectory implements ServiceDirectory {
     const exclude = new Set(query.excludeServiceIds ?? []);
     const scored: Scored[] = [];
     if (termIds.length > 0) {
-      const rows = await this.sql.all<{ id: string; record: string }>(
-        `SELECT DISTINCT s.id, s.record FROM services s JOIN attributes a ON a.scheme_id = s.scheme_id AND a.service_id = s.id
+      const rows = await this.sql.all<{ id: string; fingerprint: string }>(
+        `SELECT DISTINCT s.id, s.fingerprint FROM services s JOIN attributes a ON a.scheme_id = s.scheme_id AND a.service_id = s.id
          WHERE s.scheme_id = ? AND s.status = 'active' AND a.taxonomy_term_id IN (${termIds.map(() => '?').join(', ')})`,
         [query.schemeId, ...termIds],
       );
-      for (const row of rows) {
-        if (exclude.has(row.id)) continue;
-        const result = scoreService(JSON.parse(row.record) as ServiceRecord, query, needs);
+      const candidates = rows.filter((r) => !exclude.has(r.id));
+      for (const record of await this.records(query.schemeId, candidates)) {
+        const result = scoreService(record, query, needs);
         if (result) scored.push(result);
       }
     }
@@ -238,6 +242,26 @@ export class SqlDirectory implements ServiceDirectory {
       for (const n of needs) if (!met.has(n.need)) await this.recordUnmet(query.schemeId, query.area, n);
     }
     return rank(scored).slice(0, query.limit ?? DEFAULT_LIMIT);
+  }
+
+  /**
+   * The services' records, parsed once per version: a search over a large category reads only ids
+   * and fingerprints; a record is read and parsed again only after an import changed it.
+   */
+  private async records(schemeId: string, rows: ReadonlyArray<{ id: string; fingerprint: string }>): Promise<ServiceRecord[]> {
+    const key = (r: { id: string; fingerprint: string }) => `${schemeId}\u0000${r.id}\u0000${r.fingerprint}`;
+    const missing = rows.filter((r) => !this.parsed.has(key(r)));
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const got = await this.sql.all<{ id: string; fingerprint: string; record: string }>(
+        `SELECT id, fingerprint, record FROM services WHERE scheme_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`,
+        [schemeId, ...chunk.map((r) => r.id)],
+      );
+      if (this.parsed.size + got.length > MAX_PARSED) this.parsed.clear();
+      for (const r of got) this.parsed.set(key(r), JSON.parse(r.record) as ServiceRecord);
+    }
+    // A record changed between the two reads is left out of this answer rather than shown stale.
+    return rows.map((r) => this.parsed.get(key(r))).filter((r): r is ServiceRecord => r !== undefined);
   }
 
   private async recordUnmet(schemeId: string, area: string | undefined, need: ResolvedNeed): Promise<void> {

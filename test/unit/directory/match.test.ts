@@ -147,6 +147,13 @@ describe('matching', () => {
     expect(await d.match({ schemeId, needs: ['loneliness'], area: 'Riverside', excludeServiceIds: ['svc-cafe'] })).toEqual([]);
   });
 
+  it('answers from the latest import: a renamed service shows its new name', async () => {
+    const { d, schemeId } = await directory();
+    expect((await d.match({ schemeId, needs: ['walking-groups'] }))[0]!.name).toBe('Riverside Health Walk');
+    await d.importRecords(schemeId, SERVICES.map((s) => service(s.id === 'svc-walk' ? { ...s, name: 'Riverside Canal Walk' } : s)));
+    expect((await d.match({ schemeId, needs: ['walking-groups'] }))[0]!.name).toBe('Riverside Canal Walk');
+  });
+
   it('an unknown need is refused by name, with the needs the directory knows', async () => {
     const { d, schemeId } = await directory();
     const err = await d.match({ schemeId, needs: ['lonliness'] }).catch((e: unknown) => e);
