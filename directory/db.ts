@@ -18,34 +18,52 @@ export interface Sql {
 
 class SqliteSql implements Sql {
   readonly dialect = 'sqlite';
-  private readonly statements = new Map<string, Database.Statement>();
-  constructor(private readonly db: Database.Database) {}
+  /** Settles when the open transaction ends; other callers wait for it rather than run inside it. */
+  private idle: Promise<unknown> = Promise.resolve();
+  constructor(
+    private readonly db: Database.Database,
+    private readonly statements = new Map<string, Database.Statement>(),
+    private readonly inTransaction = false,
+  ) {}
 
   private prepare(sql: string): Database.Statement {
     let s = this.statements.get(sql);
     if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
     return s;
   }
+  private async turn(): Promise<void> {
+    if (!this.inTransaction) await this.idle;
+  }
   async run(sql: string, params: Param[] = []): Promise<void> {
+    await this.turn();
     this.prepare(sql).run(...params);
   }
   async all<R extends Row>(sql: string, params: Param[] = []): Promise<R[]> {
+    await this.turn();
     return this.prepare(sql).all(...params) as R[];
   }
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    // better-sqlite3 is synchronous: nothing else runs on this connection between BEGIN and COMMIT
-    // unless `fn` awaits real I/O, which the directory's transactions do not.
-    this.db.exec('BEGIN IMMEDIATE');
+    if (this.inTransaction) return fn(this);
+    const previous = this.idle;
+    let done!: () => void;
+    this.idle = new Promise<void>((r) => (done = r));
+    await previous;
     try {
-      const result = await fn(this);
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(new SqliteSql(this.db, this.statements, true));
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      done();
     }
   }
   async close(): Promise<void> {
+    await this.idle;
     this.db.close();
   }
 }

@@ -1,6 +1,6 @@
 // The sample directory: an invented borough, "Northvale", whose council publishes its community
 // services as an Open Referral UK (HSDS 3.0) export. Deterministic (a seeded generator), so the
-// committed services.json is what `npm run directory:sample` writes. Every name, place and postcode
+// committed services.json is what running this file writes (a test checks they agree). Every name, place and postcode
 // is made up; ids hold no digits so none can look like a date or an NHS number.
 //   npx tsx directory/sample/generate.ts [count]   (default 360; the bench asks for 2,000)
 import { writeFileSync } from 'node:fs';

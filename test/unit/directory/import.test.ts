@@ -141,6 +141,16 @@ describe('re-importing', () => {
     expect(await d.counts(s)).toEqual({ active: 40, removed: 0 });
   });
 
+  it('a search while an import runs waits for it and sees all of it, never half', async () => {
+    const d = await memory();
+    const s = scheme();
+    const records = generateSampleDirectory(200);
+    const query = { schemeId: s, needs: ['connecting'], limit: 500, recordUnmet: false };
+    const [, during] = await Promise.all([d.importRecords(s, records), d.match(query)]);
+    expect(during).toEqual(await d.match(query));
+    expect(during.length).toBeGreaterThan(50);
+  });
+
   it('a listed record that is now broken keeps its last good version instead of being removed', async () => {
     const d = await memory();
     const s = scheme();
