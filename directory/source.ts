@@ -7,6 +7,7 @@ import { recordsOf } from './hsds';
 
 const MAX_PAGES = 1000;
 const PER_PAGE = 100;
+const DETAIL_CONCURRENCY = 8;
 
 export async function readRecordsFromFile(path: string): Promise<unknown[]> {
   let text: string;
@@ -57,7 +58,10 @@ export async function readRecordsFromApi(base: string, fetchImpl: typeof fetch =
     }
     const got = recordsOf(body);
     if (!got) throw new DirectorySourceError(`${url.origin}${url.pathname} page ${page} is not a paged /services answer (contents or content)`);
-    records.push(...(await Promise.all(got.records.map((r) => fullRecord(base, r, fetchImpl)))));
+    // A few at a time: a council's API is not ours to flood.
+    for (let i = 0; i < got.records.length; i += DETAIL_CONCURRENCY) {
+      records.push(...(await Promise.all(got.records.slice(i, i + DETAIL_CONCURRENCY).map((r) => fullRecord(base, r, fetchImpl)))));
+    }
     totalPages = got.totalPages ?? page;
     if (got.records.length === 0) break;
   }
