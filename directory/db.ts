@@ -138,8 +138,9 @@ export const SCHEMA = [
      amount DOUBLE PRECISION, currency TEXT, amount_description TEXT, PRIMARY KEY (scheme_id, service_id, id))`,
   `CREATE TABLE IF NOT EXISTS schedules (scheme_id TEXT NOT NULL, id TEXT NOT NULL, service_id TEXT NOT NULL, byday TEXT,
      opens_at TEXT, closes_at TEXT, description TEXT, PRIMARY KEY (scheme_id, service_id, id))`,
-  `CREATE TABLE IF NOT EXISTS unmet_needs (scheme_id TEXT NOT NULL, area TEXT NOT NULL, need TEXT NOT NULL, category TEXT,
-     times INTEGER NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, PRIMARY KEY (scheme_id, area, need))`,
+  // One row a need not met by a search, so a report can count a period's gaps.
+  `CREATE TABLE IF NOT EXISTS unmet_needs (scheme_id TEXT NOT NULL, area TEXT NOT NULL, need TEXT NOT NULL, category TEXT, at BIGINT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS unmet_needs_by_time ON unmet_needs (scheme_id, at)`,
   `CREATE INDEX IF NOT EXISTS attributes_by_term ON attributes (scheme_id, taxonomy_term_id)`,
   `CREATE INDEX IF NOT EXISTS services_by_status ON services (scheme_id, status)`,
 ];

@@ -32,6 +32,14 @@ export interface UnmetNeed {
   lastSeen: number;
 }
 
+export interface UnmetByCategory {
+  area: string | undefined;
+  category: ActivityCategory | undefined;
+  times: number;
+  /** The needs behind it, most searched first. */
+  needs: string[];
+}
+
 const ANY_AREA = '';
 const DEFAULT_LIMIT = 10;
 /** Parsed service records kept between searches: a few directories' worth. */
@@ -265,19 +273,24 @@ export class SqlDirectory implements ServiceDirectory {
   }
 
   private async recordUnmet(schemeId: string, area: string | undefined, need: ResolvedNeed): Promise<void> {
-    const now = this.now();
-    await this.sql.run(
-      `INSERT INTO unmet_needs (scheme_id, area, need, category, times, first_seen, last_seen) VALUES (?, ?, ?, ?, 1, ?, ?)
-       ON CONFLICT (scheme_id, area, need) DO UPDATE SET times = unmet_needs.times + 1, last_seen = excluded.last_seen`,
-      [schemeId, area ?? ANY_AREA, need.need, need.category ?? null, now, now],
-    );
+    await this.sql.run(`INSERT INTO unmet_needs (scheme_id, area, need, category, at) VALUES (?, ?, ?, ?, ?)`, [
+      schemeId,
+      area ?? ANY_AREA,
+      need.need,
+      need.category ?? null,
+      this.now(),
+    ]);
   }
 
-  /** The gap register: needs searched for and not met, per area and category, most often first. */
-  async unmetNeeds(schemeId: string): Promise<UnmetNeed[]> {
-    const rows = await this.sql.all<{ area: string; need: string; category: string | null; times: number; first_seen: number | string; last_seen: number | string }>(
-      `SELECT area, need, category, times, first_seen, last_seen FROM unmet_needs WHERE scheme_id = ? ORDER BY times DESC, area, need`,
-      [schemeId],
+  /**
+   * The gap register: needs searched for and not met, per area and need (with its category), most
+   * often first; within `[from, to)` when given, as a cohort report's period.
+   */
+  async unmetNeeds(schemeId: string, period: { from?: number; to?: number } = {}): Promise<UnmetNeed[]> {
+    const rows = await this.sql.all<{ area: string; need: string; category: string | null; times: number | string; first_seen: number | string; last_seen: number | string }>(
+      `SELECT area, need, MAX(category) AS category, COUNT(*) AS times, MIN(at) AS first_seen, MAX(at) AS last_seen FROM unmet_needs
+       WHERE scheme_id = ? AND at >= ? AND at < ? GROUP BY area, need ORDER BY COUNT(*) DESC, area, need`,
+      [schemeId, period.from ?? 0, period.to ?? Number.MAX_SAFE_INTEGER],
     );
     return rows.map((r) => ({
       area: r.area === ANY_AREA ? undefined : r.area,
@@ -287,6 +300,19 @@ export class SqlDirectory implements ServiceDirectory {
       firstSeen: Number(r.first_seen),
       lastSeen: Number(r.last_seen),
     }));
+  }
+
+  /** The register by area and activity category, as the cohort report shows it. */
+  async unmetNeedsByCategory(schemeId: string, period: { from?: number; to?: number } = {}): Promise<UnmetByCategory[]> {
+    const byKey = new Map<string, UnmetByCategory>();
+    for (const u of await this.unmetNeeds(schemeId, period)) {
+      const key = `${u.area ?? ''}\u0000${u.category ?? ''}`;
+      const row = byKey.get(key) ?? { area: u.area, category: u.category, times: 0, needs: [] };
+      row.times += u.times;
+      row.needs.push(u.need);
+      byKey.set(key, row);
+    }
+    return [...byKey.values()].sort((a, b) => b.times - a.times || (a.area ?? '').localeCompare(b.area ?? '') || (a.category ?? '').localeCompare(b.category ?? ''));
   }
 
   async getService(schemeId: string, serviceId: string): Promise<DirectoryService | undefined> {
@@ -299,6 +325,7 @@ export class SqlDirectory implements ServiceDirectory {
       schemeId,
       name: r.name,
       organizationName: r.organizationName,
+      organizationId: r.organizationId,
       categories: r.categories,
       taxonomyTerms: r.termCodes,
       ...(area !== undefined && { area }),

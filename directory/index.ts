@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { SqlDirectory, type ImportReport } from './directory';
 import { isUrl, readRecordsFromApi, readRecordsFromFile } from './source';
 
-export { SqlDirectory, type ImportReport, type UnmetNeed } from './directory';
+export { SqlDirectory, type ImportReport, type UnmetByCategory, type UnmetNeed } from './directory';
 export { DirectorySourceError, UnknownNeedError } from './errors';
 export type { RefusedRecord } from './hsds';
 export type { DirectoryService, MatchQuery, MatchResult, ServiceDirectory } from './types';

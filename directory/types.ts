@@ -12,6 +12,8 @@ export interface DirectoryService {
   schemeId: string;
   name: string;
   organizationName: string;
+  /** The HSDS organisation id: the provider, for counting its responses across services. */
+  organizationId?: string;
   /** The pathway's activity categories the service's taxonomy terms map onto. */
   categories: ActivityCategory[];
   /** HSDS taxonomy term codes. */

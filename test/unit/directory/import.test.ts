@@ -42,7 +42,7 @@ describe('the sample directory', () => {
     expect(report.removed).toEqual([]);
     expect(await d.counts(s)).toEqual({ active: SAMPLE_COUNT, removed: 0 });
     const service = await d.getService(s, 'svc-aaa');
-    expect(service).toMatchObject({ id: 'svc-aaa', schemeId: s, status: 'active', categories: ['connecting'] });
+    expect(service).toMatchObject({ id: 'svc-aaa', schemeId: s, status: 'active', categories: ['connecting'], organizationId: 'org-good-neighbours-network' });
     expect(service!.taxonomyTerms).toContain('loneliness');
     // Another scheme's directory is another directory.
     expect(await d.getService(scheme(), 'svc-aaa')).toBeUndefined();

@@ -193,6 +193,30 @@ describe('the gap register', () => {
     expect(await d.unmetNeeds(scheme())).toEqual([]);
   });
 
+  it('counts a period\'s gaps, and sums them by area and activity category for the cohort report', async () => {
+    let now = 1_000;
+    const { d, schemeId } = await directory(() => now);
+    await d.match({ schemeId, needs: ['swimming'], area: 'Riverside' });
+    now = 2_000;
+    await d.match({ schemeId, needs: ['swimming'], area: 'Riverside' });
+    await d.match({ schemeId, needs: ['physical-activity'], area: 'Eastfield' });
+    await d.match({ schemeId, needs: ['walking-groups'], area: 'Eastfield' });
+    await d.match({ schemeId, needs: ['loneliness'], area: 'Eastfield' });
+    now = 3_000;
+    await d.match({ schemeId, needs: ['walking-groups'], area: 'Eastfield' });
+    expect(await d.unmetNeeds(schemeId, { from: 2_000, to: 3_000 })).toEqual([
+      { area: 'Eastfield', need: 'loneliness', category: 'connecting', times: 1, firstSeen: 2_000, lastSeen: 2_000 },
+      { area: 'Eastfield', need: 'physical-activity', category: 'active', times: 1, firstSeen: 2_000, lastSeen: 2_000 },
+      { area: 'Eastfield', need: 'walking-groups', category: 'active', times: 1, firstSeen: 2_000, lastSeen: 2_000 },
+      { area: 'Riverside', need: 'swimming', category: 'active', times: 1, firstSeen: 2_000, lastSeen: 2_000 },
+    ]);
+    expect(await d.unmetNeedsByCategory(schemeId)).toEqual([
+      { area: 'Eastfield', category: 'active', times: 3, needs: ['walking-groups', 'physical-activity'] },
+      { area: 'Riverside', category: 'active', times: 2, needs: ['swimming'] },
+      { area: 'Eastfield', category: 'connecting', times: 1, needs: ['loneliness'] },
+    ]);
+  });
+
   it('a need met only by services already tried is a gap', async () => {
     const { d, schemeId } = await directory();
     await d.match({ schemeId, needs: ['loneliness'], area: 'Moorside', excludeServiceIds: ['svc-moor'] });
