@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { activityCategorySchema } from '../machines/events';
 import { openSql, SCHEMA, type Param, type Sql } from './db';
-import { UnknownNeedError } from './errors';
+import { DirectorySourceError, UnknownNeedError } from './errors';
 import { parseServiceRecord, type HsdsService, type RefusedRecord } from './hsds';
 import { rank, scoreService, type ResolvedNeed, type Scored } from './match';
 import { toServiceRecord, type ServiceRecord } from './record';
@@ -105,6 +105,10 @@ export class SqlDirectory implements ServiceDirectory {
       const existing = new Map(
         (await tx.all<{ id: string; fingerprint: string; status: string }>(`SELECT id, fingerprint, status FROM services WHERE scheme_id = ?`, [schemeId])).map((r) => [r.id, r]),
       );
+      // An empty answer from a council's API is far likelier a fault than a borough with no services.
+      if (listed.size === 0 && [...existing.values()].some((r) => r.status === 'active')) {
+        throw new DirectorySourceError('the source lists no services; nothing was changed rather than every service marked removed');
+      }
       for (const s of valid) {
         const fingerprint = createHash('sha256').update(JSON.stringify(s)).digest('base64url');
         const before = existing.get(s.id);

@@ -151,6 +151,16 @@ describe('re-importing', () => {
     expect(during.length).toBeGreaterThan(50);
   });
 
+  it('a source that lists nothing is refused rather than marking every service removed', async () => {
+    const d = await memory();
+    const s = scheme();
+    await d.importRecords(s, generateSampleDirectory(5));
+    await expect(d.importRecords(s, [])).rejects.toThrow(DirectorySourceError);
+    expect(await d.counts(s)).toEqual({ active: 5, removed: 0 });
+    // A new scheme's directory may start empty.
+    expect((await d.importRecords(scheme(), [])).added).toEqual([]);
+  });
+
   it('a listed record that is now broken keeps its last good version instead of being removed', async () => {
     const d = await memory();
     const s = scheme();
