@@ -110,7 +110,13 @@ class PostgresSql implements Sql {
 
 /** `:memory:`, a file path, or a `postgres://` / `postgresql://` connection string. */
 export function openSql(location: string): Sql {
-  if (/^postgres(ql)?:\/\//.test(location)) return new PostgresSql(new Pool({ connectionString: location, max: 4 }));
+  if (/^postgres(ql)?:\/\//.test(location)) {
+    const pool = new Pool({ connectionString: location, max: 4 });
+    // An idle connection the server drops (a restart, a shutdown) is an 'error' on the pool, which
+    // would end the host process unheard; the pool discards it and the next query connects anew.
+    pool.on('error', () => undefined);
+    return new PostgresSql(pool);
+  }
   const db = new Database(location);
   if (location !== ':memory:') db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
