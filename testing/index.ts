@@ -33,6 +33,7 @@ import {
   type PathwayEvent,
   type PathwaySnapshot,
   type ReferralFacts,
+  type ReferralRoute,
   type SchemePolicy,
   type Stage,
 } from '../machines';
@@ -71,6 +72,12 @@ export function unrealisable(path: PathwayPath): string | undefined {
     if (stageOf(before) === 'allocating' && !event.type.startsWith('CAPACITY.')) return 'acts between a place request and its answer';
     if (event.type.startsWith('DEADLINE.') && !earlierDeadlinesKeepStage(before, event)) return 'an earlier deadline would change the stage first';
     if (event.type === 'CAPACITY.WAITLISTED' && path.steps.slice(i + 1).some((s) => s.event.type === 'CAPACITY.WAITLISTED')) return 'waitlisted twice';
+    if (event.type === 'CAPACITY.WAITLISTED' && event.position > 1) {
+      // The walk's ledger puts the case first on an empty list: only a policy that treats every
+      // position alike (no cap, or a cap the position is within) can be walked.
+      const cap = before.context.policy.waitlist?.cap;
+      if (cap !== undefined && event.position > cap) return 'offered a place past the waiting list cap';
+    }
   }
   return undefined;
 }
@@ -92,14 +99,22 @@ function earlierDeadlinesKeepStage(before: PathwaySnapshot, event: PathwayEvent)
   return true;
 }
 
-/** Every shortest path of the policy's graph, realisable or not (see `pathsFor`). */
-export function allPathsFor(policy: SchemePolicy): PathwayPath[] {
-  return shortestPaths(explorePathway(policy));
+/** Which referral the graph starts from: by default one by the first route the policy accepts. */
+export interface PathOptions {
+  route?: ReferralRoute;
 }
 
-/** The graph's shortest path to each state the policy reaches, that the real system can be made to take. */
-export function pathsFor(policy: SchemePolicy): PathwayPath[] {
-  return allPathsFor(policy).filter((p) => !unrealisable(p));
+/** Every shortest path of the policy's graph, realisable or not (see `pathsFor`). */
+export function allPathsFor(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
+  return shortestPaths(explorePathway(policy, options));
+}
+
+/**
+ * The graph's shortest path to each state the policy reaches, that the real system can be made to
+ * take; `route` picks the referral's route (e.g. 'self' under contact.selfReferralBooksVisit).
+ */
+export function pathsFor(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
+  return allPathsFor(policy, options).filter((p) => !unrealisable(p));
 }
 
 /** Of `paths`, those ending in a discharge: one per discharge reason the policy reaches, at least. */
@@ -241,11 +256,11 @@ async function until(handle: WorkflowHandle, done: (v: CaseView) => boolean, tim
   }
 }
 
-function referralFor(policy: SchemePolicy): ReferralFacts {
+function referralFor(policy: SchemePolicy, route: ReferralRoute): ReferralFacts {
   return {
     referralId: `ref-${digitFree(randomUUID())}`,
     schemeId: policy.schemeId,
-    route: policy.eligibility.routes[0]!,
+    route,
     age: Math.max(policy.eligibility.minAge, Math.min(40, policy.eligibility.maxAge)),
     area: policy.eligibility.areas[0] ?? 'anywhere',
     targetGroups: policy.eligibility.targetGroups.slice(0, 1),
@@ -271,7 +286,8 @@ export async function walkPath(env: TestWorkflowEnvironment, taskQueue: string, 
   const waitlists = path.steps.some((s) => s.event.type === 'CAPACITY.WAITLISTED');
   // An empty roster makes the real ledger waitlist; filling it later admits.
   await setRoster(env, taskQueue, schemeId, policy.caseloadCap, waitlists ? [] : [{ id: LINK_WORKER.id }]);
-  const facts = referralFor(policy);
+  // The route the path's referral came by: the policy may route it differently (self-referrals).
+  const facts = referralFor(policy, path.steps[0]!.state.context.referral.route);
   const input: CaseInput = { referral: facts, policy };
   const handle: WorkflowHandle = await env.client.workflow.start('pathwayCase', { taskQueue, workflowId: caseWorkflowId(facts.referralId), args: [input] });
   try {
