@@ -85,6 +85,19 @@ export function contradictorySwitches(policy: SchemePolicy, raw: unknown): strin
         'service, so the wait can never apply (remove deadlines.befriendingWait, or turn the handoff on).',
     );
   }
+  const { levels, intervals, audiences } = policy.escalation;
+  if (levels !== undefined && audiences.length > levels) {
+    out.push(
+      `escalation.audiences names ${audiences.length} audiences but escalation.levels stops the ladder at level ${levels}: ` +
+        `${audiences.slice(levels).join(', ')} would never hear of an escalation (drop them, or raise the levels).`,
+    );
+  }
+  if (levels !== undefined && intervals !== undefined && intervals.length > levels) {
+    out.push(
+      `escalation.intervals gives ${intervals.length} waits but escalation.levels stops the ladder at level ${levels}: ` +
+        'the waits past the top level would never be used.',
+    );
+  }
   if (policy.contact.selfReferralBooksVisit && !policy.eligibility.routes.includes('self')) {
     out.push(
       "contact.selfReferralBooksVisit is on but eligibility.routes does not accept self-referrals ('self'): no case could ever book its " +

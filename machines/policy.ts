@@ -231,6 +231,13 @@ export const schemePolicySchema = z
       .object({
         /** The audience at level 1, 2, ...; the last one repeats for every level above. */
         audiences: z.array(safeIdSchema).min(1).max(10).default([...DEFAULT_ESCALATION_AUDIENCES]),
+        /**
+         * How long each level has to be acknowledged before the escalation goes up one: level 1, 2,
+         * ...; the last repeats. Absent, `deadlines.escalationAck` at every level.
+         */
+        intervals: z.array(duration).min(1).max(10).optional(),
+        /** The top of the ladder: an escalation at this level is not raised further. Absent, no top. */
+        levels: z.int().min(1).max(10).optional(),
       })
       .prefault({}),
     measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
@@ -316,6 +323,7 @@ export function scalePolicy(policy: SchemePolicy, factor: number): SchemePolicy 
     contact: { ...policy.contact, window: scale(policy.contact.window), firstAttemptWithin: scale(policy.contact.firstAttemptWithin) },
     deadlines: { ...(deadlines as typeof durations), missedSessions },
     extension: { ...policy.extension, maxLength: scale(policy.extension.maxLength) },
+    ...(policy.escalation.intervals && { escalation: { ...policy.escalation, intervals: policy.escalation.intervals.map(scale) } }),
   };
 }
 
@@ -376,3 +384,16 @@ export function befriendingHandoff(policy: Carried): boolean {
  * review later than this is a policy mistake `pathway check` reports, not a support period.
  */
 export const MAX_REVIEW = 26 * WEEK;
+
+/** How long an escalation at `level` (1 when raised) has to be acknowledged before it goes up one. */
+export function escalationInterval(policy: Carried & Pick<SchemePolicy, 'deadlines'>, level: number): number {
+  const intervals = policy.escalation?.intervals;
+  if (!intervals) return policy.deadlines.escalationAck;
+  return intervals[Math.min(Math.max(level, 1), intervals.length) - 1]!;
+}
+
+/** Whether an escalation at `level` goes up another level when it is not acknowledged in time. */
+export function escalationClimbs(policy: Carried, level: number): boolean {
+  const top = policy.escalation?.levels;
+  return top === undefined || level < top;
+}

@@ -144,6 +144,44 @@ describe('review week (deadlines.review) and extensions (extension)', () => {
   });
 });
 
+describe('the escalation ladder: levels, audiences, intervals (escalation)', () => {
+  const triageMissed = (input: SchemePolicyInput) => {
+    const c = new Case({ policy: parsePolicy(input) });
+    const notices = c.fire('triage').filter((e) => e.type === 'notifySupervisor');
+    return { c, notices };
+  };
+
+  it('by default: every level waits deadlines.escalationAck and goes up, the last audience hearing of each', () => {
+    const { c, notices } = triageMissed({});
+    expect(notices).toEqual([{ type: 'notifySupervisor', params: expect.objectContaining({ level: 1, audience: 'supervisor' }) }]);
+    const ack = parsePolicy({}).deadlines.escalationAck;
+    expect(c.timer('escalation:esc-1').dueAt - c.now).toBe(ack);
+    for (const level of [2, 3]) {
+      expect(c.fire('escalation:esc-1')).toContainEqual({ type: 'notifySupervisor', params: expect.objectContaining({ level, audience: 'manager' }) });
+      expect(c.timer('escalation:esc-1').dueAt - c.now).toBe(ack);
+    }
+  });
+
+  it('with intervals and a top level: each level waits its own interval, and the top is not raised further', () => {
+    const { c } = triageMissed({ escalation: { audiences: ['supervisor', 'manager', 'director'], intervals: ['1d', '3d'], levels: 3 } });
+    expect(c.timer('escalation:esc-1').dueAt - c.now).toBe(parsePolicy({ deadlines: { escalationAck: '1d' } }).deadlines.escalationAck);
+    c.fire('escalation:esc-1');
+    expect(c.timer('escalation:esc-1').dueAt - c.now).toBe(3 * parsePolicy({ deadlines: { escalationAck: '1d' } }).deadlines.escalationAck);
+    expect(c.fire('escalation:esc-1')).toContainEqual({ type: 'notifySupervisor', params: expect.objectContaining({ level: 3, audience: 'director' }) });
+    expect(() => c.timer('escalation:esc-1')).toThrow(/no timer/);
+    expect(c.context.escalations[0]).toMatchObject({ level: 3 });
+  });
+
+  it('a one-level ladder: no path ever raises an escalation a level; the default ladder does', GRAPH, () => {
+    const raisesLevel = (input: SchemePolicyInput) =>
+      Object.values(explorePathway(parsePolicy(input)).adjacency).some(({ transitions }) =>
+        Object.values(transitions).some((t) => (t as { event: { type: string } }).event.type === 'DEADLINE.ESCALATION'),
+      );
+    expect(raisesLevel({})).toBe(true);
+    expect(raisesLevel({ escalation: { audiences: ['supervisor'], levels: 1 } })).toBe(false);
+  });
+});
+
 describe('running cases keep the policy they started with', () => {
   it('a policy carried from before the switches existed runs as today’s default pathway', () => {
     const { waitlist: _w, befriending: _b, ...older } = parsePolicy({});
@@ -176,6 +214,14 @@ describe('combinations `pathway check` refuses, in words', () => {
   it('a befriending wait with the befriending handoff off', GRAPH, () => {
     expect(checkPolicy({ befriending: { handoff: false }, deadlines: { befriendingWait: '6w' } }).problems).toEqual([
       expect.stringContaining('deadlines.befriendingWait is set but befriending.handoff is false'),
+    ]);
+  });
+
+  it('an escalation ladder whose audiences or intervals reach past its top level', GRAPH, () => {
+    const problems = checkPolicy({ escalation: { audiences: ['supervisor', 'manager', 'director'], intervals: ['1d', '2d', '3d'], levels: 2 } }).problems;
+    expect(problems).toEqual([
+      expect.stringContaining('director would never hear of an escalation'),
+      expect.stringContaining('the waits past the top level would never be used'),
     ]);
   });
 
