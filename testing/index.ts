@@ -22,7 +22,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { transition } from 'xstate';
 import { MemorySink } from '../activities/outbox';
-import { explorePathway, graphKey, LINK_WORKER, shortestPaths, type PathwayPath } from '../machines/graph';
+import { explorePathway, graphKey, journeyKey, LINK_WORKER, outgoing, shortestPaths, type PathwayPath } from '../machines/graph';
 import {
   COMMAND_TYPES,
   pathwayMachine,
@@ -56,7 +56,7 @@ import { digitFree } from '../machines/ids';
 export type { PathwayPath } from '../machines/graph';
 export type { CaseView } from '../workflows/definitions';
 export type { OutcomeRecord } from '../evidence/outcomeRecord';
-export { graphKey } from '../machines/graph';
+export { graphKey, journeyKey } from '../machines/graph';
 export { parsePolicy, stageOf, type SchemePolicy } from '../machines';
 export { checkPolicy, type PolicyCheck } from '../machines/check';
 
@@ -115,6 +115,30 @@ export function allPathsFor(policy: SchemePolicy, options: PathOptions = {}): Pa
  */
 export function pathsFor(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
   return allPathsFor(policy, options).filter((p) => !unrealisable(p));
+}
+
+/**
+ * Every way a case can leave the pathway under the policy: for each stage (or hold) a discharge can
+ * happen from, and each reason it can happen with there, the shortest path that ends so and that
+ * the real system can be made to take. What a scheme's suite walks to see every discharge work.
+ */
+export function dischargeJourneys(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
+  const graph = explorePathway(policy, options);
+  const shortest = new Map(shortestPaths(graph).map((p) => [graphKey(p.state), p]));
+  const best = new Map<string, PathwayPath>();
+  for (const { state, transitions } of Object.values(graph.adjacency)) {
+    const to = shortest.get(graphKey(state));
+    if (!to || state.status === 'done') continue;
+    for (const { event, state: next } of outgoing(transitions)) {
+      if (next.status !== 'done') continue;
+      const path: PathwayPath = { state: next, steps: [...to.steps, { state: next, event }], weight: to.weight + 1 };
+      const key = `${journeyKey(state)} > ${journeyKey(next)}`;
+      const known = best.get(key);
+      if (unrealisable(path) || (known && known.steps.length <= path.steps.length)) continue;
+      best.set(key, path);
+    }
+  }
+  return [...best.values()];
 }
 
 /** Of `paths`, those ending in a discharge: one per discharge reason the policy reaches, at least. */
