@@ -112,6 +112,8 @@ function explainedUnreachable(policy: SchemePolicy): Map<string, string> {
   const explained = new Map<string, string>();
   if (policy.extension.maxCount === 0) {
     explained.set('pathway.active.extensionPending', 'extension.maxCount is 0, so no case waits for an extension decision');
+  }  else if (policy.extension.approvedBy === 'linkWorker') {
+    explained.set('pathway.active.extensionPending', "extension.approvedBy is 'linkWorker', so the review grants an extension itself");
   }
   if (!befriendingHandoff(policy)) {
     const why = 'befriending.handoff is false, so no review hands the person off to befriending';

@@ -205,6 +205,11 @@ export const schemePolicySchema = z
       .object({
         maxCount: z.int().min(0).max(10).default(2),
         maxLength: durationOf('6w'),
+        /**
+         * Who grants an extension the review asks for: a supervisor (the brief's rule: the case waits
+         * for the decision) or the link worker who records the review (support resumes at once).
+         */
+        approvedBy: z.enum(['supervisor', 'linkWorker']).default('supervisor'),
       })
       .prefault({}),
     /**
@@ -345,7 +350,7 @@ export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier |
  * Policies started before a setting existed are carried by running cases as they were parsed, so
  * the machine reads newer settings through these, with the same defaults the schema gives.
  */
-type Carried = Pick<SchemePolicy, 'tiers'> &
+type Carried = Pick<SchemePolicy, 'tiers'> & { extension?: Partial<SchemePolicy['extension']> } &
   Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'waitlist' | 'befriending'>> & {
     contact?: Partial<SchemePolicy['contact']>;
   };
@@ -396,4 +401,9 @@ export function escalationInterval(policy: Carried & Pick<SchemePolicy, 'deadlin
 export function escalationClimbs(policy: Carried, level: number): boolean {
   const top = policy.escalation?.levels;
   return top === undefined || level < top;
+}
+
+/** Whether an extension the review asks for waits for a supervisor's decision (the default). */
+export function extensionNeedsApproval(policy: Carried): boolean {
+  return (policy.extension?.approvedBy ?? 'supervisor') === 'supervisor';
 }

@@ -233,6 +233,7 @@ const GUARD_EXPLANATIONS: Partial<Record<GuardName, Explain>> = {
   clearsDuplicate: duplicateRefusal,
   reviewDischarges: reviewRefusal('discharge'),
   reviewExtends: reviewRefusal('extend'),
+  reviewGrantsExtension: reviewRefusal('extend'),
   reviewBefriends: reviewRefusal('befriend'),
   extensionApprovable: (context, event) => {
     const pending = context.extension.pending;

@@ -42,7 +42,7 @@ function policyLines(policy: SchemePolicy): string[] {
     `deadlines: triage ${days(d.triage)}, first contact ${days(d.firstContact)}, first visit ${days(d.firstVisit)}, ` +
       `plan ${days(d.planAgreement)}, check-in ${days(d.checkIn)}, review ${days(d.review)} (+${days(d.reviewGrace)} grace)`,
     `tiers: ${policy.tiers.map((t) => `${t.id} (${t.sessionCap})`).join(', ')}; ` +
-      `extensions: ${extension.maxCount} x up to ${days(extension.maxLength)}; measures: ${policy.measures.join(', ') || 'none'}`,
+      `extensions: ${extension.maxCount} x up to ${days(extension.maxLength)}, approved by the ${extension.approvedBy}; measures: ${policy.measures.join(', ') || 'none'}`,
     `switches: self-referrals book their first visit ${contact.selfReferralBooksVisit ? 'directly' : 'after the contact call'}; ` +
       `waiting list ${policy.waitlist.enabled ? (policy.waitlist.cap === undefined ? 'on' : `on, capped at ${policy.waitlist.cap}`) : 'off'}; ` +
       `befriending handoff ${policy.befriending.handoff ? 'on' : 'off'}`,

@@ -138,6 +138,21 @@ describe('review week (deadlines.review) and extensions (extension)', () => {
     }
   });
 
+  it('approved by a supervisor (the default): the review waits for the decision; by the link worker: support resumes at once', GRAPH, () => {
+    expect(reach({}).eventsTo('extensionPending')?.at(-1)).toBe('REVIEW.RECORD');
+    const byReview = { extension: { approvedBy: 'linkWorker' as const } };
+    expect(reach(byReview).nodes).not.toContain('pathway.active.extensionPending');
+    const c = new Case({ policy: parsePolicy(byReview) }).toReview();
+    c.review('extend', 2);
+    expect(c.stage).toBe('support');
+    expect(c.context.extension).toMatchObject({ count: 1, history: [{ weeks: 2, approved: true, by: LINK_WORKER.id }] });
+    expect(c.timer('review').dueAt - c.now).toBe(2 * WEEK);
+    expect(c.context.escalations.map((e) => e.type)).not.toContain('EXTENSION_APPROVAL');
+    const result = checkPolicy(byReview);
+    expect(result.problems).toEqual([]);
+    expect(result.notes.join('\n')).toContain("extension.approvedBy is 'linkWorker'");
+  });
+
   it('no extensions: no path waits for an extension decision; two: one does', GRAPH, () => {
     expect(reach({ extension: { maxCount: 0 } }).nodes).not.toContain('pathway.active.extensionPending');
     expect(reach({ extension: { maxCount: 2 } }).eventsTo('extensionPending')?.at(-1)).toBe('REVIEW.RECORD');
