@@ -15,12 +15,13 @@ export interface CompiledPathway {
   stepper: typeof Stepper;
 }
 
-const SOURCES = [
-  ...readdirSync(join(root, 'machines'))
+/** The machine's modules, its stages' folder included. */
+const machineSources = (dir: string): string[] =>
+  readdirSync(join(root, dir))
     .filter((f) => f.endsWith('.ts'))
-    .map((f) => `machines/${f}`),
-  'workflows/runtime/pathway-stepper.ts',
-];
+    .map((f) => `${dir}/${f}`);
+
+const SOURCES = [...machineSources('machines'), ...machineSources('machines/stages'), 'workflows/runtime/pathway-stepper.ts'];
 
 const outDir = (target: string) => join(root, '.cache', 'bench-pathway', target);
 
