@@ -9,6 +9,7 @@ import { taskQueueFromEnv } from '../codec/defaults';
 import { createPathwayWorker } from './create';
 import { jsonLogger } from './logger';
 import { pathwayMetrics, startMetricsServer } from './metrics';
+import { tracingFromEnv } from '../client/tracing';
 
 async function main() {
   // The SDK core serves the Temporal runtime's metrics on a port of its own; /metrics appends them.
@@ -38,7 +39,10 @@ async function main() {
   // Visibility counts need only a client; search attributes are never encrypted (nor personal).
   const metricsConnection = metricsPort !== undefined ? await Connection.connect(target.connectionOptions) : undefined;
   const metrics = metricsConnection ? pathwayMetrics({ client: new Client({ connection: metricsConnection, namespace: target.namespace }) }) : undefined;
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: spans for each workflow and activity, over OTLP/HTTP.
+  const tracing = await tracingFromEnv();
   const { worker, close } = await createPathwayWorker({
+    ...(tracing && { tracing }),
     ...(metrics && { activityInterceptors: [metrics.activityInterceptor] }),
     address: target.address,
     namespace: target.namespace,
@@ -53,6 +57,7 @@ async function main() {
     await worker.run();
   } finally {
     metricsServer?.close();
+    await tracing?.shutdown();
     await close();
     await metricsConnection?.close();
   }
