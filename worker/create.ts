@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type ActivityInterceptorsFactory, type Inject
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/worker';
 import type { OpenTelemetryWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
 import type { Tracing } from '../client/tracing';
+import type { EngineObservationSinks } from '../workflows/runtime/engine-observations';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
@@ -37,7 +38,11 @@ export interface PathwayWorkerOptions {
    * trace in the workflow and its activities, exported from here.
    */
   tracing?: Tracing;
+  /** Where the workflows' observations go (worker/metrics.ts `engineSinks`); dropped without. */
+  engineSinks?: InjectedSinks<EngineObservationSinks>;
 }
+
+const dropObservations: InjectedSinks<EngineObservationSinks> = { engine: { deadlineLate: { fn() {} }, commandRefused: { fn() {} } } };
 
 /**
  * Where workflow spans leave the sandbox. Every worker has the sink: a case started with a trace
@@ -89,7 +94,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...(activityInterceptors.length > 0 && { interceptors: { activity: activityInterceptors } }),
-    sinks: spanSink(options.tracing),
+    sinks: { ...spanSink(options.tracing), ...(options.engineSinks ?? dropObservations) },
   });
   return {
     worker,
