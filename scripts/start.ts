@@ -33,8 +33,9 @@ async function main() {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
   // `--cluster`: PostgreSQL, two servers and two workers (scripts/cluster.ts); then the rest of
-  // this script treats it like any cluster it was pointed at, through TEMPORAL_ADDRESS alone.
-  const cluster: Cluster | undefined = process.argv.includes('--cluster') ? await startCluster() : undefined;
+  // this script treats it like any cluster it was pointed at, through TEMPORAL_ADDRESS alone, and
+  // serves the HTTP app itself (below), so the cluster starts none.
+  const cluster: Cluster | undefined = process.argv.includes('--cluster') ? await startCluster({ http: false }) : undefined;
   if (cluster) Object.assign(process.env, cluster.env);
   const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
   const exitWhenDone = process.argv.includes('--exit') || process.env.CI === 'true';
