@@ -11,6 +11,7 @@ import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server'
 import { runDemo } from './demo';
 import { PathwayClient } from '../client';
 import { describeHttpApp, startHttpApp, type HttpApp } from '../http/server';
+import { tracingFromEnv } from '../client/tracing';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
 
@@ -77,7 +78,14 @@ async function main() {
   const address = server?.address ?? target.address;
   const connection = await connect(address, external ? target.connectionOptions : {});
   await registerSearchAttributes(connection, target.namespace);
-  const client = new Client({ connection, namespace: target.namespace, dataConverter: pathwayDataConverter(codec) });
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: the demo's cases and the HTTP app's are traced (client/tracing.ts).
+  const tracing = await tracingFromEnv();
+  const client = new Client({
+    connection,
+    namespace: target.namespace,
+    dataConverter: pathwayDataConverter(codec),
+    ...(tracing && { interceptors: { workflow: [tracing.clientInterceptor()] } }),
+  });
 
   const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const { worker, close } = await createPathwayWorker({
@@ -86,6 +94,7 @@ async function main() {
     taskQueue,
     codec,
     connectionOptions: external ? target.connectionOptions : {},
+    ...(tracing && { tracing }),
   });
   const running = worker.run();
 
@@ -115,6 +124,7 @@ async function main() {
     worker.shutdown();
     await running.catch(() => undefined);
     await close();
+    await tracing?.shutdown();
     await connection.close();
     await codecServer?.close();
     await server?.stop();
