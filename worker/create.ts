@@ -59,6 +59,9 @@ const tracedActivity: ActivityInterceptorsFactory = (ctx) => ({
   outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
 });
 
+/** The sinks the bundle's interceptors call, all dropping: for a worker put together elsewhere (tests). */
+export const WORKFLOW_SINKS_OFF = { ...spanSink(undefined), ...dropObservations };
+
 export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   // Encrypted or refused, however the worker was put together: a host that builds one for a
   // cluster (or under NODE_ENV=production) must hand it a codec that refuses plaintext.
