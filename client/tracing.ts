@@ -79,7 +79,7 @@ async function install(url: string, serviceName: string): Promise<Tracing> {
     // The tracer SDK's own dependency (same version), for the resource naming this service.
     import('@opentelemetry/resources'),
     import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@temporalio/interceptors-opentelemetry/lib/client'),
+    import('@temporalio/interceptors-opentelemetry'),
   ]);
   const spanProcessor = new base.BatchSpanProcessor(new otlp.OTLPTraceExporter({ url }), { scheduledDelayMillis: 1_000 });
   const resource = new resources.Resource({ 'service.name': serviceName });

@@ -2,8 +2,12 @@
 // all of them run the same activities, converters and bundle.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks } from '@temporalio/worker';
-import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/worker';
-import type { OpenTelemetryWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+  type OpenTelemetryWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
 import type { Tracing } from '../client/tracing';
 import type { EngineObservationSinks } from '../workflows/runtime/engine-observations';
 import type { PayloadCodec } from '@temporalio/common';
