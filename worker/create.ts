@@ -14,6 +14,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
 import { createPersonIndexActivities } from '../activities/person-index';
+import { createSubscriptionActivities } from '../activities/subscriptions';
+import type { SubscriptionLimits } from '../workflows/subscription-definitions';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { CodecKeyError, EncryptionCodec, isProduction } from '../codec';
@@ -44,6 +46,8 @@ export interface PathwayWorkerOptions {
   tracing?: Tracing;
   /** Where the workflows' observations go (worker/metrics.ts `engineSinks`); dropped without. */
   engineSinks?: InjectedSinks<EngineObservationSinks>;
+  /** Task subscriptions' retry cap and continue-as-new threshold (tests shorten them). */
+  subscriptions?: SubscriptionLimits;
 }
 
 const dropObservations: InjectedSinks<EngineObservationSinks> = { engine: { deadlineLate: { fn() {} }, commandRefused: { fn() {} } } };
@@ -97,6 +101,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
       ...createActivities({ sink: options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {}) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),
+      ...createSubscriptionActivities({ client, ...(options.subscriptions && { limits: options.subscriptions }) }),
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
