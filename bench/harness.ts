@@ -79,7 +79,7 @@ export async function startBenchServer(opts: { name: string; address?: string; s
     // The production topology (scripts/cluster.ts) on a database of its own, without its own
     // workers: the bench's worker process is the only one, as against the dev server.
     const dataDir = join(root, '.data', 'bench', `cluster-${process.pid}-${Date.now()}`);
-    const cluster = await startCluster({ dataDir, workers: 0, ui: false, codecServer: false, basePort: Number(process.env.PATHWAY_CLUSTER_PORT ?? 7600) });
+    const cluster = await startCluster({ dataDir, workers: 0, ui: false, codecServer: false, http: false, basePort: Number(process.env.PATHWAY_CLUSTER_PORT ?? 7600) });
     return {
       address: cluster.address,
       namespace: cluster.namespace,

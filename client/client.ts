@@ -66,6 +66,7 @@ import type { SubscribeInput } from './subscriptions';
 import type { SubscriptionState } from '../workflows/subscription-definitions';
 import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
+import { tracingFromEnv } from './tracing';
 
 /** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
 export { DEFAULT_TASK_QUEUE };
@@ -267,7 +268,14 @@ export class PathwayClient {
         throw new ConnectionFailedError(address, { cause: err });
       }
     }
-    const client = new Client({ connection, namespace: namespace ?? 'default', dataConverter: clientDataConverter(codec) });
+    // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (client/tracing.ts); off, nothing loads.
+    const tracing = await tracingFromEnv(env);
+    const client = new Client({
+      connection,
+      namespace: namespace ?? 'default',
+      dataConverter: clientDataConverter(codec),
+      ...(tracing && { interceptors: { workflow: [tracing.clientInterceptor()] } }),
+    });
     return PathwayClient.#create(client, options, env, options.connection === undefined, options.devKeyDir);
   }
 

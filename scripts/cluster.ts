@@ -2,7 +2,8 @@
 // visibility), two Temporal server processes forming one cluster (membership over loopback, each
 // running every service; docs/deployment.md says why), a small TCP load balancer in front of their
 // frontends (the one address clients and workers are given, as a cloud load balancer would be),
-// the Web UI, the codec server, and two pathway workers. Ctrl-C stops everything, workers first.
+// the Web UI, the codec server, two pathway workers, and the HTTP app (FHIR gateway and console)
+// as a host would run it beside them. Ctrl-C stops everything, HTTP app and workers first.
 //
 // `startCluster()` is also what the fault tests and the benchmarks use: it hands back each process
 // so a test can kill -9 a server, restart PostgreSQL, kill a worker or SIGSTOP a server.
@@ -32,18 +33,21 @@ export interface ClusterOptions {
   shards?: number;
   ui?: boolean;
   codecServer?: boolean;
+  /** The HTTP app (http/main.ts: /fhir and /console) as a process of its own; on by default. */
+  http?: boolean;
   /** Extra env for the worker processes (e.g. PATHWAY_OUTBOX_DIR for a test's downstream). */
   workerEnv?: Record<string, string>;
   log?: (message: string) => void;
 }
 
-/** The port layout: base+0 the frontend load balancer, base+1 PostgreSQL, base+2 the UI, base+3 the codec server, base+10+20i server i. */
+/** The port layout: base+0 the frontend load balancer, base+1 PostgreSQL, base+2 the UI, base+3 the codec server, base+4 the HTTP app, base+10+20i server i. */
 export function clusterPorts(base: number, servers: number) {
   return {
     frontend: base,
     postgres: base + 1,
     ui: base + 2,
     codec: base + 3,
+    http: base + 4,
     workerMetrics: (i: number) => base + 90 + i,
     servers: Array.from({ length: servers }, (_, i) => {
       const s = base + 10 + 20 * i;
@@ -210,6 +214,8 @@ export interface Cluster {
   namespace: string;
   uiUrl?: string;
   codecUrl?: string;
+  /** The HTTP app: the FHIR gateway at `/fhir`, the console at `/console/`. */
+  httpUrl?: string;
   /** Env a worker or client process needs to use the cluster (address, namespace, codec key file). */
   env: Record<string, string>;
   postgres: ClusterProcess;
@@ -438,11 +444,28 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       log(`${worker.name} ready (pid ${worker.pid})`);
     }
 
+    // The HTTP app, a client of the cluster like any host: only the address and the keys.
+    let httpUrl: string | undefined;
+    if (options.http !== false) {
+      const http = new ClusterProcess(
+        'http',
+        () => spawn(tsx, [join(root, 'http', 'main.ts')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env: { ...process.env, ...env, HTTP_PORT: String(ports.http) } }),
+        () => waitFor('the HTTP app', () => portOpen(ports.http), 120_000),
+        join(logDir, 'http.log'),
+      );
+      await http.start();
+      started.push(http);
+      others.push(http);
+      httpUrl = `http://127.0.0.1:${ports.http}`;
+      log(`HTTP app ${httpUrl} (/fhir, /console/)`);
+    }
+
     return {
       address,
       namespace: CLUSTER_NAMESPACE,
       uiUrl,
       codecUrl,
+      httpUrl,
       env,
       postgres,
       servers,
@@ -469,6 +492,7 @@ async function main() {
       `  PostgreSQL, ${cluster.servers.length} server processes, ${cluster.workers.length} pathway workers; logs in ${cluster.logDir}`,
       cluster.uiUrl && `  Web UI: ${cluster.uiUrl}`,
       cluster.codecUrl && `  Codec server: ${cluster.codecUrl}`,
+      cluster.httpUrl && `  HTTP app: FHIR gateway ${cluster.httpUrl}/fhir, console ${cluster.httpUrl}/console/ (dev token and sign-in accounts in ${join(cluster.logDir, 'http.log')})`,
       `  Use it: TEMPORAL_ADDRESS=${cluster.address} ${Object.entries(cluster.env)
         .filter(([k]) => k !== 'TEMPORAL_ADDRESS' && k !== 'TEMPORAL_NAMESPACE')
         .map(([k, v]) => `${k}=${v}`)

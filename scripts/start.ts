@@ -11,6 +11,7 @@ import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server'
 import { runDemo } from './demo';
 import { PathwayClient } from '../client';
 import { describeHttpApp, startHttpApp, type HttpApp } from '../http/server';
+import { tracingFromEnv } from '../client/tracing';
 
 const CODEC_PORT = Number(process.env.PATHWAY_CODEC_SERVER_PORT ?? 8888);
 
@@ -33,8 +34,9 @@ async function main() {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
   // `--cluster`: PostgreSQL, two servers and two workers (scripts/cluster.ts); then the rest of
-  // this script treats it like any cluster it was pointed at, through TEMPORAL_ADDRESS alone.
-  const cluster: Cluster | undefined = process.argv.includes('--cluster') ? await startCluster() : undefined;
+  // this script treats it like any cluster it was pointed at, through TEMPORAL_ADDRESS alone, and
+  // serves the HTTP app itself (below), so the cluster starts none.
+  const cluster: Cluster | undefined = process.argv.includes('--cluster') ? await startCluster({ http: false }) : undefined;
   if (cluster) Object.assign(process.env, cluster.env);
   const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
   const exitWhenDone = process.argv.includes('--exit') || process.env.CI === 'true';
@@ -76,7 +78,14 @@ async function main() {
   const address = server?.address ?? target.address;
   const connection = await connect(address, external ? target.connectionOptions : {});
   await registerSearchAttributes(connection, target.namespace);
-  const client = new Client({ connection, namespace: target.namespace, dataConverter: pathwayDataConverter(codec) });
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: the demo's cases and the HTTP app's are traced (client/tracing.ts).
+  const tracing = await tracingFromEnv();
+  const client = new Client({
+    connection,
+    namespace: target.namespace,
+    dataConverter: pathwayDataConverter(codec),
+    ...(tracing && { interceptors: { workflow: [tracing.clientInterceptor()] } }),
+  });
 
   const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const { worker, close } = await createPathwayWorker({
@@ -85,6 +94,7 @@ async function main() {
     taskQueue,
     codec,
     connectionOptions: external ? target.connectionOptions : {},
+    ...(tracing && { tracing }),
   });
   const running = worker.run();
 
@@ -114,6 +124,7 @@ async function main() {
     worker.shutdown();
     await running.catch(() => undefined);
     await close();
+    await tracing?.shutdown();
     await connection.close();
     await codecServer?.close();
     await server?.stop();

@@ -52,12 +52,15 @@ function compileFor(target: string): NonNullable<BundleOptions['webpackConfigHoo
 /**
  * What every bundle of the workflows needs besides its workflows module: the failure converter
  * that encrypts failure messages, the interceptor that lets a case apply due deadlines before a
- * command (workflows/runtime/before-commands.ts), the modules every case shares, and the language level.
+ * command (workflows/runtime/before-commands.ts), the gate that traces a case started with a trace
+ * context, the observations behind the engine's metrics, the modules every case shares, and the language level.
  * Workers, tests and benchmarks that bundle use these.
  */
 export const WORKFLOW_BUNDLE_OPTIONS = {
   failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
-  workflowInterceptorModules: [join(root, 'workflows', 'runtime', 'before-commands.ts')],
+  // The trace gate (workflows/runtime/trace-gate.ts) traces only the cases started with a trace,
+  // and the observations the engine's metrics take from inside a workflow (engine-observations.ts).
+  workflowInterceptorModules: ['before-commands.ts', 'trace-gate.ts', 'engine-observations.ts'].map((m) => join(root, 'workflows', 'runtime', m)),
   preloadModules: [join(root, 'workflows', 'runtime', 'shared-modules.ts')],
   webpackConfigHook: compileFor(WORKFLOW_TARGET),
 };

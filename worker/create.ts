@@ -1,7 +1,15 @@
 // One place that assembles a pathway worker, for the worker process, `npm start` and the tests, so
 // all of them run the same activities, converters and bundle.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks } from '@temporalio/worker';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+  type OpenTelemetryWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import type { Tracing } from '../client/tracing';
+import type { EngineObservationSinks } from '../workflows/runtime/engine-observations';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
@@ -31,9 +39,36 @@ export interface PathwayWorkerOptions {
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /**
+   * Traces (client/tracing.ts `tracingFromEnv()`): the cases a traced client started continue its
+   * trace in the workflow and its activities, exported from here.
+   */
+  tracing?: Tracing;
+  /** Where the workflows' observations go (worker/metrics.ts `engineSinks`); dropped without. */
+  engineSinks?: InjectedSinks<EngineObservationSinks>;
   /** Task subscriptions' retry cap and continue-as-new threshold (tests shorten them). */
   subscriptions?: SubscriptionLimits;
 }
+
+const dropObservations: InjectedSinks<EngineObservationSinks> = { engine: { deadlineLate: { fn() {} }, commandRefused: { fn() {} } } };
+
+/**
+ * Where workflow spans leave the sandbox. Every worker has the sink: a case started with a trace
+ * (workflows/runtime/trace-gate.ts) emits spans whichever worker runs it; without tracing they are dropped.
+ */
+function spanSink(tracing: Tracing | undefined): InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }> {
+  if (!tracing) return { exporter: { export: { fn() {} } } };
+  return { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource as Parameters<typeof makeWorkflowExporter>[1]) };
+}
+
+/** Spans around each activity, beneath the workflow's span that scheduled it. */
+const tracedActivity: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+  outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+});
+
+/** The sinks the bundle's interceptors call, all dropping: for a worker put together elsewhere (tests). */
+export const WORKFLOW_SINKS_OFF = { ...spanSink(undefined), ...dropObservations };
 
 export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
   // Encrypted or refused, however the worker was put together: a host that builds one for a
@@ -49,7 +84,13 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
   const nativeConnection = await NativeConnection.connect({ address: options.address, ...options.connectionOptions });
   // Activities that talk to Temporal (the capacity ledger) need a client of their own.
   const connection = await Connection.connect({ address: options.address, ...options.connectionOptions });
-  const client = new Client({ connection, namespace: options.namespace, dataConverter });
+  const client = new Client({
+    connection,
+    namespace: options.namespace,
+    dataConverter,
+    ...(options.tracing && { interceptors: { workflow: [options.tracing.clientInterceptor()] } }),
+  });
+  const activityInterceptors = [...(options.tracing ? [tracedActivity] : []), ...(options.activityInterceptors ?? [])];
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: options.namespace,
@@ -64,7 +105,8 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
-    ...(options.activityInterceptors && { interceptors: { activity: options.activityInterceptors } }),
+    ...(activityInterceptors.length > 0 && { interceptors: { activity: activityInterceptors } }),
+    sinks: { ...spanSink(options.tracing), ...(options.engineSinks ?? dropObservations) },
   });
   return {
     worker,

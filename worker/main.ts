@@ -5,10 +5,11 @@ import { loadCodecFromEnv, DEFAULT_DEV_KEY_DIR } from '../codec';
 import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
-import { taskQueueFromEnv } from '../codec/defaults';
+import { pathwayDataConverter, taskQueueFromEnv } from '../codec/defaults';
 import { createPathwayWorker } from './create';
 import { jsonLogger } from './logger';
 import { pathwayMetrics, startMetricsServer } from './metrics';
+import { tracingFromEnv } from '../client/tracing';
 
 async function main() {
   // The SDK core serves the Temporal runtime's metrics on a port of its own; /metrics appends them.
@@ -35,11 +36,17 @@ async function main() {
   const taskQueue = taskQueueFromEnv(process.env);
   const started = Date.now();
   const metricsPort = process.env.PATHWAY_METRICS_PORT ? Number(process.env.PATHWAY_METRICS_PORT) : undefined;
-  // Visibility counts need only a client; search attributes are never encrypted (nor personal).
+  // Visibility counts need only a client (search attributes are never encrypted, nor personal); the
+  // escalated cases' views it asks for are decrypted with the worker's own converter.
   const metricsConnection = metricsPort !== undefined ? await Connection.connect(target.connectionOptions) : undefined;
-  const metrics = metricsConnection ? pathwayMetrics({ client: new Client({ connection: metricsConnection, namespace: target.namespace }) }) : undefined;
+  const metrics = metricsConnection
+    ? pathwayMetrics({ client: new Client({ connection: metricsConnection, namespace: target.namespace, dataConverter: pathwayDataConverter(codec) }) })
+    : undefined;
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: spans for each workflow and activity, over OTLP/HTTP.
+  const tracing = await tracingFromEnv();
   const { worker, close } = await createPathwayWorker({
-    ...(metrics && { activityInterceptors: [metrics.activityInterceptor] }),
+    ...(tracing && { tracing }),
+    ...(metrics && { activityInterceptors: [metrics.activityInterceptor], engineSinks: metrics.engineSinks }),
     address: target.address,
     namespace: target.namespace,
     taskQueue,
@@ -53,6 +60,7 @@ async function main() {
     await worker.run();
   } finally {
     metricsServer?.close();
+    await tracing?.shutdown();
     await close();
     await metricsConnection?.close();
   }

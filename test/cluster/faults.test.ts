@@ -56,7 +56,7 @@ const outboxDirs = [join(dir, 'outbox-1'), join(dir, 'outbox-2')];
 
 beforeAll(async () => {
   quietRuntime();
-  cluster = await startCluster({ basePort: Number(process.env.CLUSTER_TEST_PORT ?? 7500), dataDir: join(dir, 'cluster'), workers: 0, ui: false, codecServer: false });
+  cluster = await startCluster({ basePort: Number(process.env.CLUSTER_TEST_PORT ?? 7500), dataDir: join(dir, 'cluster'), workers: 0, ui: false, codecServer: false, http: false });
   const keys = newKeys('k1');
   const keyFile = join(dir, 'keys.json');
   await writeKeyFile(keyFile, 'k1', keys);

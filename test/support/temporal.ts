@@ -7,6 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 import { digitFree } from '../../machines/ids';
+import { WORKFLOW_SINKS_OFF } from '../../worker/create';
 
 let runtimeInstalled = false;
 
@@ -57,6 +58,8 @@ export async function createTestWorker(
   return Worker.create({
     workflowBundle: { codePath: inject('workflowBundlePath') },
     ...options,
+    // The sinks every bundle's interceptors call (worker/create.ts), dropped unless a test gives its own.
+    sinks: { ...WORKFLOW_SINKS_OFF, ...options.sinks },
   });
 }
 

@@ -1,6 +1,7 @@
 // The worker's Prometheus endpoint after a scripted scenario on the dev server: the engine's gauges
 // equal the cases' real state (each case's own view), the activity counters saw the deliveries,
-// and no label carries a case id or anything about a person.
+// and no label carries a case id or anything about a person. A second scenario: deadlines that
+// escalate, a command refused, a supervisor delivery that fails once and is retried.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,10 +9,13 @@ import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MemorySink } from '../../activities/outbox';
+import type { OutboxMessage } from '../../activities/sink';
+import { CommandRefusedError, commandError } from '../../client/errors';
+import { commandUpdates } from '../../workflows/definitions';
 import { createPathwayWorker } from '../../worker/create';
 import { pathwayMetrics, startMetricsServer } from '../../worker/metrics';
 import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
-import { dataConverter, driveTo, openScheme, refer, referral, testCodec, until, view } from '../support/pathway';
+import { dataConverter, driveTo, openScheme, policy, refer, referral, testCodec, until, view } from '../support/pathway';
 import { digitFree } from '../../machines/ids';
 
 const taskQueue = uniqueTaskQueue('metrics');
@@ -20,6 +24,19 @@ let harness: DevServerHarness;
 let client: Client;
 let stop: () => Promise<void>;
 let metrics: ReturnType<typeof pathwayMetrics>;
+
+/** The outbox, refusing the first supervisor notice once as a disk or endpoint blip would. */
+class BlipOnceSink extends MemorySink {
+  failed = 0;
+  override async deliver(message: OutboxMessage) {
+    if (message.channel === 'supervisor' && this.failed === 0) {
+      this.failed += 1;
+      throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+    }
+    return super.deliver(message);
+  }
+}
+const sink = new BlipOnceSink();
 
 beforeAll(async () => {
   harness = await connectDevServer();
@@ -30,9 +47,10 @@ beforeAll(async () => {
     namespace: harness.namespace,
     taskQueue,
     codec: await testCodec(),
-    sink: new MemorySink(),
+    sink,
     workflowBundlePath: inject('workflowBundlePath'),
     activityInterceptors: [metrics.activityInterceptor],
+    engineSinks: metrics.engineSinks,
   });
   const running = worker.run();
   stop = async () => {
@@ -46,6 +64,16 @@ afterAll(async () => {
   await stop?.();
   await harness?.close();
 });
+
+/** `name{labels} value` lines of one metric, keyed by their labels as written. */
+function series(text: string, name: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`).exec(line);
+    if (m) found.set(m[1]!, Number(m[2]));
+  }
+  return found;
+}
 
 /** `name{labels} value` lines of one metric, for this test's scheme. */
 function samples(text: string, name: string): Map<string, number> {
@@ -96,6 +124,53 @@ it('scrapes open cases by stage equal to the cases themselves, and counts the de
     for (const name of charted) expect(text, `${name} is charted but not served`).toContain(`${name}`);
     // No case id, referral id or person in any label.
     for (const h of handles) expect(text).not.toContain(h.workflowId);
+  } finally {
+    server.close();
+  }
+});
+
+it('scrapes open escalations by type and level, deadline lateness, refusals by rule and delivery failures as they are', { timeout: 180_000 }, async () => {
+  // Triage falls due a second after referral here, and stays unacknowledged (the ack window is days).
+  const quick = policy({ schemeId, deadlines: { triage: 1000 } });
+  const late = await Promise.all(Array.from({ length: 3 }, () => refer(client, taskQueue, referral({ schemeId }), quick)));
+  const escalated = await Promise.all(late.map((h) => until(h, (v) => v.openEscalations.length > 0, undefined, 60_000)));
+  const expected = new Map<string, number>();
+  for (const v of escalated) {
+    for (const e of v.openEscalations) {
+      const key = `scheme="${schemeId}",type="${e.type}",level="${e.level}"`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+  }
+  // A command the pathway refuses at triage: the rule the client reports is the label.
+  const refusal = await late[0]!.executeUpdate(commandUpdates['PLAN.AGREE'] as never, { args: [{ party: 'person', actor: { role: 'person', id: 'self' } }] }).catch((err: unknown) => err);
+  const refused = commandError(late[0]!.workflowId, 'PLAN.AGREE', refusal);
+  expect(refused).toBeInstanceOf(CommandRefusedError);
+  const rule = (refused as CommandRefusedError).rule ?? 'CommandNotAllowed';
+
+  const server = await startMetricsServer({ port: 0, registry: metrics.registry });
+  try {
+    let text = '';
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      text = await fetch(server.url).then((r) => r.text());
+      const got = new Map([...series(text, 'pathway_open_escalations')].filter(([k]) => k.includes(`scheme="${schemeId}"`)));
+      const backlog = [...series(text, 'pathway_outbox_backlog').values()].reduce((a, b) => a + b, 0);
+      if (JSON.stringify([...got].sort()) === JSON.stringify([...expected].sort()) && backlog === 0 && sink.failed === 1) break;
+      if (Date.now() > deadline) {
+        expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+        expect(backlog).toBe(0);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Every triage deadline that fired was measured; none of them fired before it fell due.
+    const fired = series(text, 'pathway_deadline_lateness_seconds_count').get('workflow="pathwayCase"') ?? 0;
+    expect(fired).toBeGreaterThanOrEqual(late.length);
+    expect(series(text, 'pathway_commands_refused_total').get(`command="${commandUpdates['PLAN.AGREE'].name}",rule="${rule}"`)).toBe(1);
+    // The blip counted as a failure of the supervisor's delivery; its retry delivered it once.
+    expect(series(text, 'pathway_outbox_delivery_failures_total').get('activity="notifySupervisor",error="SinkUnavailable"')).toBe(1);
+    const supervisorNotices = sink.messages.filter((m) => m.channel === 'supervisor' && late.some((h) => h.workflowId === m.caseId));
+    expect(supervisorNotices.length).toBe(escalated.reduce((n, v) => n + v.openEscalations.length, 0));
+    for (const h of late) expect(text).not.toContain(h.workflowId);
   } finally {
     server.close();
   }
