@@ -8,6 +8,8 @@
 // number it already holds); staff-written free text (triage reasons, a redirect's service) never
 // leaves in a Task, and an outcome built with `codesOnly` carries codes and numbers only.
 import { createHash } from 'node:crypto';
+// The published build compiles this file as CommonJS (the notifying activity reaches it) and the
+// FHIR types package is ESM: a type-only import must say how it resolves.
 import type {
   CodeableConcept,
   CodeSystem,
@@ -23,7 +25,7 @@ import type {
   Reference,
   ServiceRequest,
   Task,
-} from '@medplum/fhirtypes';
+} from '@medplum/fhirtypes' with { 'resolution-mode': 'import' };
 import type { MeasureTaken, OutcomeRecord } from '../../evidence/outcomeRecord';
 import { DISCHARGE_REASONS, type DischargeReason } from '../../machines/context';
 import { INSTRUMENTS, ONS4_ITEMS, measureBands, type Instrument, type Ons4Item } from '../../machines/measures';

@@ -4,7 +4,9 @@
 // first entry is the subscription status (a Parameters) and the next the Task that changed, by id.
 // Pure: the gateway builds Subscriptions with it, the delivering activity the notifications.
 import { createHash } from 'node:crypto';
-import type { Bundle, Parameters, ParametersParameter, Subscription } from '@medplum/fhirtypes';
+// The published build compiles this file as CommonJS (the notifying activity reaches it) and the
+// FHIR types package is ESM: a type-only import must say how it resolves.
+import type { Bundle, Parameters, ParametersParameter, Subscription } from '@medplum/fhirtypes' with { 'resolution-mode': 'import' };
 import type { QueuedEvent, SubscriptionRecord, SubscriptionState, SubscriptionStatusCode } from '../../workflows/subscription-definitions';
 import { fhirIdOf } from './resources';
 import { FHIR_BASE } from './systems';
