@@ -40,6 +40,9 @@ const durationOf = (text: string) => duration.prefault(text);
  */
 export const SESSION_CAP_CEILING = 200;
 
+/** The most nudges a provider gets before a connection's response deadline. */
+export const MAX_CONNECTION_NUDGES = 5;
+
 const tierSchema = z.object({
   id: safeIdSchema,
   label: z.string().min(1).max(MAX_LABEL),
@@ -215,6 +218,19 @@ export const schemePolicySchema = z
       })
       .prefault({}),
     measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
+    /**
+     * Each connection to a community service (machines/connection.ts): how long a provider has to
+     * answer before the connection is declined for them, when they are nudged on the way (durations
+     * from sending, each before the deadline), and whether a `connected` discharge needs a
+     * connection the person attended (or a supervisor's override with a reason).
+     */
+    connections: z
+      .object({
+        responseDeadline: durationOf('14d'),
+        nudges: z.array(duration).max(MAX_CONNECTION_NUDGES).default([7 * DAY, 12 * DAY]),
+        connectedNeedsAttendance: z.boolean().default(false),
+      })
+      .prefault({}),
     /** What the FHIR gateway sends back to the referrer at discharge. */
     fhir: z
       .object({
@@ -249,6 +265,11 @@ export const schemePolicySchema = z
         seen.add(k);
       });
     };
+    policy.connections.nudges.forEach((nudge, index) => {
+      if (nudge >= policy.connections.responseDeadline) {
+        ctx.addIssue({ code: 'custom', path: ['connections', 'nudges', index], message: 'must be before connections.responseDeadline' });
+      }
+    });
     duplicates(policy.tiers, (t) => t.id, 'tiers', 'id');
     duplicates(policy.exclusions, (e) => e.flag, 'exclusions', 'flag');
     duplicates(policy.measures, (m) => m, 'measures', 'instrument');
@@ -290,6 +311,7 @@ export function scalePolicy(policy: SchemePolicy, factor: number): SchemePolicy 
     contact: { ...policy.contact, window: scale(policy.contact.window), firstAttemptWithin: scale(policy.contact.firstAttemptWithin) },
     deadlines: { ...(deadlines as typeof durations), missedSessions },
     extension: { ...policy.extension, maxLength: scale(policy.extension.maxLength) },
+    connections: { ...policy.connections, responseDeadline: scale(policy.connections.responseDeadline), nudges: policy.connections.nudges.map(scale) },
   };
 }
 
@@ -311,7 +333,7 @@ export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier |
  * Policies started before a setting existed are carried by running cases as they were parsed, so
  * the machine reads newer settings through these, with the same defaults the schema gives.
  */
-type Carried = Pick<SchemePolicy, 'tiers'> & Partial<Pick<SchemePolicy, 'sessions' | 'escalation'>>;
+type Carried = Pick<SchemePolicy, 'tiers'> & Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'connections'>>;
 
 export function countedSessionKinds(policy: Carried): readonly SessionKind[] {
   return policy.sessions?.counted ?? STRUCTURED_SESSION_KINDS;
@@ -325,4 +347,10 @@ export function overBudgetMode(policy: Carried): OverBudgetMode {
 export function escalationAudience(policy: Carried, level: number): string {
   const audiences = policy.escalation?.audiences ?? DEFAULT_ESCALATION_AUDIENCES;
   return audiences[Math.min(Math.max(level, 1), audiences.length) - 1]!;
+}
+
+
+/** A policy's connection settings; a case started before they existed gets the defaults. */
+export function connectionPolicy(policy: Partial<Pick<SchemePolicy, 'connections'>>): SchemePolicy['connections'] {
+  return policy.connections ?? { responseDeadline: 14 * DAY, nudges: [7 * DAY, 12 * DAY], connectedNeedsAttendance: false };
 }

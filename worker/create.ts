@@ -6,6 +6,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
 import { createPersonIndexActivities } from '../activities/person-index';
+import { createConnectionActivities } from '../activities/connections';
+import type { ServiceDirectory } from '../directory/types';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { CodecKeyError, EncryptionCodec, isProduction } from '../codec';
@@ -27,6 +29,8 @@ export interface PathwayWorkerOptions {
   workflowBundlePath?: string;
   /** Tests raise or lower the cache; production keeps the SDK's default. */
   maxCachedWorkflows?: number;
+  /** The scheme's service directory, for a connection's next match; without it none is suggested. */
+  directory?: ServiceDirectory;
   /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
@@ -46,6 +50,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
   // Activities that talk to Temporal (the capacity ledger) need a client of their own.
   const connection = await Connection.connect({ address: options.address, ...options.connectionOptions });
   const client = new Client({ connection, namespace: options.namespace, dataConverter });
+  const sink = options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {});
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: options.namespace,
@@ -53,7 +58,8 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     workflowBundle: { codePath: options.workflowBundlePath ?? (await ensureWorkflowBundle()) },
     activities: {
       // The outbox seals notice bodies with the payload key, so the same keys read it back.
-      ...createActivities({ sink: options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {}) }),
+      ...createActivities({ sink }),
+      ...createConnectionActivities({ sink, ...(options.directory && { directory: options.directory }) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),
     },
