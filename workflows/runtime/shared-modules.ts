@@ -11,6 +11,7 @@
 // pathway's names never leave the case's scope, and replay tests would fail if one reached history.
 import { z } from 'zod';
 import * as machinesIndex from '../../machines';
+import * as connection from '../../machines/connection';
 import * as context from '../../machines/context';
 import * as escalations from '../../machines/escalations';
 import * as events from '../../machines/events';
@@ -45,6 +46,7 @@ z.object({ warm: z.string() }).safeParse({ warm: 1 });
  */
 export const SHARED_PROJECT_MODULES = [
   machinesIndex,
+  connection,
   context,
   escalations,
   events,
