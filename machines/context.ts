@@ -98,6 +98,8 @@ export interface ReviewRecord {
   durationMinutes?: number;
   /** The person's own account of what changed, in their words. */
   personAccount?: string;
+  /** A supervisor's reason for a connected discharge without an attended connection. */
+  connectionOverride?: { reason: string; by: string };
 }
 
 export interface ExtensionDecision {

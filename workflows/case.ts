@@ -37,6 +37,8 @@ import {
   type PathwayContext,
   type PathwayEvent,
 } from '../machines';
+import { connectionSummarySchema } from '../machines/connection';
+import { connectionChangedSignal } from './connection-definitions';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
 import type { CapacityActivities } from '../activities/capacity';
@@ -254,6 +256,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       ...(ctx.firstVisit && { firstVisit: ctx.firstVisit }),
       ...(ctx.duplicates && { possibleDuplicates: ctx.duplicates }),
       serviceGaps: ctx.serviceGaps,
+      ...(ctx.connections && { connections: ctx.connections }),
       timeline,
       sequence,
       pathwayVersion,
@@ -409,6 +412,16 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
     },
     { validator: validateFlag },
   );
+
+  // Each connection to a community service tells its case of every change (workflows/connection.ts).
+  // A signal cannot be refused: one that does not parse, or that a closed case cannot take, is ignored.
+  setHandler(connectionChangedSignal, (summary) => {
+    const parsed = connectionSummarySchema.safeParse(summary);
+    if (!parsed.success || !parsed.data.connectionId.startsWith(`${caseId}:`)) return;
+    catchUp();
+    const event: PathwayEvent = { type: 'CONNECTION.CHANGED', connection: parsed.data, at: Date.now() };
+    if (snapshot.can(event)) apply(event);
+  });
 
   function validateFlag(payload: unknown): void {
     const parsed = systemEventSchemas['DUPLICATES.FLAGGED'].safeParse(payload);

@@ -27,6 +27,7 @@ import * as rules from '../../machines/rules';
 import * as stage from '../../machines/stage';
 import * as stageAllocation from '../../machines/stages/allocation';
 import * as stageBefriending from '../../machines/stages/befriending';
+import * as stageConnections from '../../machines/stages/connections';
 import * as stageDischarge from '../../machines/stages/discharge';
 import * as stageDuplicates from '../../machines/stages/duplicates';
 import * as stageEffects from '../../machines/stages/effects';
@@ -78,6 +79,7 @@ export const SHARED_PROJECT_MODULES = [
   stage,
   stageAllocation,
   stageBefriending,
+  stageConnections,
   stageDischarge,
   stageDuplicates,
   stageEffects,
