@@ -33,9 +33,9 @@ function parse<S extends z.ZodType>(what: string, schema: S, input: unknown): z.
   throw new InvalidInputError(what, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
 }
 
-/** Services this case already tried without the person joining: never suggested again. */
+/** Services this case already has or had a connection to: never suggested as its next match. */
 function triedServices(view: CaseView): string[] {
-  return (view.connections ?? []).filter((c) => c.status === 'declined' || c.status === 'noResponse').map((c) => c.serviceId);
+  return [...new Set((view.connections ?? []).map((c) => c.serviceId))];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,7 +63,6 @@ export class ConnectionsApi {
     if (view.stage === 'discharged') throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'the case is closed');
     const policy = connectionPolicy(this.policyFor(view.schemeId));
     const barriers = view.firstVisit?.barriers ?? [];
-    const planned = view.plan.draft?.activities.map((a) => a.category) ?? [];
     const args: ConnectionWorkflowInput = {
       connectionId,
       caseId: id,
@@ -74,7 +73,8 @@ export class ConnectionsApi {
       responseDeadline: policy.responseDeadline,
       nudges: policy.nudges,
       match: {
-        needs: [...new Set([body.category, ...planned])],
+        // The next match is for the same need as this connection: its category.
+        needs: [body.category],
         ...(barriers.includes('mobility') && { needsStepFree: true }),
         ...(barriers.includes('money') && { needsFree: true }),
       },

@@ -28,8 +28,9 @@ export const connectionActions = {
       const { connection } = payload(event, 'CONNECTION.CHANGED');
       const known = context.connections ?? [];
       const others = known.filter((c) => c.connectionId !== connection.connectionId);
+      // In the order they were proposed, whatever order their news arrives in.
+      const all = [...others, connection].sort((a, b) => a.proposedAt - b.proposedAt || (a.connectionId < b.connectionId ? -1 : 1));
       // Bounded: past the cap the oldest ended connections give way first.
-      const all = [...others, connection];
       while (all.length > MAX_CASE_CONNECTIONS) {
         const i = all.findIndex((c) => c.endedAt !== undefined);
         all.splice(i === -1 ? 0 : i, 1);
