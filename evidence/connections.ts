@@ -3,6 +3,7 @@
 // connections be declined for them by never answering, and how many accepted connections the
 // person attended. Read from the outcome records' `connections` only.
 import { ACTIVITY_CATEGORIES, type ConnectionRecord, type OutcomeRecord } from './outcomeRecord';
+import type { Cell } from './csv';
 import type { Summary } from './report';
 
 const DAY_MS = 86_400_000;
@@ -82,4 +83,19 @@ export function connectionFigures(cohort: readonly OutcomeRecord[], summarise: (
       };
     }),
   };
+}
+
+type Row = [group: string, table: string, key: string, measure: string, value: Cell];
+
+/** The figures as the report CSV's tidy rows (evidence/csv.ts): group `connections`. */
+export function connectionRows(f: ConnectionFigures, summaryRows: (group: string, table: string, key: string, s: Summary) => Row[]): Row[] {
+  const rows: Row[] = [];
+  for (const c of f.byCategory) for (const k of ['proposed', 'accepted', 'attended'] as const) rows.push(['connections', 'byCategory', c.category, k, c[k]]);
+  rows.push(...summaryRows('connections', 'responseDays', '', f.responseDays));
+  for (const k of ['total', 'answered', 'withinDeadline', 'autoDeclined', 'withinDeadlineShare'] as const) rows.push(['connections', 'responses', '', k, f[k]]);
+  for (const k of ['accepted', 'attended', 'rate', 'attendances'] as const) rows.push(['connections', 'attendance', '', k, f.attendance[k]]);
+  for (const p of f.providers) {
+    for (const k of ['sent', 'answered', 'withinDeadline', 'autoDeclined', 'medianResponseDays'] as const) rows.push(['connections', 'providers', p.providerId, k, p[k]]);
+  }
+  return rows;
 }
