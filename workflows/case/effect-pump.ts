@@ -1,0 +1,187 @@
+// The effect pump: runs the machine's side effects as activities in a loop of its own, one at a
+// time in the order the pathway asked for them, so a slow or broken sink never holds up the case's
+// deadlines or commands. A failure is never dropped silently: it is kept as a delivery problem
+// (shown in the view, the case counts as escalated), reported to a supervisor, and retried later
+// unless it can never succeed.
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { escalationAudience } from '../../machines';
+import { activityOptions } from '../../activities/options';
+import type { PathwayActivities } from '../../activities';
+import type { CapacityActivities } from '../../activities/capacity';
+import type { PersonIndexActivities } from '../../activities/person-index';
+import type { CaseState, MachineAction } from './state';
+
+/** The machine's named side effects; every other action it returns (assign) is applied inside. */
+const EFFECTS = [
+  'notifyReferrer',
+  'notifySupervisor',
+  'requestPlace',
+  'releasePlace',
+  'requestVolunteerMatch',
+  'requestBefriending',
+  'recordOutcome',
+  'forgetPerson',
+] as const;
+type EffectType = (typeof EFFECTS)[number];
+
+export type Effect = { type: EffectType; params: Record<string, unknown>; key: string };
+
+export interface PumpLimits {
+  /** How long one side effect may keep failing before the case reports a delivery problem. */
+  effectTimeout: Duration;
+  /** How long the case waits before it tries a failed delivery again. */
+  effectRetryAfter: Duration;
+}
+
+function isPermanent(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
+}
+
+function failureType(err: unknown): string {
+  // Types only: a failure's message could quote the data that caused it.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return cause.type ?? 'ApplicationFailure';
+  if (cause instanceof TimeoutFailure) return `Timeout:${cause.timeoutType}`;
+  return (cause as Error)?.name ?? 'Error';
+}
+
+export class EffectPump {
+  private readonly queue: Effect[] = [];
+  private pumping = false;
+  private readonly activities: PathwayActivities & CapacityActivities & PersonIndexActivities;
+
+  constructor(
+    private readonly state: CaseState,
+    private readonly limits: PumpLimits,
+    /** Called whenever a delivery's outcome may have changed what visibility shows. */
+    private readonly onDeliveryChange: () => void,
+  ) {
+    this.activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities>({
+      ...activityOptions,
+      scheduleToCloseTimeout: limits.effectTimeout,
+    });
+  }
+
+  /** Queues the side effects among the actions of the event applied as `state.sequence`. */
+  enqueue(actions: readonly MachineAction[]): void {
+    const { caseId, sequence } = this.state;
+    actions.forEach((action, i) => {
+      if ((EFFECTS as readonly string[]).includes(action.type)) {
+        this.queue.push({
+          type: action.type as EffectType,
+          params: (action.params ?? {}) as Record<string, unknown>,
+          key: `${caseId}:${sequence}:${i}:${action.type}`,
+        });
+      }
+    });
+  }
+
+  push(effect: Effect): void {
+    this.queue.push(effect);
+  }
+
+  /** Effects wait that no delivery loop is running for. */
+  get idle(): boolean {
+    return this.queue.length > 0 && !this.pumping;
+  }
+
+  get settled(): boolean {
+    return this.queue.length === 0 && !this.pumping;
+  }
+
+  get empty(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /** Starts the delivery loop if effects wait and none runs. */
+  start(): void {
+    if (this.idle) void this.pump();
+  }
+
+  // Async, as it always was: the ticks between an activity's end and the next one's start decide
+  // where its command falls among a task's others, which history records.
+  private async run(effect: Effect) {
+    const { activities, state } = this;
+    const envelope = { caseId: state.caseId, schemeId: state.schemeId, idempotencyKey: effect.key };
+    switch (effect.type) {
+      case 'notifyReferrer':
+        return activities.notifyReferrer({ ...envelope, notice: effect.params as never });
+      case 'notifySupervisor':
+        return activities.notifySupervisor({ ...envelope, notice: effect.params as never });
+      case 'requestPlace':
+        return activities.requestPlace({ ...envelope, caseloadCap: state.context.policy.caseloadCap });
+      case 'releasePlace':
+        return activities.releasePlace({ ...envelope, caseloadCap: state.context.policy.caseloadCap });
+      case 'requestVolunteerMatch':
+        return activities.requestVolunteerMatch(envelope);
+      case 'requestBefriending':
+        return activities.requestBefriending(envelope);
+      case 'recordOutcome':
+        return activities.recordOutcome({
+          ...envelope,
+          context: state.context,
+          timeline: state.timeline,
+          ...(state.timelineDropped && { timelineDropped: state.timelineDropped }),
+        });
+      case 'forgetPerson':
+        return activities.forgetPerson(envelope);
+    }
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const effect = this.queue[0]!;
+        try {
+          await this.run(effect);
+          this.state.deliveryProblems = this.state.deliveryProblems.filter((p) => p.key !== effect.key);
+          this.queue.shift();
+        } catch (err) {
+          const permanent = isPermanent(err);
+          this.noteDeliveryProblem(effect, err, permanent);
+          if (permanent) {
+            // Never dropped silently: it stays in the view as a problem and the case shows as escalated.
+            this.queue.shift();
+          } else {
+            // The activity's own retries ran out its schedule-to-close time: the sink is down. Keep
+            // the effect at the head and try again later; the problem is visible meanwhile.
+            this.onDeliveryChange();
+            await sleep(this.limits.effectRetryAfter);
+          }
+        }
+        this.onDeliveryChange();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private noteDeliveryProblem(effect: Effect, err: unknown, permanent: boolean): void {
+    const { state } = this;
+    const existing = state.deliveryProblems.find((p) => p.key === effect.key);
+    const error = failureType(err);
+    log.error('side effect failed', { caseId: state.caseId, effect: effect.type, key: effect.key, error, permanent });
+    if (existing) {
+      existing.attempts += 1;
+      existing.permanent = permanent;
+      return;
+    }
+    state.deliveryProblems.push({ key: effect.key, effect: effect.type, since: Date.now(), attempts: 1, error, permanent });
+    if (effect.type !== 'notifySupervisor') {
+      this.queue.push({
+        type: 'notifySupervisor',
+        params: {
+          escalationId: `delivery-${state.deliveryProblems.length}`,
+          type: 'DELIVERY_FAILED',
+          level: 1,
+          stage: state.stage,
+          audience: escalationAudience(state.context.policy, 1),
+        },
+        key: `${effect.key}:failed`,
+      });
+    }
+  }
+}
