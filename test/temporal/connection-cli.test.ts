@@ -68,6 +68,7 @@ describe('pathway connection', () => {
       'the case hears of the decline',
     );
     expect(listed).toMatch(/svc-quick.*attending/);
+    expect((await cli('case', c.caseId)).out).toMatch(/Connections\n[^]*svc-silent[^]*Timeline/);
 
     const providers = await poll(
       async () => JSON.parse((await cli('--json', 'providers', '--scheme', scheme, '--not-responding')).out) as Array<{ providerId: string; autoDeclined: number }>,
