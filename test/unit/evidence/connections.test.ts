@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { outcomeRecordSchema, type ConnectionRecord, type OutcomeRecord } from '../../../evidence/outcomeRecord';
 import { buildCohortReport } from '../../../evidence/report';
 import { reportToCsv } from '../../../evidence/csv';
+import { reportToHtml } from '../../../evidence/html';
 import { DAY, T0, cohortSpecs, recordOf } from './cohort';
 
 const records = () => cohortSpecs().map(recordOf);
@@ -38,6 +39,7 @@ describe('connection figures', () => {
 
   it('is in the report CSV, and a cohort without connections reports zeros', () => {
     expect(reportToCsv(buildCohortReport([record]))).toContain('connections,providers,org-c,autoDeclined,1');
+    expect(reportToHtml(buildCohortReport([record]))).toMatch(/<caption>Providers<\/caption>[^]*<td>org-c<\/td><td>1<\/td><td>0<\/td><td>0<\/td><td>1<\/td>/);
     const none = buildCohortReport(records().slice(1, 3)).connections;
     expect([none.total, none.withinDeadlineShare, none.attendance.rate]).toEqual([0, null, null]);
   });
