@@ -75,7 +75,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   // Refused (and so kept out of history) when it brings nothing new or the case can no longer take it.
   gate.registerFlag();
   // Last, so no buffered signal or update of a running case is taken in another order than before.
-  registerConnectionNews(state, deadlines);
+  registerConnectionNews(state);
 
   // Every await below is one the loop always made, in the same order: where a wake's commands fall
   // among a task's others is recorded in history.

@@ -6,6 +6,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemorySink } from '../../activities/outbox';
 import { CommandRefusedError, ConnectionRefusedError, PathwayClient, PersonKey } from '../../client';
@@ -120,5 +123,14 @@ describe('a case with two connections (time-skipping)', () => {
       ['org-brandywell-ca', 1, 1, 0],
       ['org-walk-well', 1, 0, 1],
     ]);
+
+    // `RECORD_HISTORIES=1` keeps the declined connection's history for the replay test
+    // (test/temporal/replay.test.ts replays every file in test/fixtures/histories).
+    if (process.env.RECORD_HISTORIES === '1') {
+      for (const [name, id] of [['connection-nudged-declined', walk.connectionId]] as const) {
+        const { events } = await env.client.workflow.getHandle(id).fetchHistory();
+        writeFileSync(join(__dirname, '..', 'fixtures', 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode({ events }).finish());
+      }
+    }
   });
 });
