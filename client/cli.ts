@@ -27,6 +27,7 @@ import {
   SchemeNotFoundError,
 } from './errors';
 import { addConnectionCommands } from './cli-connections';
+import { addDirectoryCommands } from './cli-directory';
 import { caseDetail, caseloadsTable, casesTable, escalationRef, escalationsTable, time } from './format';
 
 export const EXIT = {
@@ -472,6 +473,8 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     });
 
   addConnectionCommands(program, { client, print, env: io.env });
+  addDirectoryCommands(program, io, () => Boolean(globals().json));
+
   return program;
 }
 

@@ -8,6 +8,8 @@ import { createCapacityActivities } from '../activities/capacity';
 import { createPersonIndexActivities } from '../activities/person-index';
 import { createConnectionActivities } from '../activities/connections';
 import type { ServiceDirectory } from '../directory/types';
+import { createSubscriptionActivities } from '../activities/subscriptions';
+import type { SubscriptionLimits } from '../workflows/subscription-definitions';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { CodecKeyError, EncryptionCodec, isProduction } from '../codec';
@@ -33,6 +35,8 @@ export interface PathwayWorkerOptions {
   directory?: ServiceDirectory;
   /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Task subscriptions' retry cap and continue-as-new threshold (tests shorten them). */
+  subscriptions?: SubscriptionLimits;
 }
 
 export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
@@ -62,6 +66,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
       ...createConnectionActivities({ sink, ...(options.directory && { directory: options.directory }) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),
+      ...createSubscriptionActivities({ client, ...(options.subscriptions && { limits: options.subscriptions }) }),
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

@@ -41,6 +41,11 @@ export const CHANGES = {
    * commands grew a case until its workflow tasks passed the 4 MB message limit and it stopped.
    */
   boundedCarriedState: 'bounded-carried-state',
+  /**
+   * Each change of stage is announced to the scheme's Task subscriptions (workflows/task-changes.ts):
+   * one more activity per stage change, which a case replaying older history must not schedule.
+   */
+  taskChangesAnnounced: 'task-changes-announced',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

@@ -10,6 +10,8 @@ import { activityOptions } from '../../activities/options';
 import type { PathwayActivities } from '../../activities';
 import type { CapacityActivities } from '../../activities/capacity';
 import type { PersonIndexActivities } from '../../activities/person-index';
+import type { SubscriptionActivities } from '../../activities/subscriptions';
+import { TASK_CHANGE_EFFECT } from '../task-changes';
 import type { CaseState, MachineAction } from './state';
 
 /** The machine's named side effects; every other action it returns (assign) is applied inside. */
@@ -22,6 +24,7 @@ const EFFECTS = [
   'requestBefriending',
   'recordOutcome',
   'forgetPerson',
+  TASK_CHANGE_EFFECT,
 ] as const;
 type EffectType = (typeof EFFECTS)[number];
 
@@ -50,7 +53,7 @@ function failureType(err: unknown): string {
 export class EffectPump {
   private readonly queue: Effect[] = [];
   private pumping = false;
-  private readonly activities: PathwayActivities & CapacityActivities & PersonIndexActivities;
+  private readonly activities: PathwayActivities & CapacityActivities & PersonIndexActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
 
   constructor(
     private readonly state: CaseState,
@@ -58,7 +61,7 @@ export class EffectPump {
     /** Called whenever a delivery's outcome may have changed what visibility shows. */
     private readonly onDeliveryChange: () => void,
   ) {
-    this.activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities>({
+    this.activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities & Pick<SubscriptionActivities, 'announceTaskChange'>>({
       ...activityOptions,
       scheduleToCloseTimeout: limits.effectTimeout,
     });
@@ -127,6 +130,8 @@ export class EffectPump {
         });
       case 'forgetPerson':
         return activities.forgetPerson(envelope);
+      case TASK_CHANGE_EFFECT:
+        return activities.announceTaskChange(effect.params as never);
     }
   }
 
