@@ -54,15 +54,23 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     async suggestNextMatch(input: { schemeId: string; match: ConnectionMatchBasis; excludeServiceIds: string[] }): Promise<Suggestion[]> {
       const { schemeId, match, excludeServiceIds } = parse('suggestNextMatch', suggestionRequestSchema, input);
       if (!deps.directory || match.needs.length === 0) return [];
-      const results = await deps.directory.match({
-        schemeId,
-        needs: match.needs,
-        ...(match.area !== undefined && { area: match.area }),
-        ...(match.needsStepFree !== undefined && { needsStepFree: match.needsStepFree }),
-        ...(match.needsFree !== undefined && { needsFree: match.needsFree }),
-        excludeServiceIds,
-        limit: MAX_SUGGESTIONS,
-      });
+      let results;
+      try {
+        results = await deps.directory.match({
+          schemeId,
+          needs: match.needs,
+          ...(match.area !== undefined && { area: match.area }),
+          ...(match.needsStepFree !== undefined && { needsStepFree: match.needsStepFree }),
+          ...(match.needsFree !== undefined && { needsFree: match.needsFree }),
+          excludeServiceIds,
+          limit: MAX_SUGGESTIONS,
+        });
+      } catch (err) {
+        // A need the directory has no term for can never match: no suggestion, and the link worker
+        // is still told. Anything else (the database away) is retried like any activity.
+        if ((err as Error | undefined)?.name === 'UnknownNeedError') return [];
+        throw err;
+      }
       // Directory text is reference data, but a notice caps what it carries.
       const cap = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
       return results

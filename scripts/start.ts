@@ -9,6 +9,7 @@ import { registerSearchAttributes } from '../worker/search-attributes';
 import { startCluster, type Cluster } from './cluster';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
+import { directoryLocation, openDirectory } from '../directory';
 import { PathwayClient } from '../client';
 import { describeHttpApp, startHttpApp, type HttpApp } from '../http/server';
 
@@ -79,7 +80,10 @@ async function main() {
   const client = new Client({ connection, namespace: target.namespace, dataConverter: pathwayDataConverter(codec) });
 
   const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  // The service directory a connection's next match comes from (PATHWAY_DIRECTORY_DB, else .data/directory.sqlite).
+  const directory = await openDirectory(directoryLocation(undefined, process.env, process.cwd()));
   const { worker, close } = await createPathwayWorker({
+    directory,
     address,
     namespace: target.namespace,
     taskQueue,
@@ -114,6 +118,7 @@ async function main() {
     worker.shutdown();
     await running.catch(() => undefined);
     await close();
+    await directory.close();
     await connection.close();
     await codecServer?.close();
     await server?.stop();

@@ -6,6 +6,7 @@ import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { taskQueueFromEnv } from '../codec/defaults';
+import { directoryLocation, openDirectory } from '../directory';
 import { createPathwayWorker } from './create';
 import { jsonLogger } from './logger';
 import { pathwayMetrics, startMetricsServer } from './metrics';
@@ -38,7 +39,10 @@ async function main() {
   // Visibility counts need only a client; search attributes are never encrypted (nor personal).
   const metricsConnection = metricsPort !== undefined ? await Connection.connect(target.connectionOptions) : undefined;
   const metrics = metricsConnection ? pathwayMetrics({ client: new Client({ connection: metricsConnection, namespace: target.namespace }) }) : undefined;
+  // The scheme's service directory (PATHWAY_DIRECTORY_DB, else .data/directory.sqlite): a connection's next match.
+  const directory = await openDirectory(directoryLocation(undefined, process.env, process.cwd()));
   const { worker, close } = await createPathwayWorker({
+    directory,
     ...(metrics && { activityInterceptors: [metrics.activityInterceptor] }),
     address: target.address,
     namespace: target.namespace,
@@ -54,6 +58,7 @@ async function main() {
   } finally {
     metricsServer?.close();
     await close();
+    await directory.close();
     await metricsConnection?.close();
   }
 }
