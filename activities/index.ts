@@ -31,8 +31,11 @@ const caseIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, { e
 const keySchema = z.string().regex(/^[\x21-\x7e]{1,512}$/, { error: 'must be 1-512 printable characters without spaces' });
 const text = z.string().min(1).max(NOTICE_TEXT_MAX);
 
+/** The most next matches a connection's notice names. */
+export const MAX_SUGGESTIONS = 5;
+
 // Plain z.object strips unknown fields: whatever else a caller puts in, only these reach the sink.
-const envelopeSchema = z.object({ caseId: caseIdSchema, schemeId: safeIdSchema, idempotencyKey: keySchema });
+export const envelopeSchema = z.object({ caseId: caseIdSchema, schemeId: safeIdSchema, idempotencyKey: keySchema });
 
 const referrerNoticeSchema = z.object({
   kind: z.enum(REFERRER_NOTICE_KINDS),
@@ -45,8 +48,15 @@ const supervisorNoticeSchema = z.object({
   // A code such as TRIAGE_OVERDUE (the machine's) or SIDE_EFFECT_FAILED (the workflow's own).
   type: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, { error: 'must be an UPPER_SNAKE code' }),
   level: z.int().min(1).max(1000),
-  stage: z.enum([...STAGES, 'capacity']),
+  stage: z.enum([...STAGES, 'capacity', 'connection']),
   audience: safeIdSchema.optional(),
+  connection: z
+    .object({
+      connectionId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,299}$/, { error: 'must be an id' }),
+      serviceId: safeIdSchema,
+      suggestions: z.array(z.object({ serviceId: safeIdSchema, name: text, explanation: text })).max(MAX_SUGGESTIONS),
+    })
+    .optional(),
 }) satisfies z.ZodType<SupervisorNotice>;
 
 /**
@@ -65,39 +75,48 @@ function issuesOf(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(payload)'}: ${i.message}`);
 }
 
-function parse<S extends z.ZodType>(activity: string, schema: S, input: unknown): z.output<S> {
+export function parse<S extends z.ZodType>(activity: string, schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) throw invalidPayload(activity, issuesOf(result.error));
   return result.data;
 }
 
-export function createActivities({ sink, now = Date.now }: ActivityDeps) {
-  async function deliver(activity: string, channel: OutboxChannel, envelope: ActivityEnvelope, body: unknown): Promise<DeliveryReceipt> {
-    const message: OutboxMessage = {
-      key: envelope.idempotencyKey,
-      channel,
-      caseId: envelope.caseId,
-      schemeId: envelope.schemeId,
-      at: now(),
-      body,
-    };
-    try {
-      const { duplicate } = await sink.deliver(message);
-      return { key: message.key, duplicate };
-    } catch (err) {
-      if (err instanceof ApplicationFailure) throw err;
-      if (err instanceof IdempotencyKeyConflictError) {
-        throw ApplicationFailure.create({ type: ACTIVITY_ERROR_TYPES.keyConflict, message: `${activity}: ${err.message}`, nonRetryable: true });
-      }
-      const code = (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.name ?? 'error';
-      throw ApplicationFailure.create({
-        type: ACTIVITY_ERROR_TYPES.sinkUnavailable,
-        message: `${activity}: the ${channel} delivery was not confirmed (${code}); it is retried under the same key`,
-        nonRetryable: false,
-        ...(err instanceof Error && { cause: err }),
-      });
+/** Hands one message to the sink under the envelope's key, mapping its failures to retryable or not. */
+export async function deliverMessage(
+  { sink, now = Date.now }: ActivityDeps,
+  activity: string,
+  channel: OutboxChannel,
+  envelope: ActivityEnvelope,
+  body: unknown,
+): Promise<DeliveryReceipt> {
+  const message: OutboxMessage = {
+    key: envelope.idempotencyKey,
+    channel,
+    caseId: envelope.caseId,
+    schemeId: envelope.schemeId,
+    at: now(),
+    body,
+  };
+  try {
+    const { duplicate } = await sink.deliver(message);
+    return { key: message.key, duplicate };
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    if (err instanceof IdempotencyKeyConflictError) {
+      throw ApplicationFailure.create({ type: ACTIVITY_ERROR_TYPES.keyConflict, message: `${activity}: ${err.message}`, nonRetryable: true });
     }
+    const code = (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.name ?? 'error';
+    throw ApplicationFailure.create({
+      type: ACTIVITY_ERROR_TYPES.sinkUnavailable,
+      message: `${activity}: the ${channel} delivery was not confirmed (${code}); it is retried under the same key`,
+      nonRetryable: false,
+      ...(err instanceof Error && { cause: err }),
+    });
   }
+}
+
+export function createActivities({ sink, now = Date.now }: ActivityDeps) {
+  const deliver = (activity: string, channel: OutboxChannel, envelope: ActivityEnvelope, body: unknown) => deliverMessage({ sink, now }, activity, channel, envelope, body);
 
   return {
     /** Tells the referrer what became of the referral: accepted, declined, redirected, waitlisted, unable to contact, discharged. */

@@ -2,7 +2,7 @@
 // stores or forwards them, so a host can swap the local outbox for its own transport (a queue, an
 // HTTP endpoint, its case-management system) without touching the activities or the workflow.
 
-export const OUTBOX_CHANNELS = ['referrer', 'supervisor', 'volunteer', 'befriending', 'outcome'] as const;
+export const OUTBOX_CHANNELS = ['referrer', 'supervisor', 'volunteer', 'befriending', 'outcome', 'provider'] as const;
 export type OutboxChannel = (typeof OUTBOX_CHANNELS)[number];
 
 /**

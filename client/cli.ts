@@ -19,11 +19,14 @@ import {
   CommandRefusedError,
   ConfigurationError,
   ConflictingReferralError,
+  ConnectionNotFoundError,
+  ConnectionRefusedError,
   ConsentRequiredError,
   InvalidInputError,
   PathwayError,
   SchemeNotFoundError,
 } from './errors';
+import { addConnectionCommands } from './cli-connections';
 import { addDirectoryCommands } from './cli-directory';
 import { caseDetail, caseloadsTable, casesTable, escalationRef, escalationsTable, time } from './format';
 
@@ -93,8 +96,8 @@ function describe(err: unknown, debug: boolean): { code: number; text: string } 
   const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
   if (err instanceof InvalidInputError) return { code: EXIT.usage, text: `${err.what} is invalid:\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}${stack}` };
   if (err instanceof PolicyError) return { code: EXIT.usage, text: err.message + stack };
-  if (err instanceof CaseNotFoundError || err instanceof SchemeNotFoundError) return { code: EXIT.notFound, text: err.message + stack };
-  if (err instanceof CommandRefusedError || err instanceof ConflictingReferralError || err instanceof ConsentRequiredError || err instanceof CommandConflictError) {
+  if (err instanceof CaseNotFoundError || err instanceof SchemeNotFoundError || err instanceof ConnectionNotFoundError) return { code: EXIT.notFound, text: err.message + stack };
+  if (err instanceof CommandRefusedError || err instanceof ConnectionRefusedError || err instanceof ConflictingReferralError || err instanceof ConsentRequiredError || err instanceof CommandConflictError) {
     return { code: EXIT.refused, text: err.message + stack };
   }
   if (err instanceof ConfigurationError) return { code: EXIT.configuration, text: err.message + stack };
@@ -469,6 +472,7 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
       for (const m of messages) io.out(JSON.stringify({ ...m, at: new Date(m.at).toISOString() }));
     });
 
+  addConnectionCommands(program, { client, print, env: io.env });
   addDirectoryCommands(program, io, () => Boolean(globals().json));
 
   return program;

@@ -60,6 +60,9 @@ import {
   SchemeNotFoundError,
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
+import { ConnectionsApi, type ConnectionCommandInput, type ProposeConnectionInput } from './connections';
+import type { ConnectionSummary } from '../machines/connection';
+import type { ConnectionView } from '../workflows/connection-definitions';
 import { mapLimit, Semaphore } from './pool';
 import * as subscriptions from './subscriptions';
 import type { SubscribeInput } from './subscriptions';
@@ -588,6 +591,36 @@ export class PathwayClient {
    */
   resolveDuplicate(caseId: string, payload: CommandInput<'DUPLICATE.RESOLVE'>, options?: CommandOptions) {
     return this.send(caseId, 'DUPLICATE.RESOLVE', payload, options);
+  }
+
+  // ---- Connections to community services (client/connections.ts) ---------------------------------
+
+  #connections?: ConnectionsApi;
+  get #conn(): ConnectionsApi {
+    return (this.#connections ??= new ConnectionsApi(this.temporal, this.taskQueue, (id) => this.getCase(id), (s) => this.policyFor(s)));
+  }
+  /** Proposes a service to the case's person; the provider is sent the referral and has the policy's deadline to answer. */
+  proposeConnection(caseId: string, input: ProposeConnectionInput): Promise<ConnectionView> {
+    return this.#conn.propose(caseId, input);
+  }
+  /** The provider accepts or declines. */
+  respondToConnection(connectionId: string, payload: ConnectionCommandInput<'RESPOND'>): Promise<ConnectionSummary> {
+    return this.#conn.respond(connectionId, payload);
+  }
+  recordAttendance(connectionId: string, payload: ConnectionCommandInput<'ATTEND'>): Promise<ConnectionSummary> {
+    return this.#conn.recordAttendance(connectionId, payload);
+  }
+  stopConnection(connectionId: string, payload: ConnectionCommandInput<'STOP'>): Promise<ConnectionSummary> {
+    return this.#conn.stop(connectionId, payload);
+  }
+  completeConnection(connectionId: string, payload: ConnectionCommandInput<'COMPLETE'>): Promise<ConnectionSummary> {
+    return this.#conn.complete(connectionId, payload);
+  }
+  getConnection(connectionId: string): Promise<ConnectionView> {
+    return this.#conn.get(connectionId);
+  }
+  listConnections(caseId: string): Promise<ConnectionSummary[]> {
+    return this.#conn.list(caseId);
   }
 
   // ---- Reading --------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ export type PathwayErrorCode =
   | 'CONSENT_REQUIRED'
   | 'COMMAND_CONFLICT'
   | 'CONFIGURATION'
-  | 'CONNECTION';
+  | 'CONNECTION'
+  | 'CONNECTION_REFUSED'
+  | 'CONNECTION_NOT_FOUND';
 
 export abstract class PathwayError extends Error {
   abstract readonly code: PathwayErrorCode;
@@ -149,6 +151,30 @@ export class ConnectionFailedError extends PathwayError {
     options?: { cause?: unknown },
   ) {
     super(`cannot reach Temporal at ${address}: ${(options?.cause as Error | undefined)?.message ?? 'no answer'}`, options);
+  }
+}
+
+/** A connection to a service cannot take this command now (it is `status`), or cannot be proposed. */
+export class ConnectionRefusedError extends PathwayError {
+  readonly code = 'CONNECTION_REFUSED';
+  constructor(
+    readonly connectionId: string,
+    readonly command: string,
+    readonly status: string | undefined,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${command} refused for ${connectionId}${status ? ` (${status})` : ''}: ${reason}`, options);
+  }
+}
+
+export class ConnectionNotFoundError extends PathwayError {
+  readonly code = 'CONNECTION_NOT_FOUND';
+  constructor(
+    readonly connectionId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no connection ${connectionId}`, options);
   }
 }
 

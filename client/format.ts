@@ -5,6 +5,7 @@ import type { Caseloads } from '../workflows/ledger-definitions';
 import type { CaseView } from '../workflows/definitions';
 import type { EscalationItem } from './client';
 import type { CaseSummary } from './queries';
+import { connectionsTable } from './format-connections';
 
 export function table(head: string[], rows: Array<Array<string | number>>): string {
   const t = new Table({ head, style: { head: [], border: [] } });
@@ -98,7 +99,8 @@ export function caseDetail(view: CaseView, now: number): string {
     ['#', 'at', 'event', 'from → to', 'by'],
     view.timeline.map((t) => [t.seq, time(t.at), t.detail ? `${t.event} (${t.detail})` : t.event, t.from === t.to ? t.to : `${t.from} → ${t.to}`, t.actor ? `${t.actor.role}:${t.actor.id}` : '']),
   );
-  return `${lines.join('\n')}\n\nDeadlines\n${deadlines}\n\nEscalations\n${escalations}\n\nTimeline\n${timeline}`;
+  const connections = view.connections?.length ? `\n\nConnections\n${connectionsTable(view.connections)}` : '';
+  return `${lines.join('\n')}\n\nDeadlines\n${deadlines}\n\nEscalations\n${escalations}${connections}\n\nTimeline\n${timeline}`;
 }
 
 function duplicateLine(flag: NonNullable<CaseView['possibleDuplicates']>): string {

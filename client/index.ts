@@ -55,3 +55,7 @@ export type {
   ReferralRoute,
 } from '../machines';
 export { COMMAND_TYPES, STAGES, DISCHARGE_REASONS, ESCALATION_TYPES, commandSchemas, scalePolicy, parsePolicy } from '../machines';
+export { ConnectionRefusedError, ConnectionNotFoundError } from './errors';
+export { proposeConnectionSchema, type ProposeConnectionInput, type ConnectionCommandInput } from './connections';
+export type { ConnectionSummary, ConnectionStatus } from '../machines/connection';
+export type { ConnectionView } from '../workflows/connection-definitions';

@@ -1,4 +1,5 @@
 import { INSTRUMENTS } from '../machines/measures';
+import { connectionRows } from './connections';
 import { KEY_DATES, type OutcomeRecord } from './outcomeRecord';
 import type { CohortReport, Summary } from './report';
 
@@ -178,6 +179,7 @@ export function reportToCsv(report: CohortReport): string {
     rows.push(['system', 'gpMessages', g.snomedCode, 'display', g.display]);
     rows.push(['system', 'gpMessages', g.snomedCode, 'count', g.count]);
   }
+  rows.push(...connectionRows(report.connections, summaryRows));
 
   return toCsv(['group', 'table', 'key', 'measure', 'value'], rows);
 }

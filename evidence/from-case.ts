@@ -6,7 +6,8 @@ import type { PathwayContext, ReviewRecord } from '../machines/context';
 import type { Instrument, ScoredMeasure } from '../machines/measures';
 import { STAGE_TIMERS } from '../machines/timers';
 import type { TimelineEntry } from '../workflows/definitions';
-import { ageBandOf, gpMessageFor, measureSeries, type MeasureTaken, type OutcomeRecord } from './outcomeRecord';
+import type { ConnectionSummary } from '../machines/connection';
+import { ageBandOf, gpMessageFor, measureSeries, type ConnectionRecord, type MeasureTaken, type OutcomeRecord } from './outcomeRecord';
 
 /**
  * The case cannot be put into the record's shape. Messages name the rule, never the person's
@@ -81,10 +82,28 @@ export function outcomeRecordFromCase({ caseId, context: c, timeline, timelineDr
       level: e.level,
     })),
     serviceGaps: c.serviceGaps.map((g) => ({ kind: g.kind, at: g.at })),
+    ...(c.connections !== undefined && c.connections.length > 0 && { connections: c.connections.map(connectionRecord) }),
     deadlines: deadlinesOf(c, reviews, timeline, timelineDropped),
     ...(gpMessage && { gpMessage }),
   };
   return record;
+}
+
+function connectionRecord(x: ConnectionSummary): ConnectionRecord {
+  return {
+    serviceId: x.serviceId,
+    providerId: x.providerId,
+    category: x.category,
+    status: x.status,
+    proposedAt: x.proposedAt,
+    ...(x.sentAt !== undefined && { sentAt: x.sentAt }),
+    ...(x.responseDueAt !== undefined && { responseDueAt: x.responseDueAt }),
+    ...(x.respondedAt !== undefined && { respondedAt: x.respondedAt }),
+    autoDeclined: x.autoDeclined,
+    nudgesSent: x.nudgesSent,
+    attendances: x.attendances,
+    ...(x.firstAttendedAt !== undefined && { firstAttendedAt: x.firstAttendedAt }),
+  };
 }
 
 function ageBand(age: number): OutcomeRecord['ageBand'] {

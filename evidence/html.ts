@@ -192,6 +192,24 @@ function table(caption: string, header: readonly string[], rows: readonly (reado
   return `<table><caption>${escapeHtml(caption)}</caption><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** Connections to community services (evidence/connections.ts): categories, answers, attendance, providers. */
+function connectionTables(c: CohortReport['connections']): string[] {
+  return [
+    table('Connections to services by category', ['category', 'proposed', 'accepted', 'attended'], c.byCategory.map((x) => [x.category, x.proposed, x.accepted, x.attended])),
+    table(
+      "Providers' answers",
+      ['connections', 'answered', 'median days to answer', 'within deadline', 'share within deadline', 'declined for no answer'],
+      [[c.total, c.answered, num(c.responseDays.median), c.withinDeadline, pct(c.withinDeadlineShare, 1), c.autoDeclined]],
+    ),
+    table('Attendance', ['accepted', 'attended', 'rate', 'attendances'], [[c.attendance.accepted, c.attendance.attended, pct(c.attendance.rate, 1), c.attendance.attendances]]),
+    table(
+      'Providers',
+      ['provider', 'sent', 'answered', 'within deadline', 'declined for no answer', 'median days'],
+      c.providers.map((p) => [p.providerId, p.sent, p.answered, p.withinDeadline, p.autoDeclined, num(p.medianResponseDays)]),
+    ),
+  ];
+}
+
 function summaryCells(s: Summary): string[] {
   return [String(s.n), num(s.median), num(s.p90), num(s.mean)];
 }
@@ -260,6 +278,7 @@ export function reportToHtml(report: CohortReport, options: HtmlOptions = {}): s
       community.sessionsByKind.map((s) => [s.kind, s.count, s.attended, s.minutes]),
     ),
     table('Service gaps met', ['kind', 'times', 'people'], community.serviceGaps.map((g) => [g.kind, g.gaps, g.cases])),
+    ...connectionTables(report.connections),
   ];
 
   const systemSection = [

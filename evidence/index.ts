@@ -4,3 +4,4 @@ export * from './outcomeRecord';
 export * from './report';
 export * from './csv';
 export * from './html';
+export * from './connections';

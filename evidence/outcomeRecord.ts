@@ -3,6 +3,7 @@ import { instrumentSchema, scoredMeasureSchema, type ScoredMeasure } from '../ma
 import { REFERRAL_ROUTES, referralRouteSchema, type ReferralRoute } from '../machines/referral';
 import { activityCategorySchema, barrierSchema, caseIdSchema, personAccountSchema, personMatchSchema } from '../machines/events';
 import { DISCHARGE_REASONS, type DischargeReason } from '../machines/context';
+import { CONNECTION_STATUSES } from '../machines/connection';
 
 /**
  * One case's outcome record: what a scheme reports and sends back to the GP. Written by an activity
@@ -178,6 +179,29 @@ export const keyDatesSchema = z
 
 const measuresSchema = z.partialRecord(instrumentSchema, measureSeriesSchema);
 
+/**
+ * One connection to a community service: ids, category, status, times and counts. No reasons (free
+ * text staff or providers wrote), so the report and its CSV files never carry them.
+ */
+export const connectionRecordSchema = z
+  .object({
+    serviceId: label,
+    providerId: label,
+    category: activityCategorySchema,
+    status: z.enum(CONNECTION_STATUSES),
+    proposedAt: epochMs,
+    sentAt: epochMs.optional(),
+    responseDueAt: epochMs.optional(),
+    respondedAt: epochMs.optional(),
+    /** Declined for the provider at the response deadline: they never answered. */
+    autoDeclined: z.boolean(),
+    nudgesSent: count,
+    attendances: count,
+    firstAttendedAt: epochMs.optional(),
+  })
+  .strict();
+export type ConnectionRecord = z.infer<typeof connectionRecordSchema>;
+
 export const outcomeRecordSchema = z
   .object({
     caseId: label,
@@ -229,6 +253,8 @@ export const outcomeRecordSchema = z
     dischargeReason: dischargeReasonSchema.optional(),
     escalations: z.array(escalationSchema),
     serviceGaps: z.array(serviceGapSchema),
+    /** The case's connections to community services; absent when it had none. */
+    connections: z.array(connectionRecordSchema).optional(),
     deadlines: z.record(label, deadlineTallySchema),
     deadlineLog: z.array(deadlineEventSchema).optional(),
 

@@ -1,3 +1,4 @@
+import { connectionFigures, type ConnectionFigures } from './connections';
 import { INSTRUMENTS, measureBands, measureDirection, type Instrument, type MeasureDirection } from '../machines/measures';
 import {
   ACTIVITY_CATEGORIES,
@@ -117,6 +118,8 @@ export interface CohortReport {
     };
     gpMessages: { snomedCode: string; display: string; count: number }[];
   };
+  /** Connections to community services (evidence/connections.ts). */
+  connections: ConnectionFigures;
 }
 
 const DAY_MS = 86_400_000;
@@ -401,5 +404,6 @@ export function buildCohortReport(records: readonly OutcomeRecord[], options: Co
       deadlines: deadlines(cohort),
       gpMessages: [...gpMessages.keys()].sort().map((code) => gpMessages.get(code)!),
     },
+    connections: connectionFigures(cohort, summarise),
   };
 }

@@ -1,3 +1,4 @@
+import type { ConnectionSummary } from './connection';
 import type { Escalation } from './escalations';
 import { dischargeRequestReasonSchema, type Actor, type Barrier, type PlanDraft, type PossibleDuplicateCase, type SessionKind } from './events';
 import type { ScoredMeasure } from './measures';
@@ -97,6 +98,8 @@ export interface ReviewRecord {
   durationMinutes?: number;
   /** The person's own account of what changed, in their words. */
   personAccount?: string;
+  /** A supervisor's reason for a connected discharge without an attended connection. */
+  connectionOverride?: { reason: string; by: string };
 }
 
 export interface ExtensionDecision {
@@ -162,6 +165,11 @@ export interface PathwayContext {
   discharge?: { reason: DischargeReason; at: number; by?: Actor };
   /** Absent unless the person index flagged the referral (cases from before it could have none). */
   duplicates?: DuplicateFlag;
+  /**
+   * The case's connections to community services as each last told the case (machines/connection.ts).
+   * Absent until the first one; cases older than connections never have it.
+   */
+  connections?: ConnectionSummary[];
 }
 
 export interface PathwayInput {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConnectionSummary } from './connection';
 import { safeIdSchema } from './ids';
 import { INSTRUMENTS, measureSubmissionSchema } from './measures';
 import { MAX_ACTIVITIES, MAX_BARRIER_ACTIONS, MAX_GOALS, MAX_TEXT } from './limits';
@@ -156,6 +157,11 @@ export const commandSchemas = {
     durationMinutes: minutes.optional(),
     /** The person's own words about what changed ("I go to the café every day"): payload only, never indexed or logged. */
     personAccount: personAccountSchema.optional(),
+    /**
+     * A supervisor's reason to discharge as connected without an attended connection, where the
+     * policy's `connections.connectedNeedsAttendance` asks for one.
+     */
+    connectionOverride: z.object({ reason: text }).optional(),
     actor: actorSchema,
   }),
   'EXTENSION.APPROVE': z.object({ actor: actorSchema }),
@@ -221,6 +227,8 @@ export type SystemEvent =
   | ({ type: 'CAPACITY.GRANTED'; at: number } & z.output<(typeof systemEventSchemas)['CAPACITY.GRANTED']>)
   | ({ type: 'CAPACITY.WAITLISTED'; at: number } & z.output<(typeof systemEventSchemas)['CAPACITY.WAITLISTED']>)
   | ({ type: 'DUPLICATES.FLAGGED'; at: number } & z.output<(typeof systemEventSchemas)['DUPLICATES.FLAGGED']>)
+  /** A connection's word to its case (validated by the workflow with machines/connection.ts's schema). */
+  | { type: 'CONNECTION.CHANGED'; at: number; connection: ConnectionSummary }
   | DeadlineEvent;
 
 export type PathwayEvent = CommandEvent | SystemEvent;

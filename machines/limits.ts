@@ -8,6 +8,8 @@
 export const MAX_GOALS = 20;
 /** Activities in one plan. */
 export const MAX_ACTIVITIES = 30;
+/** Connections to community services a case keeps the latest word of (machines/stages/connections.ts). */
+export const MAX_CASE_CONNECTIONS = 30;
 /** Barrier actions in one plan (nine barriers by six actions would allow more, none plan that many). */
 export const MAX_BARRIER_ACTIONS = 20;
 /** Free text in a command (a goal, a reason, a service): a sentence or two, never case notes. */

@@ -16,11 +16,34 @@ export interface ReferrerNotice {
 }
 
 /**
- * What the `notifySupervisor` activity takes: a case's escalation notice, or the capacity ledger's
- * own, which names no escalation type of the pathway's, the stage `capacity` and no audience.
+ * What the `notifySupervisor` activity takes: a case's escalation notice, the capacity ledger's
+ * own, which names no escalation type of the pathway's, the stage `capacity` and no audience, or a
+ * connection's (stage `connection`, audience `linkWorker`), which names the connection and the
+ * services the directory suggests next.
  */
 export type DeliveredSupervisorNotice = Omit<SupervisorNotice, 'type' | 'stage' | 'audience'> & {
   type: string;
-  stage: Stage | 'capacity';
+  stage: Stage | 'capacity' | 'connection';
   audience?: string;
+  connection?: ConnectionNoticeDetail;
 };
+
+/** Why a connection's link worker is told: the provider never answered, declined, or the person stopped. */
+export const CONNECTION_NOTICE_TYPES = { noResponse: 'CONNECTION_NO_RESPONSE', declined: 'CONNECTION_DECLINED', stopped: 'CONNECTION_STOPPED' } as const;
+
+export interface ConnectionNoticeDetail {
+  connectionId: string;
+  serviceId: string;
+  /** The directory's next matches, the services already tried left out (reference data only). */
+  suggestions: Array<{ serviceId: string; name: string; explanation: string }>;
+}
+
+/** What a provider is sent for a connection: the referral, then each nudge until they answer. */
+export interface ProviderNotice {
+  kind: 'referral' | 'nudge';
+  connectionId: string;
+  serviceId: string;
+  /** The nudge's number (1, 2, ...); 0 for the referral. */
+  n: number;
+  responseDueAt: number;
+}

@@ -2,6 +2,7 @@ import { setup, type SnapshotFrom } from 'xstate';
 import { createContext, type PathwayContext, type PathwayInput } from './context';
 import type { PathwayEvent } from './events';
 import { allocating, allocationActions, allocationGuards, waitlisted } from './stages/allocation';
+import { connectionActions, connectionHandling } from './stages/connections';
 import { befriendingActions, befriendingGuards, befriendingHandoff } from './stages/befriending';
 import { dischargeActions, dischargeGuards, dischargeOnRequest, discharged } from './stages/discharge';
 import { duplicateActions, duplicateGuards, duplicateHandling } from './stages/duplicates';
@@ -70,11 +71,13 @@ export const pathwayMachine = setup({
     ...holdActions,
     ...duplicateActions,
     ...dischargeActions,
+    ...connectionActions,
   },
 }).createMachine({
   id: 'pathway',
   context: ({ input }) => createContext(input),
   initial: 'active',
+  on: connectionHandling,
   states: {
     active: {
       initial: 'screening',

@@ -40,6 +40,9 @@ const durationOf = (text: string) => duration.prefault(text);
  */
 export const SESSION_CAP_CEILING = 200;
 
+/** The most nudges a provider gets before a connection's response deadline. */
+export const MAX_CONNECTION_NUDGES = 5;
+
 const tierSchema = z.object({
   id: safeIdSchema,
   label: z.string().min(1).max(MAX_LABEL),
@@ -246,6 +249,19 @@ export const schemePolicySchema = z
       })
       .prefault({}),
     measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
+    /**
+     * Each connection to a community service (machines/connection.ts): how long a provider has to
+     * answer before the connection is declined for them, when they are nudged on the way (durations
+     * from sending, each before the deadline), and whether a `connected` discharge needs a
+     * connection the person attended (or a supervisor's override with a reason).
+     */
+    connections: z
+      .object({
+        responseDeadline: durationOf('14d'),
+        nudges: z.array(duration).max(MAX_CONNECTION_NUDGES).default([7 * DAY, 12 * DAY]),
+        connectedNeedsAttendance: z.boolean().default(false),
+      })
+      .prefault({}),
     /** What the FHIR gateway sends back to the referrer at discharge. */
     fhir: z
       .object({
@@ -287,6 +303,11 @@ export const schemePolicySchema = z
         seen.add(k);
       });
     };
+    policy.connections.nudges.forEach((nudge, index) => {
+      if (nudge >= policy.connections.responseDeadline) {
+        ctx.addIssue({ code: 'custom', path: ['connections', 'nudges', index], message: 'must be before connections.responseDeadline' });
+      }
+    });
     duplicates(policy.tiers, (t) => t.id, 'tiers', 'id');
     duplicates(policy.exclusions, (e) => e.flag, 'exclusions', 'flag');
     duplicates(policy.measures, (m) => m, 'measures', 'instrument');
@@ -329,6 +350,7 @@ export function scalePolicy(policy: SchemePolicy, factor: number): SchemePolicy 
     deadlines: { ...(deadlines as typeof durations), missedSessions },
     extension: { ...policy.extension, maxLength: scale(policy.extension.maxLength) },
     ...(policy.escalation.intervals && { escalation: { ...policy.escalation, intervals: policy.escalation.intervals.map(scale) } }),
+    connections: { ...policy.connections, responseDeadline: scale(policy.connections.responseDeadline), nudges: policy.connections.nudges.map(scale) },
   };
 }
 
@@ -351,7 +373,7 @@ export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier |
  * the machine reads newer settings through these, with the same defaults the schema gives.
  */
 type Carried = Pick<SchemePolicy, 'tiers'> & { extension?: Partial<SchemePolicy['extension']> } &
-  Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'waitlist' | 'befriending'>> & {
+  Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'waitlist' | 'befriending' | 'connections'>> & {
     contact?: Partial<SchemePolicy['contact']>;
   };
 
@@ -406,4 +428,9 @@ export function escalationClimbs(policy: Carried, level: number): boolean {
 /** Whether an extension the review asks for waits for a supervisor's decision (the default). */
 export function extensionNeedsApproval(policy: Carried): boolean {
   return (policy.extension?.approvedBy ?? 'supervisor') === 'supervisor';
+}
+
+/** A policy's connection settings; a case started before they existed gets the defaults. */
+export function connectionPolicy(policy: Partial<Pick<SchemePolicy, 'connections'>>): SchemePolicy['connections'] {
+  return policy.connections ?? { responseDeadline: 14 * DAY, nudges: [7 * DAY, 12 * DAY], connectedNeedsAttendance: false };
 }

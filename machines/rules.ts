@@ -8,6 +8,7 @@ import { befriendingHandoff, maxExtensionWeeks, tierOf } from './policy';
 import { stageOf } from './stage';
 import { timerFor } from './timers';
 import { sessionBudgetState, sessionPastBudget } from './sessions';
+import { connectedDischargeAllowed } from './stages/connections';
 
 /*
  * Why the pathway refuses a command, named by rule. Two kinds of rule live here:
@@ -55,6 +56,7 @@ export const REFUSAL_RULES = [
   'befriendingOff',
   'duplicateNotFlagged',
   'duplicateNotAmongFlagged',
+  'connectedNeedsAttendance',
   'pathwayRules',
 ] as const;
 export type RefusalRule = (typeof REFUSAL_RULES)[number];
@@ -190,6 +192,19 @@ function extensionRefusal(context: PathwayContext, weeks: number): Refusal | und
   return undefined;
 }
 
+/** A connected discharge under `connections.connectedNeedsAttendance`, without an attended connection. */
+function connectedRefusal(context: PathwayContext, event: PathwayEvent): Refusal | undefined {
+  if (connectedDischargeAllowed(context, event)) return undefined;
+  const n = context.connections?.length ?? 0;
+  const override = event.type === 'REVIEW.RECORD' && event.connectionOverride !== undefined;
+  return refuse(
+    'connectedNeedsAttendance',
+    override
+      ? 'only a supervisor may override the need for an attended connection'
+      : `this scheme discharges as connected only once the person has attended a connection (none attended of ${n}); a supervisor may override with a reason (connectionOverride)`,
+  );
+}
+
 /** A review whose outcome is `outcome`: its measures, then (for an extension) the extension rules. */
 function reviewRefusal(outcome: 'discharge' | 'extend' | 'befriend'): Explain {
   return (context, event) => {
@@ -198,6 +213,7 @@ function reviewRefusal(outcome: 'discharge' | 'extend' | 'befriend'): Explain {
       return refuse('befriendingOff', 'this scheme hands no one off to befriending: record the review as a discharge or an extension');
     }
     const measures = measuresRefusal(context, event);
+    if (!measures && outcome === 'discharge') return connectedRefusal(context, event);
     if (measures || outcome !== 'extend') return measures;
     return extensionRefusal(context, event.extensionWeeks ?? maxExtensionWeeks(context.policy));
   };
@@ -278,7 +294,7 @@ export function accessRefusal(context: PathwayContext, event: PathwayEvent, subj
 }
 
 // Events the workflow sends itself: never listed to a host as moves it could make.
-const internal = (type: string) => /^(DEADLINE|CAPACITY|DUPLICATES|xstate)\./.test(type);
+const internal = (type: string) => /^(DEADLINE|CAPACITY|DUPLICATES|CONNECTION|xstate)\./.test(type);
 
 /** The state nodes `value` is in, innermost first: the order in which xstate looks for a transition. */
 function activeNodes(value: StateValue): AnyStateNode[] {

@@ -9,6 +9,7 @@ import { registerSearchAttributes } from '../worker/search-attributes';
 import { startCluster, type Cluster } from './cluster';
 import { sqliteModeFromEnv, startDevServer, type DevServer } from './dev-server';
 import { runDemo } from './demo';
+import { directoryLocation, openDirectory } from '../directory';
 import { PathwayClient } from '../client';
 import { describeHttpApp, startHttpApp, type HttpApp } from '../http/server';
 import { tracingFromEnv } from '../client/tracing';
@@ -88,7 +89,10 @@ async function main() {
   });
 
   const taskQueue = process.env.PATHWAY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  // The service directory a connection's next match comes from (PATHWAY_DIRECTORY_DB, else .data/directory.sqlite).
+  const directory = await openDirectory(directoryLocation(undefined, process.env, process.cwd()));
   const { worker, close } = await createPathwayWorker({
+    directory,
     address,
     namespace: target.namespace,
     taskQueue,
@@ -125,6 +129,7 @@ async function main() {
     await running.catch(() => undefined);
     await close();
     await tracing?.shutdown();
+    await directory.close();
     await connection.close();
     await codecServer?.close();
     await server?.stop();

@@ -14,6 +14,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
 import { createPersonIndexActivities } from '../activities/person-index';
+import { createConnectionActivities } from '../activities/connections';
+import type { ServiceDirectory } from '../directory/types';
 import { createSubscriptionActivities } from '../activities/subscriptions';
 import type { SubscriptionLimits } from '../workflows/subscription-definitions';
 import { FileOutbox } from '../activities/outbox';
@@ -37,6 +39,8 @@ export interface PathwayWorkerOptions {
   workflowBundlePath?: string;
   /** Tests raise or lower the cache; production keeps the SDK's default. */
   maxCachedWorkflows?: number;
+  /** The scheme's service directory, for a connection's next match; without it none is suggested. */
+  directory?: ServiceDirectory;
   /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
   /**
@@ -91,6 +95,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     ...(options.tracing && { interceptors: { workflow: [options.tracing.clientInterceptor()] } }),
   });
   const activityInterceptors = [...(options.tracing ? [tracedActivity] : []), ...(options.activityInterceptors ?? [])];
+  const sink = options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {});
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: options.namespace,
@@ -98,7 +103,8 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     workflowBundle: { codePath: options.workflowBundlePath ?? (await ensureWorkflowBundle()) },
     activities: {
       // The outbox seals notice bodies with the payload key, so the same keys read it back.
-      ...createActivities({ sink: options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {}) }),
+      ...createActivities({ sink }),
+      ...createConnectionActivities({ sink, ...(options.directory && { directory: options.directory }) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),
       ...createSubscriptionActivities({ client, ...(options.subscriptions && { limits: options.subscriptions }) }),

@@ -6,6 +6,7 @@ import { isLocalDevTarget, isRemoteTarget, serverTarget } from './connection';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { pathwayDataConverter, taskQueueFromEnv } from '../codec/defaults';
+import { directoryLocation, openDirectory } from '../directory';
 import { createPathwayWorker } from './create';
 import { jsonLogger } from './logger';
 import { pathwayMetrics, startMetricsServer } from './metrics';
@@ -44,7 +45,10 @@ async function main() {
     : undefined;
   // OTEL_EXPORTER_OTLP_ENDPOINT set: spans for each workflow and activity, over OTLP/HTTP.
   const tracing = await tracingFromEnv();
+  // The scheme's service directory (PATHWAY_DIRECTORY_DB, else .data/directory.sqlite): a connection's next match.
+  const directory = await openDirectory(directoryLocation(undefined, process.env, process.cwd()));
   const { worker, close } = await createPathwayWorker({
+    directory,
     ...(tracing && { tracing }),
     ...(metrics && { activityInterceptors: [metrics.activityInterceptor], engineSinks: metrics.engineSinks }),
     address: target.address,
@@ -62,6 +66,7 @@ async function main() {
     metricsServer?.close();
     await tracing?.shutdown();
     await close();
+    await directory.close();
     await metricsConnection?.close();
   }
 }

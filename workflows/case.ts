@@ -7,6 +7,7 @@
 //   effect-pump.ts      the machine's side effects, run as activities in a loop of their own
 //   attributes.ts       what visibility shows of the case, written only when it changes
 //   continue-as-new.ts  when and what a run hands the next
+//   connection-news.ts  what the case's connections to community services tell it
 // The order below is part of the case's history (handlers registered, patches checked): a change
 // to it is a change running cases notice (docs/versioning.md).
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
@@ -17,6 +18,7 @@ import { CHANGES, changed } from './changes';
 import { SearchAttributeWriter } from './case/attributes';
 import { CapacityAnswers } from './case/capacity-answers';
 import { CommandGate } from './case/command-gate';
+import { registerConnectionNews } from './case/connection-news';
 import { RunHandover } from './case/continue-as-new';
 import { Deadlines } from './case/deadlines';
 import { EffectPump } from './case/effect-pump';
@@ -76,6 +78,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   if (!capacityFirst) capacity.register();
   // Refused (and so kept out of history) when it brings nothing new or the case can no longer take it.
   gate.registerFlag();
+  // Last, so no buffered signal or update of a running case is taken in another order than before.
+  registerConnectionNews(state);
 
   // Every await below is one the loop always made, in the same order: where a wake's commands fall
   // among a task's others is recorded in history.

@@ -3,6 +3,7 @@
 // Temporal samples, and imported by the client, the worker and the activities alike.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OutcomeRecord } from '../evidence/outcomeRecord';
+import type { ConnectionSummary } from '../machines/connection';
 import type { Actor, CommandPayload, CommandType, Escalation, PathwayContext, PossibleDuplicateCase, ReferralFacts, SchemePolicy, SessionBudgetState, Stage, Timer } from '../machines';
 
 /** A case's workflow id is the referral's own id under a fixed prefix: nothing about the person. */
@@ -133,6 +134,8 @@ export interface CaseView {
   /** Other cases the person index matched at referral, and a supervisor's answer once given. */
   possibleDuplicates?: PathwayContext['duplicates'];
   serviceGaps: PathwayContext['serviceGaps'];
+  /** The case's connections to community services, as each connection last told the case. */
+  connections?: ConnectionSummary[];
   timeline: TimelineEntry[];
   /** How many events the case has applied (history grows with it). */
   sequence: number;

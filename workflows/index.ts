@@ -2,4 +2,5 @@
 export { pathwayCase } from './case';
 export { capacityLedger } from './capacity-ledger';
 export { personIndex } from './person-index';
+export { pathwayConnection } from './connection';
 export { schemeSubscriptions } from './subscriptions';

@@ -2,6 +2,7 @@ import type { ReviewRecord } from '../context';
 import { scoreMeasure } from '../measures';
 import { befriendingHandoff, extensionNeedsApproval } from '../policy';
 import { stageTimer, withStageTimers } from '../timers';
+import { connectedDischargeAllowed } from './connections';
 import { extensionAllowed, extensionWeeksOf } from './extension';
 import { escalate, eventMeasuresAcceptable, holdFrom, overdue, payload, timeOf, update, type Args } from './kit';
 
@@ -9,7 +10,7 @@ import { escalate, eventMeasuresAcceptable, holdFrom, overdue, payload, timeOf, 
 
 export const reviewGuards = {
   reviewDischarges: ({ context, event }: Args) =>
-    eventMeasuresAcceptable(context, event) && payload(event, 'REVIEW.RECORD').outcome === 'discharge',
+    eventMeasuresAcceptable(context, event) && payload(event, 'REVIEW.RECORD').outcome === 'discharge' && connectedDischargeAllowed(context, event),
   reviewExtends: ({ context, event }: Args) => {
     const e = payload(event, 'REVIEW.RECORD');
     return eventMeasuresAcceptable(context, event) && e.outcome === 'extend' && extensionAllowed(context, extensionWeeksOf(context, e));
@@ -44,6 +45,7 @@ export const reviewActions = {
       ...(e.outcome === 'extend' && { extensionWeeks: extensionWeeksOf(context, e) }),
       ...(e.durationMinutes !== undefined && { durationMinutes: e.durationMinutes }),
       ...(e.personAccount !== undefined && { personAccount: e.personAccount }),
+      ...(e.connectionOverride !== undefined && e.outcome === 'discharge' && { connectionOverride: { reason: e.connectionOverride.reason, by: e.actor.id } }),
     };
     return { review, priorReviews: context.review ? [...context.priorReviews, context.review] : context.priorReviews };
   }),

@@ -118,6 +118,7 @@ export class CaseState {
       ...(ctx.firstVisit && { firstVisit: ctx.firstVisit }),
       ...(ctx.duplicates && { possibleDuplicates: ctx.duplicates }),
       serviceGaps: ctx.serviceGaps,
+      ...(ctx.connections && { connections: ctx.connections }),
       timeline: this.timeline,
       sequence: this.sequence,
       pathwayVersion: this.pathwayVersion,

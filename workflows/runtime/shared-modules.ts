@@ -11,6 +11,7 @@
 // pathway's names never leave the case's scope, and replay tests would fail if one reached history.
 import { z } from 'zod';
 import * as machinesIndex from '../../machines';
+import * as connection from '../../machines/connection';
 import * as context from '../../machines/context';
 import * as escalations from '../../machines/escalations';
 import * as events from '../../machines/events';
@@ -26,6 +27,7 @@ import * as rules from '../../machines/rules';
 import * as stage from '../../machines/stage';
 import * as stageAllocation from '../../machines/stages/allocation';
 import * as stageBefriending from '../../machines/stages/befriending';
+import * as stageConnections from '../../machines/stages/connections';
 import * as stageDischarge from '../../machines/stages/discharge';
 import * as stageDuplicates from '../../machines/stages/duplicates';
 import * as stageEffects from '../../machines/stages/effects';
@@ -61,6 +63,7 @@ z.object({ warm: z.string() }).safeParse({ warm: 1 });
  */
 export const SHARED_PROJECT_MODULES = [
   machinesIndex,
+  connection,
   context,
   escalations,
   events,
@@ -76,6 +79,7 @@ export const SHARED_PROJECT_MODULES = [
   stage,
   stageAllocation,
   stageBefriending,
+  stageConnections,
   stageDischarge,
   stageDuplicates,
   stageEffects,

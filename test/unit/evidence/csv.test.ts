@@ -126,7 +126,7 @@ describe('report CSV', () => {
   it('is one tidy table: group, table, key, measure, value', () => {
     expect(rows[0]).toEqual(['group', 'table', 'key', 'measure', 'value']);
     for (const r of rows) expect(r.length).toBe(5);
-    expect(new Set(rows.slice(1).map((r) => r[0]))).toEqual(new Set(['scope', 'person', 'community', 'system']));
+    expect(new Set(rows.slice(1).map((r) => r[0]))).toEqual(new Set(['scope', 'person', 'community', 'system', 'connections']));
   });
 
   it('carries the report figures as they are', () => {

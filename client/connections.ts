@@ -1,0 +1,166 @@
+// The SDK's side of connections (docs/connections.md): a link worker proposes a service for a case,
+// the provider answers, attendance is recorded, a connection stops or completes. Each connection is
+// its own workflow (workflows/connection.ts); PathwayClient's methods of the same names call these.
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import { activityCategorySchema, actorSchema, caseIdSchema, connectionPolicy, safeIdSchema, type SchemePolicy } from '../machines';
+import { connectionCommandSchemas, type ConnectionCommand, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
+import { connectionCommandUpdate, connectionViewQuery, connectionWorkflowId, type ConnectionView, type ConnectionWorkflowInput } from '../workflows/connection-definitions';
+import type { CaseView } from '../workflows/definitions';
+import type { pathwayConnection } from '../workflows/connection';
+import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
+
+export const proposeConnectionSchema = z
+  .object({
+    /** The service's id in the scheme's directory. */
+    serviceId: safeIdSchema,
+    category: activityCategorySchema,
+    /** Who runs it (the directory's organisation id); the service itself by default. */
+    providerId: safeIdSchema.optional(),
+    actor: actorSchema.refine((a) => a.role === 'linkWorker' || a.role === 'supervisor', { error: 'must be a link worker or a supervisor' }),
+  })
+  .strict();
+export type ProposeConnectionInput = z.input<typeof proposeConnectionSchema>;
+
+/** A connection id is its workflow's id: `<case id>:conn:<service id>`. */
+const connectionIdSchema = z.string().regex(/^case-[A-Za-z0-9._:-]{1,200}:conn:[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { error: 'must be a connection id (<case id>:conn:<service id>)' });
+
+export type ConnectionCommandInput<K extends ConnectionCommandType> = z.input<(typeof connectionCommandSchemas)[K]>;
+
+function parse<S extends z.ZodType>(what: string, schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input, { reportInput: false });
+  if (result.success) return result.data;
+  throw new InvalidInputError(what, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+}
+
+/** Services this case already has or had a connection to: never suggested as its next match. */
+function triedServices(view: CaseView): string[] {
+  return [...new Set((view.connections ?? []).map((c) => c.serviceId))];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ConnectionsApi {
+  constructor(
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+    private readonly readCase: (caseId: string) => Promise<CaseView>,
+    private readonly policyFor: (schemeId: string) => SchemePolicy,
+  ) {}
+
+  /**
+   * Proposes a service to the case's person: the connection's workflow sends the provider the
+   * referral at once and waits for their answer until the policy's deadline, nudging on the way.
+   *
+   * @throws InvalidInputError, CaseNotFoundError, ConnectionRefusedError (the case is closed, or an
+   *   open connection to this service exists)
+   */
+  async propose(caseId: string, input: ProposeConnectionInput): Promise<ConnectionView> {
+    const id = parse('caseId', caseIdSchema, caseId);
+    const body = parse('connection', proposeConnectionSchema, input);
+    const connectionId = connectionWorkflowId(id, body.serviceId);
+    const view = await this.readCase(id);
+    if (view.stage === 'discharged') throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'the case is closed');
+    const policy = connectionPolicy(this.policyFor(view.schemeId));
+    const barriers = view.firstVisit?.barriers ?? [];
+    const args: ConnectionWorkflowInput = {
+      connectionId,
+      caseId: id,
+      schemeId: view.schemeId,
+      serviceId: body.serviceId,
+      providerId: body.providerId ?? body.serviceId,
+      category: body.category,
+      responseDeadline: policy.responseDeadline,
+      nudges: policy.nudges,
+      match: {
+        // The next match is for the same need as this connection: its category.
+        needs: [body.category],
+        ...(barriers.includes('mobility') && { needsStepFree: true }),
+        ...(barriers.includes('money') && { needsFree: true }),
+      },
+      tried: triedServices(view),
+      proposedBy: { role: body.actor.role as 'linkWorker' | 'supervisor', id: body.actor.id },
+    };
+    try {
+      await this.temporal.workflow.start<typeof pathwayConnection>('pathwayConnection', {
+        workflowId: connectionId,
+        taskQueue: this.taskQueue,
+        args: [args],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    } catch (err) {
+      if (isAlreadyStarted(err)) throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'an open connection to this service exists', { cause: err });
+      throw err;
+    }
+    // The referral goes out in the workflow's first task; answer once it has.
+    for (let i = 0; ; i++) {
+      try {
+        const v = await this.get(connectionId);
+        if (v.status !== 'proposed' || i >= 100) return v;
+      } catch (err) {
+        if (i >= 100) throw err;
+      }
+      await sleep(100);
+    }
+  }
+
+  /** The provider's answer: `accept`, or not with an optional reason (told to the link worker, with the next match). */
+  respond(connectionId: string, payload: ConnectionCommandInput<'RESPOND'>): Promise<ConnectionSummary> {
+    return this.#send(connectionId, 'RESPOND', payload);
+  }
+  /** One attendance: the first moves an accepted connection to `attending`. */
+  recordAttendance(connectionId: string, payload: ConnectionCommandInput<'ATTEND'>): Promise<ConnectionSummary> {
+    return this.#send(connectionId, 'ATTEND', payload);
+  }
+  /** The person stopped going (or never started), with the reason. */
+  stop(connectionId: string, payload: ConnectionCommandInput<'STOP'>): Promise<ConnectionSummary> {
+    return this.#send(connectionId, 'STOP', payload);
+  }
+  /** The person finished what the service offers (a course, a block of sessions). */
+  complete(connectionId: string, payload: ConnectionCommandInput<'COMPLETE'>): Promise<ConnectionSummary> {
+    return this.#send(connectionId, 'COMPLETE', payload);
+  }
+
+  async get(connectionId: string): Promise<ConnectionView> {
+    const id = parse('connectionId', connectionIdSchema, connectionId);
+    try {
+      return await this.temporal.workflow.getHandle(id).query(connectionViewQuery);
+    } catch (err) {
+      if (isNotFound(err)) throw new ConnectionNotFoundError(id, { cause: err });
+      throw err;
+    }
+  }
+
+  /** The case's connections as the case knows them (each connection tells its case of every change). */
+  async list(caseId: string): Promise<ConnectionSummary[]> {
+    const view = await this.readCase(parse('caseId', caseIdSchema, caseId));
+    return view.connections ?? [];
+  }
+
+  async #send<K extends ConnectionCommandType>(connectionId: string, type: K, payload: ConnectionCommandInput<K>): Promise<ConnectionSummary> {
+    const id = parse('connectionId', connectionIdSchema, connectionId);
+    const body = parse(type, connectionCommandSchemas[type] as z.ZodType, payload) as object;
+    try {
+      return await this.temporal.workflow.getHandle(id).executeUpdate(connectionCommandUpdate, { args: [{ type, ...body } as ConnectionCommand] });
+    } catch (err) {
+      if (isNotFound(err)) {
+        // A finished connection's workflow still exists; it just takes no more commands.
+        const closed = await this.temporal.workflow
+          .getHandle(id)
+          .describe()
+          .then((d) => d.status.name !== 'RUNNING')
+          .catch(() => false);
+        if (closed) throw new ConnectionRefusedError(id, type, undefined, 'the connection has ended: it takes no more commands', { cause: err });
+        throw new ConnectionNotFoundError(id, { cause: err });
+      }
+      const failure = err instanceof WorkflowUpdateFailedError ? applicationFailureOf(err) : undefined;
+      if (failure?.type === 'InvalidCommand') throw new InvalidInputError(type, [{ path: '(input)', message: failure.message }], { cause: err });
+      if (failure?.type === 'ConnectionRefused') {
+        const details = (failure.details?.[0] ?? {}) as { status?: string };
+        throw new ConnectionRefusedError(id, type, details.status, failure.message, { cause: err });
+      }
+      throw err;
+    }
+  }
+}

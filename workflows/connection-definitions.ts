@@ -1,0 +1,60 @@
+// The connection workflow's typed surface: how it is started, what providers and link workers send
+// it, what it answers, and what it tells its case. Imported by the client, the worker and the
+// activities alike (docs/connections.md).
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ConnectionActor, ConnectionCommand, ConnectionStatus, ConnectionSummary } from '../machines/connection';
+
+/**
+ * A connection's workflow id: its case's id, the word `conn` and the service's directory id, all
+ * ids without personal data. One open connection per service per case; a closed one may be
+ * proposed again (the id is reused).
+ */
+export function connectionWorkflowId(caseId: string, serviceId: string): string {
+  return `${caseId}:conn:${serviceId}`;
+}
+
+/** What the next-match suggestion asks the directory: the plan's needs and barriers, never the person. */
+export interface ConnectionMatchBasis {
+  needs: string[];
+  area?: string;
+  needsStepFree?: boolean;
+  needsFree?: boolean;
+}
+
+export interface ConnectionWorkflowInput {
+  connectionId: string;
+  caseId: string;
+  schemeId: string;
+  serviceId: string;
+  providerId: string;
+  category: ConnectionSummary['category'];
+  /** From the case's policy (`connections`), in milliseconds. */
+  responseDeadline: number;
+  nudges: number[];
+  match: ConnectionMatchBasis;
+  /** Services this case already tried (declined, no response): never suggested again. */
+  tried: string[];
+  proposedBy: ConnectionActor;
+}
+
+/** One update for every provider or link-worker command; it answers the connection as it now stands. */
+export const connectionCommandUpdate = defineUpdate<ConnectionSummary, [ConnectionCommand]>('connectionCommand');
+
+export interface ConnectionView extends ConnectionSummary {
+  caseId: string;
+  schemeId: string;
+  /** Nudges still to come, as absolute times. */
+  nudgesDue: number[];
+  /** The latest attendances' times. */
+  attendedAt: number[];
+  declineReason?: string;
+  /** What the directory suggested when the connection ended without the person joining. */
+  suggestions: Array<{ serviceId: string; name: string; explanation: string }>;
+}
+
+export const connectionViewQuery = defineQuery<ConnectionView>('connectionView');
+
+/** A connection's change, sent to its case so the case knows each connection's status and attendance. */
+export const connectionChangedSignal = defineSignal<[ConnectionSummary]>('connectionChanged');
+
+export type { ConnectionStatus };
