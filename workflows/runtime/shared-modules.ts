@@ -24,6 +24,22 @@ import * as referral from '../../machines/referral';
 import * as sessions from '../../machines/sessions';
 import * as rules from '../../machines/rules';
 import * as stage from '../../machines/stage';
+import * as stageAllocation from '../../machines/stages/allocation';
+import * as stageBefriending from '../../machines/stages/befriending';
+import * as stageDischarge from '../../machines/stages/discharge';
+import * as stageDuplicates from '../../machines/stages/duplicates';
+import * as stageEffects from '../../machines/stages/effects';
+import * as stageEscalation from '../../machines/stages/escalation';
+import * as stageExtension from '../../machines/stages/extension';
+import * as stageFirstContact from '../../machines/stages/first-contact';
+import * as stageFirstVisit from '../../machines/stages/first-visit';
+import * as stageHold from '../../machines/stages/hold';
+import * as stageKit from '../../machines/stages/kit';
+import * as stagePlan from '../../machines/stages/plan';
+import * as stageReview from '../../machines/stages/review';
+import * as stageScreening from '../../machines/stages/screening';
+import * as stageSupport from '../../machines/stages/support';
+import * as stageTriage from '../../machines/stages/triage';
 import * as timers from '../../machines/timers';
 import * as outcomeRecord from '../../evidence/outcomeRecord';
 import * as fromCase from '../../evidence/from-case';
@@ -58,6 +74,22 @@ export const SHARED_PROJECT_MODULES = [
   sessions,
   rules,
   stage,
+  stageAllocation,
+  stageBefriending,
+  stageDischarge,
+  stageDuplicates,
+  stageEffects,
+  stageEscalation,
+  stageExtension,
+  stageFirstContact,
+  stageFirstVisit,
+  stageHold,
+  stageKit,
+  stagePlan,
+  stageReview,
+  stageScreening,
+  stageSupport,
+  stageTriage,
   timers,
   outcomeRecord,
   fromCase,

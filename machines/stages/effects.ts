@@ -1,0 +1,17 @@
+import type { SupervisorNotice } from '../escalations';
+import type { ReferrerNotice } from '../notices';
+
+/**
+ * Side effects: no-ops here, returned by transition() as { type, params } for the workflow to run
+ * (its activities are the only place anything happens).
+ */
+export const effectActions = {
+  notifyReferrer: (_: unknown, _params: ReferrerNotice) => {},
+  notifySupervisor: (_: unknown, _params: SupervisorNotice) => {},
+  requestPlace: () => {},
+  releasePlace: () => {},
+  requestVolunteerMatch: () => {},
+  requestBefriending: () => {},
+  recordOutcome: () => {},
+  forgetPerson: () => {},
+};

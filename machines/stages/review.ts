@@ -1,0 +1,58 @@
+import type { ReviewRecord } from '../context';
+import { scoreMeasure } from '../measures';
+import { stageTimer, withStageTimers } from '../timers';
+import { extensionAllowed, extensionWeeksOf } from './extension';
+import { escalate, eventMeasuresAcceptable, holdFrom, overdue, payload, timeOf, update, type Args } from './kit';
+
+/* The review at the end of support: discharge as connected, ask for an extension, or hand off to befriending. */
+
+export const reviewGuards = {
+  reviewDischarges: ({ context, event }: Args) =>
+    eventMeasuresAcceptable(context, event) && payload(event, 'REVIEW.RECORD').outcome === 'discharge',
+  reviewExtends: ({ context, event }: Args) => {
+    const e = payload(event, 'REVIEW.RECORD');
+    return eventMeasuresAcceptable(context, event) && e.outcome === 'extend' && extensionAllowed(context, extensionWeeksOf(context, e));
+  },
+  reviewBefriends: ({ context, event }: Args) =>
+    eventMeasuresAcceptable(context, event) && payload(event, 'REVIEW.RECORD').outcome === 'befriend',
+};
+
+export const reviewActions = {
+  openReview: update({
+    timers: ({ context, event }) =>
+      withStageTimers(context.timers, stageTimer('reviewGrace', timeOf(context, event) + context.policy.deadlines.reviewGrace)),
+  }),
+  recordReview: update(({ context, event }) => {
+    const e = payload(event, 'REVIEW.RECORD');
+    const review: ReviewRecord = {
+      at: e.at,
+      measures: e.measures.map(scoreMeasure),
+      goalsMet: e.goalsMet,
+      outcome: e.outcome,
+      ...(e.outcome === 'extend' && { extensionWeeks: extensionWeeksOf(context, e) }),
+      ...(e.durationMinutes !== undefined && { durationMinutes: e.durationMinutes }),
+      ...(e.personAccount !== undefined && { personAccount: e.personAccount }),
+    };
+    return { review, priorReviews: context.review ? [...context.priorReviews, context.review] : context.priorReviews };
+  }),
+};
+
+export const review = {
+  on: {
+    'SAFEGUARDING.RAISE': holdFrom('review'),
+    'REVIEW.RECORD': [
+      {
+        guard: 'reviewDischarges',
+        target: '#discharged',
+        actions: ['recordReview', { type: 'recordDischarge', params: { reason: 'connected' } }, 'releasePlace'],
+      },
+      {
+        guard: 'reviewExtends',
+        target: 'extensionPending',
+        actions: ['recordReview', 'requestExtension', ...escalate('EXTENSION_APPROVAL', 'extensionPending')],
+      },
+      { guard: 'reviewBefriends', target: 'befriendingHandoff', actions: ['recordReview', 'startBefriending', 'requestBefriending'] },
+    ],
+    'DEADLINE.REVIEW_GRACE': overdue('REVIEW_OVERDUE', 'review'),
+  },
+} as const;
