@@ -34,3 +34,11 @@ export const activityOptions: ActivityOptions = {
     nonRetryableErrorTypes: [ACTIVITY_ERROR_TYPES.invalidPayload, ACTIVITY_ERROR_TYPES.keyConflict],
   },
 };
+
+/** Failure types of the subscription activities (activities/subscriptions.ts). */
+export const SUBSCRIPTION_ERROR_TYPES = {
+  /** The subscription's endpoint can never be delivered to (not http(s), credentials in it): no retry helps. */
+  undeliverable: 'UndeliverableSubscription',
+  /** The receiver did not acknowledge (no answer, or not 2xx): retried with backoff. */
+  receiverUnavailable: 'ReceiverUnavailable',
+} as const;

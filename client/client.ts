@@ -64,6 +64,9 @@ import {
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
 import { mapLimit, Semaphore } from './pool';
+import * as subscriptions from './subscriptions';
+import type { SubscribeInput } from './subscriptions';
+import type { SubscriptionState } from '../workflows/subscription-definitions';
 import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 
@@ -118,6 +121,12 @@ export const clientDataConverter = pathwayDataConverter;
 export interface ReferOptions {
   /** This referral's scheme policy, overriding the client's `policies`. */
   policy?: SchemePolicyInput | SchemePolicy;
+  /**
+   * The referring system's own id (a FHIR client's token `sub`), kept in the case workflow's memo
+   * (an id, never anything about the person) so only that system may cancel the referral over FHIR.
+   * A repeated referral keeps the first referrer.
+   */
+  referrer?: string;
 }
 
 export interface ReferralResult {
@@ -331,6 +340,7 @@ export class PathwayClient {
     if (policy.schemeId !== parsed.schemeId) {
       throw new InvalidInputError('referral', [{ path: 'schemeId', message: `the policy given is for scheme '${policy.schemeId}'` }]);
     }
+    const referrer = options.referrer !== undefined ? parse('referrer', safeIdSchema, options.referrer) : undefined;
     const facts = referralFacts(parsed, this.#now());
     const checked = referralFactsSchema.safeParse(facts, { reportInput: false });
     if (!checked.success) {
@@ -360,6 +370,7 @@ export class PathwayClient {
           // An open one answers the repeat itself.
           workflowIdConflictPolicy: 'USE_EXISTING',
           typedSearchAttributes: [{ key: schemeKey, value: parsed.schemeId }],
+          ...(referrer !== undefined && { memo: { referrer } }),
         }),
       });
     } catch (err) {
@@ -477,6 +488,21 @@ export class PathwayClient {
         throw new CommandRefusedError(id, type, 'discharged', 'the case is closed', { cause: err, rule: 'notAtThisStage' });
       }
       throw mapped;
+    }
+  }
+
+  /**
+   * The system that referred the case (`ReferOptions.referrer`), or undefined when none was named.
+   * @throws CaseNotFoundError
+   */
+  async referrerOf(caseId: string): Promise<string | undefined> {
+    const id = parse('caseId', caseIdSchema, caseId);
+    try {
+      const { memo } = await this.temporal.workflow.getHandle(id).describe();
+      return typeof memo?.['referrer'] === 'string' ? memo['referrer'] : undefined;
+    } catch (err) {
+      if (isNotFound(err)) throw new CaseNotFoundError(id, { cause: err });
+      throw err;
     }
   }
 
@@ -650,6 +676,32 @@ export class PathwayClient {
         : [],
     );
     return items.sort((a, b) => a.raisedAt - b.raisedAt || (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0));
+  }
+
+  // ---- Task subscriptions (client/subscriptions.ts) ------------------------------------------------
+
+  /**
+   * Registers an endpoint for the scheme's Task changes (each stage change of each case), sent in
+   * order and numbered by the scheme's subscriptions workflow (docs/fhir.md, "Subscriptions").
+   * @throws InvalidInputError (an endpoint that is not http(s) or carries credentials, bad headers)
+   */
+  async subscribe(input: SubscribeInput): Promise<SubscriptionState> {
+    return subscriptions.subscribe(this.temporal, this.taskQueue, input);
+  }
+
+  /** @throws SubscriptionNotFoundError */
+  async getSubscription(subscriptionId: string): Promise<SubscriptionState> {
+    return subscriptions.getSubscription(this.temporal, subscriptionId);
+  }
+
+  /** Ends a subscription; answers it as it was, status `off`. @throws SubscriptionNotFoundError */
+  async unsubscribe(subscriptionId: string): Promise<SubscriptionState> {
+    return subscriptions.unsubscribe(this.temporal, subscriptionId);
+  }
+
+  /** Every live subscription of a scheme. */
+  async subscriptions(schemeId: string): Promise<SubscriptionState[]> {
+    return subscriptions.subscriptionsOf(this.temporal, schemeId);
   }
 
   /** Open cases per link worker against their cap, and the waitlist: the scheme's ledger's own answer. */

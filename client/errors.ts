@@ -9,6 +9,7 @@ export type PathwayErrorCode =
   | 'INVALID_INPUT'
   | 'COMMAND_REFUSED'
   | 'CASE_NOT_FOUND'
+  | 'SUBSCRIPTION_NOT_FOUND'
   | 'SCHEME_NOT_FOUND'
   | 'CONFLICTING_REFERRAL'
   | 'CONSENT_REQUIRED'
@@ -69,6 +70,17 @@ export class CaseNotFoundError extends PathwayError {
     options?: { cause?: unknown },
   ) {
     super(`no case ${caseId}`, options);
+  }
+}
+
+/** No such subscription (never made, or deleted). */
+export class SubscriptionNotFoundError extends PathwayError {
+  readonly code = 'SUBSCRIPTION_NOT_FOUND';
+  constructor(
+    readonly subscriptionId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no subscription ${subscriptionId}`, options);
   }
 }
 

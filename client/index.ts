@@ -19,6 +19,7 @@ export {
   InvalidInputError,
   CommandRefusedError,
   CaseNotFoundError,
+  SubscriptionNotFoundError,
   SchemeNotFoundError,
   ConflictingReferralError,
   ConsentRequiredError,
@@ -32,6 +33,8 @@ export { PersonKey, PERSON_KEY_ENV } from './person';
 export { hostReferralSchema, personSchema, isValidNhsNumber, nhsCheckDigit, ageAt, type HostReferral, type Person } from './referral';
 export { caseFiltersSchema, type CaseFilters, type CaseSummary } from './queries';
 export { COMMAND_METHODS, type CommandMethod } from './commands';
+export { subscriptionIdSchema, subscribeInputSchema, type SubscribeInput } from './subscriptions';
+export type { SubscriptionState, SubscriptionRecord, SubscriptionStatusCode } from '../workflows/subscription-definitions';
 
 export type { CaseView, CommandResult, TimelineEntry } from '../workflows/definitions';
 export type { Caseloads, LinkWorker } from '../workflows/ledger-definitions';

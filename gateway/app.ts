@@ -16,8 +16,9 @@ import {
   type CommandType,
 } from '../client';
 import { safeIdSchema, caseIdSchema } from '../machines';
-import { authenticator, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
+import { authenticator, forbidden, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
 import { capabilityStatement, openApiDocument } from './capability';
+import { registerSubscriptionRoutes } from './subscriptions';
 import { FhirError, invalid, type Issue } from './fhir/outcome';
 import { fromBundle, fromTask, referralExpression, schemeOf, toHostReferral } from './fhir/referral';
 import { caseIdOfObservation, fhirIdOf, healthcareServiceFor, lastModifiedOf, operationOutcome, outcomeFor, serviceRequestFor, TASK_STATUSES, taskFor, taskStatus, type TaskStatus } from './fhir/resources';
@@ -59,7 +60,7 @@ declare module 'fastify' {
   }
 }
 
-const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'Observation', 'metadata']);
+const RESOURCE_TYPES_SERVED = new Set(['Task', 'ServiceRequest', 'HealthcareService', 'Observation', 'Subscription', 'metadata']);
 
 export function buildApp(options: GatewayOptions): FastifyInstance {
   const { client } = options;
@@ -110,7 +111,7 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     let view: CaseView;
     let created: boolean;
     try {
-      const result = await client.refer(referral);
+      const result = await client.refer(referral, { referrer: who.actor.id });
       created = result.created;
       view = await fullView(client, result.case, PathwayClient.caseIdFor(referral.referralId));
     } catch (err) {
@@ -303,6 +304,8 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     requireScope(who, 'Task', 'u');
     requireRole(who, ['host'], 'cancelling a referral');
     const view = await readCase(who, id, 'Task.id');
+    // Only the system that made the referral withdraws it; the referrer is recorded at refer time.
+    if ((await client.referrerOf(view.caseId)) !== who.actor.id) throw forbidden('Task', 'only the client that made this referral may cancel it');
     const status = taskStatus(view);
     // Already withdrawn: the same request again changes nothing.
     if (status === 'cancelled') return sendFhir(reply, 200, taskFor(view), view);
@@ -335,6 +338,9 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     if (body['status'] !== 'cancelled') throw new FhirError(422, { code: 'business-rule', expression: 'Task.status', diagnostics: 'a referrer may only set the status to cancelled' });
     return cancel(request, reply, request.params.id);
   });
+
+  // ---- Subscriptions (R4 Backport, topic-based) --------------------------------------------------------
+  registerSubscriptionRoutes(app, { client, caller, baseOf, sendFhir: (reply, status, body) => sendFhir(reply, status, body), resourceBody });
 
   // ---- Staff moves --------------------------------------------------------------------------------
   // A pathway command on the case, for staff systems: the actor is the token's, never the body's.

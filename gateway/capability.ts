@@ -1,5 +1,6 @@
 // What the gateway implements, said once for FHIR clients (CapabilityStatement) and once for
-// everyone else (OpenAPI). Keep both to exactly the routes in app.ts.
+// everyone else (OpenAPI). Keep both to exactly the routes in app.ts and subscriptions.ts.
+import { BACKPORT_EXTENSIONS, CHANNEL, TASK_STATUS_TOPIC } from './fhir/subscription';
 
 export function capabilityStatement(base: string) {
   return {
@@ -17,7 +18,7 @@ export function capabilityStatement(base: string) {
         security: {
           cors: false,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r, system/Observation.rs (the outcome at discharge). A `schemes` claim binds a client to its schemes.',
+          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r, system/Observation.rs (the outcome at discharge), system/Subscription.crd (Task subscriptions). A `schemes` claim binds a client to its schemes.',
         },
         interaction: [{ code: 'transaction', documentation: 'A referral: one Task (focus: the ServiceRequest) with its Patient and Consent.' }],
         resource: [
@@ -47,6 +48,13 @@ export function capabilityStatement(base: string) {
             documentation: 'One per scheme: accepting, waitlist or not accepting, and a wait band, from the capacity ledger (characteristic).',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchParam: [{ name: 'identifier', type: 'token' }, { name: '_id', type: 'token' }],
+          },
+          {
+            type: 'Subscription',
+            extension: [{ url: BACKPORT_EXTENSIONS.topicCanonical, valueCanonical: TASK_STATUS_TOPIC }],
+            documentation: `Subscriptions R5 Backport on R4: criteria ${TASK_STATUS_TOPIC} (a referral Task's status or businessStatus changed), filter Task?owner={scheme} (one of the token's schemes), channel ${CHANNEL.type}, payload ${CHANNEL.payload} with ${CHANNEL.content} content. Each notification carries events-since-subscription-start and its event number; a subscription belongs to the client that made it.`,
+            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'delete' }],
+            operation: [{ name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' }],
           },
         ],
       },
@@ -90,6 +98,13 @@ export function openApiDocument(base: string) {
       '/fhir/Observation/{id}': { parameters: id, get: { summary: 'One outcome Observation (as Task.output references it)', responses: { '200': outcome('Observation'), ...errors } } },
       '/fhir/HealthcareService': { get: { summary: 'Schemes with their availability and wait band', parameters: ['identifier', '_id'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { '200': outcome('searchset Bundle'), ...errors } } },
       '/fhir/HealthcareService/{id}': { parameters: id, get: { summary: 'A scheme with its availability and wait band', responses: { '200': outcome('HealthcareService'), ...errors } } },
+      '/fhir/Subscription': { post: { summary: `Subscribe to Task status changes (criteria ${TASK_STATUS_TOPIC}, rest-hook, id-only)`, requestBody: fhirBody, responses: { '201': outcome('The Subscription'), ...errors } } },
+      '/fhir/Subscription/{id}': {
+        parameters: id,
+        get: { summary: 'Read one of your subscriptions', responses: { '200': outcome('Subscription'), ...errors } },
+        delete: { summary: 'End one of your subscriptions', responses: { '204': { description: 'Ended' }, ...errors } },
+      },
+      '/fhir/Subscription/{id}/$status': { parameters: id, get: { summary: 'Its status and events-since-subscription-start', responses: { '200': outcome('searchset Bundle of the status Parameters'), ...errors } } },
       '/fhir/ServiceRequest/{id}': { parameters: id, get: { summary: 'Read the ServiceRequest', responses: { '200': outcome('ServiceRequest'), ...errors } } },
     },
   };

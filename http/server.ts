@@ -100,7 +100,7 @@ export async function startHttpApp(options: {
     throw err;
   }
   const devToken = devKey
-    ? await signToken(devKey, { sub: 'dev-host', scope: 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs system/Observation.rs', schemes: options.devSchemes ?? ['*'], role: 'host', expiresIn: 12 * 3600 })
+    ? await signToken(devKey, { sub: 'dev-host', scope: 'system/Task.cruds system/ServiceRequest.rs system/HealthcareService.rs system/Observation.rs system/Subscription.crd', schemes: options.devSchemes ?? ['*'], role: 'host', expiresIn: 12 * 3600 })
     : undefined;
   return {
     app,

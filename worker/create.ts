@@ -6,6 +6,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities';
 import { createCapacityActivities } from '../activities/capacity';
 import { createPersonIndexActivities } from '../activities/person-index';
+import { createSubscriptionActivities } from '../activities/subscriptions';
+import type { SubscriptionLimits } from '../workflows/subscription-definitions';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { CodecKeyError, EncryptionCodec, isProduction } from '../codec';
@@ -29,6 +31,8 @@ export interface PathwayWorkerOptions {
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. the metrics' (worker/metrics.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Task subscriptions' retry cap and continue-as-new threshold (tests shorten them). */
+  subscriptions?: SubscriptionLimits;
 }
 
 export async function createPathwayWorker(options: PathwayWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
@@ -56,6 +60,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
       ...createActivities({ sink: options.sink ?? new FileOutbox(options.codec ? { codec: options.codec } : {}) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),
+      ...createSubscriptionActivities({ client, ...(options.subscriptions && { limits: options.subscriptions }) }),
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

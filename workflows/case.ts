@@ -21,6 +21,7 @@ import { RunHandover } from './case/continue-as-new';
 import { Deadlines } from './case/deadlines';
 import { EffectPump } from './case/effect-pump';
 import { CaseState } from './case/state';
+import { taskChangeAnnouncer } from './task-changes';
 
 const DEFAULT_LIMITS = {
   historyEvents: undefined as number | undefined,
@@ -37,8 +38,10 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   const state = new CaseState(caseId, input);
   const attributes = new SearchAttributeWriter(state, changed(CHANGES.attributesOncePerActivation));
   const effects = new EffectPump(state, limits, () => attributes.sync());
+  const announce = taskChangeAnnouncer(caseId, state.schemeId);
   state.onApplied = (actions) => {
     effects.enqueue(actions);
+    announce(state.timeline.at(-1)!).forEach((e) => effects.push(e));
     attributes.sync();
   };
 
@@ -49,6 +52,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
       effects.push({ type: 'notifyReferrer', params: { kind: 'received' }, key: `${caseId}:1:receipt:notifyReferrer` });
     }
     effects.enqueue(state.initialActions);
+    announce(state.timeline[0]!).forEach((e) => effects.push(e));
     attributes.sync();
   }
 

@@ -42,6 +42,11 @@ export const CHANGES = {
    */
   boundedCarriedState: 'bounded-carried-state',
   /**
+   * Each change of stage is announced to the scheme's Task subscriptions (workflows/task-changes.ts):
+   * one more activity per stage change, which a case replaying older history must not schedule.
+   */
+  taskChangesAnnounced: 'task-changes-announced',
+  /**
    * A case writes its own search attributes once per activation, however many events it applied
    * in it (a deadline caught up before a command, a command, a capacity answer), where each event
    * wrote its own upsert (workflows/case/attributes.ts).
@@ -73,6 +78,7 @@ const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
   CHANGES.boundedCarriedState,
   CHANGES.attributesOncePerActivation,
   CHANGES.deadlineTimerKeptWhenLater,
+  CHANGES.taskChangesAnnounced,
 ]);
 
 // Set once, at the start of a case's run (module state is per workflow run in the sandbox).

@@ -2,3 +2,4 @@
 export { pathwayCase } from './case';
 export { capacityLedger } from './capacity-ledger';
 export { personIndex } from './person-index';
+export { schemeSubscriptions } from './subscriptions';

@@ -15,6 +15,7 @@ import type { pathwayCase } from '../../workflows/case';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
 import { join } from 'node:path';
 import { digitFree } from '../../machines/ids';
+import type { SubscriptionLimits } from '../../workflows/subscription-definitions';
 
 let codec: Promise<EncryptionCodec> | undefined;
 
@@ -27,7 +28,7 @@ export function testCodec(): Promise<EncryptionCodec> {
   return codec;
 }
 
-export async function startPathwayWorker(opts: { address: string; namespace: string; taskQueue: string }) {
+export async function startPathwayWorker(opts: { address: string; namespace: string; taskQueue: string; subscriptions?: SubscriptionLimits }) {
   const sink = new MemorySink();
   const { worker, close } = await createPathwayWorker({
     ...opts,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseNotFoundError, PathwayClient } from '../../client';
 import { generateSigningKey, signToken } from '../../gateway/dev-keys';
 import { devInstructions } from '../../gateway/server';
+import { TASK_STATUS_TOPIC } from '../../gateway/fhir/subscription';
 import { startHttpApp } from '../../http/server';
 import { workflowTaskFailures } from '../support/faults';
 import { clientHarness, poll, uniqueScheme, type ClientHarness } from './client.harness';
@@ -232,10 +233,14 @@ describe('FHIR gateway', () => {
     it('describes itself: CapabilityStatement and OpenAPI', async () => {
       const cap = json(await get('/fhir/metadata', null));
       expect(cap).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
-      expect(cap.rest[0].resource.map((r: { type: string }) => r.type)).toEqual(['Task', 'ServiceRequest', 'Observation', 'HealthcareService']);
+      expect(cap.rest[0].resource.map((r: { type: string }) => r.type)).toEqual(['Task', 'ServiceRequest', 'Observation', 'HealthcareService', 'Subscription']);
+      const subscription = cap.rest[0].resource.find((r: { type: string }) => r.type === 'Subscription');
+      expect(subscription.extension[0].valueCanonical).toBe(TASK_STATUS_TOPIC);
+      expect(subscription.interaction.map((i: { code: string }) => i.code)).toEqual(['create', 'read', 'delete']);
       const api = json(await get('/openapi.json', null));
       expect(api.openapi).toMatch(/^3\./);
       expect(Object.keys(api.paths)).toContain('/fhir/Task/{id}');
+      expect(Object.keys(api.paths)).toContain('/fhir/Subscription/{id}');
     });
   });
 

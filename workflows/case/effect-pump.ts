@@ -8,12 +8,19 @@ import type { Duration } from '@temporalio/common';
 import { escalationAudience, isEffect, type DeliveredSupervisorNotice, type EffectName, type PathwayEffects } from '../../machines';
 import { activityOptions } from '../../activities/options';
 import type { EffectActivities, EffectArgs } from '../../activities/contract';
+import type { SubscriptionActivities } from '../../activities/subscriptions';
+import { TASK_CHANGE_EFFECT, type TaskChangeEffect } from '../task-changes';
 import type { CaseState, MachineAction } from './state';
 
-/** What the pump delivers: the machine's effects, and the workflow's own notices (a delivery failed). */
-type QueuedParams = Omit<PathwayEffects, 'notifySupervisor'> & { notifySupervisor: DeliveredSupervisorNotice };
+/**
+ * What the pump delivers: the machine's effects, the workflow's own notices (a delivery failed),
+ * and its announcements of a stage change to Task subscriptions (workflows/task-changes.ts).
+ */
+type QueuedParams = Omit<PathwayEffects, 'notifySupervisor'> & { notifySupervisor: DeliveredSupervisorNotice } & { [TASK_CHANGE_EFFECT]: TaskChangeEffect['params'] };
+type QueuedName = keyof QueuedParams;
+type PumpActivities = EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
 
-export type Effect<K extends EffectName = EffectName> = { [P in K]: { type: P; params: QueuedParams[P]; key: string } }[K];
+export type Effect<K extends QueuedName = QueuedName> = { [P in K]: { type: P; params: QueuedParams[P]; key: string } }[K];
 
 /** What each effect's activity takes besides the envelope, from the effect's params and the case. */
 const argsOf: { [K in EffectName]: (params: QueuedParams[K], state: CaseState) => EffectArgs[K] } = {
@@ -50,7 +57,7 @@ function failureType(err: unknown): string {
 export class EffectPump {
   private readonly queue: Effect[] = [];
   private pumping = false;
-  private readonly activities: EffectActivities;
+  private readonly activities: PumpActivities;
 
   constructor(
     private readonly state: CaseState,
@@ -58,7 +65,7 @@ export class EffectPump {
     /** Called whenever a delivery's outcome may have changed what visibility shows. */
     private readonly onDeliveryChange: () => void,
   ) {
-    this.activities = proxyActivities<EffectActivities>({
+    this.activities = proxyActivities<PumpActivities>({
       ...activityOptions,
       scheduleToCloseTimeout: limits.effectTimeout,
     });
@@ -96,7 +103,13 @@ export class EffectPump {
 
   // Async, as it always was: the ticks between an activity's end and the next one's start decide
   // where its command falls among a task's others, which history records.
-  private async run<K extends EffectName>(effect: Effect<K>) {
+  private async run(effect: Effect) {
+    if (effect.type === TASK_CHANGE_EFFECT) return this.activities.announceTaskChange(effect.params);
+    return this.deliver(effect);
+  }
+
+  /** A machine effect through its activity (activities/contract.ts); not async, so `run` keeps its ticks. */
+  private deliver<K extends EffectName>(effect: Effect<K>) {
     const { state } = this;
     const envelope = { caseId: state.caseId, schemeId: state.schemeId, idempotencyKey: effect.key };
     const activity: EffectActivities[K] = this.activities[effect.type];
