@@ -13,6 +13,7 @@ import { z } from 'zod';
 import * as machinesIndex from '../../machines';
 import * as connection from '../../machines/connection';
 import * as context from '../../machines/context';
+import * as effects from '../../machines/effects';
 import * as escalations from '../../machines/escalations';
 import * as events from '../../machines/events';
 import * as ids from '../../machines/ids';
@@ -65,6 +66,7 @@ export const SHARED_PROJECT_MODULES = [
   machinesIndex,
   connection,
   context,
+  effects,
   escalations,
   events,
   ids,
