@@ -2,15 +2,13 @@
 // because they may have to start the scheme's ledger (signal-with-start), which workflow code cannot.
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { ActivityEnvelope } from '../workflows/definitions';
+import type { EffectInput } from './contract';
 import { ledgerWorkflowId } from '../workflows/definitions';
 import { releasePlaceSignal, requestPlaceSignal } from '../workflows/ledger-definitions';
 import type { capacityLedger } from '../workflows/capacity-ledger';
 
-export interface PlaceArgs extends ActivityEnvelope {
-  /** The scheme's caseload cap, used only if this call is the one that starts the ledger. */
-  caseloadCap: number;
-}
+/** A place asked for or given back (activities/contract.ts). */
+export type PlaceArgs = EffectInput<'requestPlace'>;
 
 export function createCapacityActivities({ client }: { client: Client }) {
   const ledger = (schemeId: string, caseloadCap: number) => ({

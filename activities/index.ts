@@ -9,7 +9,8 @@ import { REFERRER_NOTICE_KINDS } from '../machines/notices';
 import { STAGES } from '../machines/stage';
 import { OutcomeRecordError, outcomeRecordFromCase } from '../evidence/from-case';
 import { outcomeRecordSchema, type OutcomeRecord } from '../evidence/outcomeRecord';
-import type { ActivityEnvelope, OutcomeSubmission, ReferrerNotice, SupervisorNotice } from '../workflows/definitions';
+import type { ActivityEnvelope, ReferrerNotice, SupervisorNotice } from '../workflows/definitions';
+import type { EffectInput } from './contract';
 import { ACTIVITY_ERROR_TYPES } from './options';
 import { IdempotencyKeyConflictError, type OutboxChannel, type OutboxMessage, type Sink } from './sink';
 
@@ -101,31 +102,31 @@ export function createActivities({ sink, now = Date.now }: ActivityDeps) {
 
   return {
     /** Tells the referrer what became of the referral: accepted, declined, redirected, waitlisted, unable to contact, discharged. */
-    async notifyReferrer(input: ActivityEnvelope & { notice: ReferrerNotice }): Promise<DeliveryReceipt> {
+    async notifyReferrer(input: EffectInput<'notifyReferrer'>): Promise<DeliveryReceipt> {
       const { notice, ...envelope } = parse('notifyReferrer', envelopeSchema.extend({ notice: referrerNoticeSchema }), input);
       return deliver('notifyReferrer', 'referrer', envelope, notice);
     },
 
     /** Puts an escalation (or a re-escalation, a level up) in front of a supervisor. */
-    async notifySupervisor(input: ActivityEnvelope & { notice: SupervisorNotice }): Promise<DeliveryReceipt> {
+    async notifySupervisor(input: EffectInput<'notifySupervisor'>): Promise<DeliveryReceipt> {
       const { notice, ...envelope } = parse('notifySupervisor', envelopeSchema.extend({ notice: supervisorNoticeSchema }), input);
       return deliver('notifySupervisor', 'supervisor', envelope, notice);
     },
 
     /** Asks the volunteer coordinator for a match; VOLUNTEER.MATCHED comes back through the host. */
-    async requestVolunteerMatch(input: ActivityEnvelope): Promise<DeliveryReceipt> {
+    async requestVolunteerMatch(input: EffectInput<'requestVolunteerMatch'>): Promise<DeliveryReceipt> {
       const envelope = parse('requestVolunteerMatch', envelopeSchema, input);
       return deliver('requestVolunteerMatch', 'volunteer', envelope, { kind: 'volunteerMatchRequested' });
     },
 
     /** Refers the case on to the befriending service; BEFRIENDING.RESULT comes back through the host. */
-    async requestBefriending(input: ActivityEnvelope): Promise<DeliveryReceipt> {
+    async requestBefriending(input: EffectInput<'requestBefriending'>): Promise<DeliveryReceipt> {
       const envelope = parse('requestBefriending', envelopeSchema, input);
       return deliver('requestBefriending', 'befriending', envelope, { kind: 'befriendingRequested' });
     },
 
     /** Writes the case's outcome record (at discharge) and returns it as delivered. */
-    async recordOutcome(input: ActivityEnvelope & OutcomeSubmission): Promise<OutcomeRecord> {
+    async recordOutcome(input: EffectInput<'recordOutcome'>): Promise<OutcomeRecord> {
       const envelope = parse('recordOutcome', envelopeSchema, input);
       let draft: OutcomeRecord;
       try {

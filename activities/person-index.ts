@@ -2,7 +2,7 @@
 // forget the case's fingerprints. The case holds no fingerprint, so it cannot know which shard holds
 // its own: the signal (the case id and nothing else) goes to every shard of the scheme that exists.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { ActivityEnvelope } from '../workflows/definitions';
+import type { EffectInput } from './contract';
 import { forgetCaseSignal, PERSON_INDEX_SHARDS, personIndexWorkflowId } from '../workflows/person-index-definitions';
 
 /** Shards signalled at once: 256 one after another would take seconds, all at once would flood the server. */
@@ -16,7 +16,7 @@ export function createPersonIndexActivities({ client }: { client: Client }) {
   return {
     // Idempotent: forgetting a case a shard no longer (or never) held changes nothing, and a shard
     // that was never started holds nobody.
-    async forgetPerson({ caseId, schemeId }: ActivityEnvelope): Promise<void> {
+    async forgetPerson({ caseId, schemeId }: EffectInput<'forgetPerson'>): Promise<void> {
       const shards = allShards();
       for (let i = 0; i < shards.length; i += SIGNALS_IN_FLIGHT) {
         await Promise.all(

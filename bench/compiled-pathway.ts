@@ -16,9 +16,11 @@ export interface CompiledPathway {
 }
 
 const SOURCES = [
-  ...readdirSync(join(root, 'machines'))
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => `machines/${f}`),
+  ...['machines', 'machines/stages'].flatMap((dir) =>
+    readdirSync(join(root, dir))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `${dir}/${f}`),
+  ),
   'workflows/runtime/pathway-stepper.ts',
 ];
 

@@ -1,6 +1,7 @@
 // The SDK a host system (a GP clinical system, a case-management system) uses to refer people,
 // move their cases along the pathway and read what supervisors need. It is the only module a host
 // imports: Temporal, the codec and the workflows' contracts stay behind it.
+import { randomUUID } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, type TLSConfig } from '@temporalio/client';
 import type { PayloadCodec, QueryDefinition } from '@temporalio/common';
 import { z } from 'zod';
@@ -32,8 +33,10 @@ import {
   commandUpdates,
   flagDuplicatesUpdate,
   ledgerWorkflowId,
+  openCaseUpdate,
   outcomeRecordQuery,
   type CaseInput,
+  type CaseOpened,
   type CaseView,
   type CommandResult,
   type TimelineEntry,
@@ -350,24 +353,31 @@ export class PathwayClient {
     // Keyed, like the fingerprints: a plain hash of a referral could be tested against guesses of the person's details.
     const intakeDigest = this.#personKey.digest('intake', canonicalJson(parsed));
     const caseId = caseWorkflowId(parsed.referralId);
-    const input: CaseInput = { referral: facts, policy, intakeDigest };
+    const intakeId = randomUUID();
+    const input: CaseInput = { referral: facts, policy, intakeDigest, intakeId };
 
-    let created = true;
+    // One round trip: the case is started (or found open) and answers with its first view.
+    let opened: CaseOpened;
     try {
-      await this.temporal.workflow.start<typeof pathwayCase>('pathwayCase', {
-        workflowId: caseId,
-        taskQueue: this.taskQueue,
-        args: [input],
-        // A closed case keeps its id: a repeat of a discharged referral finds the old case.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [{ key: schemeKey, value: parsed.schemeId }],
-        ...(referrer !== undefined && { memo: { referrer } }),
+      opened = await this.temporal.workflow.executeUpdateWithStart(openCaseUpdate, {
+        args: [{ intakeId }],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof pathwayCase>('pathwayCase', {
+          workflowId: caseId,
+          taskQueue: this.taskQueue,
+          args: [input],
+          // A closed case keeps its id: a repeat of a discharged referral finds the old case.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // An open one answers the repeat itself.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [{ key: schemeKey, value: parsed.schemeId }],
+          ...(referrer !== undefined && { memo: { referrer } }),
+        }),
       });
     } catch (err) {
       if (!isAlreadyStarted(err)) throw err;
-      created = false;
+      opened = { view: await this.#viewWhenReady(caseId), created: false };
     }
-    const view = await this.#viewWhenReady(caseId);
+    const { view, created } = opened;
     if (!created && view.intakeDigest !== intakeDigest) throw new ConflictingReferralError(parsed.referralId, caseId);
     // The person withdrew consent and the index forgot them: a repeat of the referral must not put them back.
     if (view.discharge?.reason === 'consentWithdrawn') return { case: view, created, possibleDuplicates: [] };
@@ -433,7 +443,7 @@ export class PathwayClient {
     return lane;
   }
 
-  /** A case just started answers queries once its first workflow task has run. */
+  /** A case answers queries once its first workflow task has run (a closed one at once). */
   async #viewWhenReady(caseId: string): Promise<CaseView> {
     const until = Date.now() + 30_000;
     for (;;) {

@@ -1,4 +1,5 @@
 export * from './context';
+export * from './effects';
 export * from './escalations';
 export * from './events';
 export * from './ids';

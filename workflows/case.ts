@@ -11,9 +11,9 @@
 // to it is a change running cases notice (docs/versioning.md).
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { caseViewQuery, outcomeRecordQuery, type CaseInput, type CaseView } from './definitions';
+import { caseViewQuery, openCaseUpdate, outcomeRecordQuery, type CaseInput, type CaseView } from './definitions';
 import { outcomeRecordFromCase } from '../evidence/from-case';
-import { CHANGES, changed } from './changes';
+import { CHANGES, changed, startCaseRun } from './changes';
 import { SearchAttributeWriter } from './case/attributes';
 import { CapacityAnswers } from './case/capacity-answers';
 import { CommandGate } from './case/command-gate';
@@ -32,10 +32,11 @@ const DEFAULT_LIMITS = {
 };
 
 export async function pathwayCase(input: CaseInput): Promise<CaseView> {
+  startCaseRun();
   const caseId = workflowInfo().workflowId;
   const limits = { ...DEFAULT_LIMITS, ...input.limits };
   const state = new CaseState(caseId, input);
-  const attributes = new SearchAttributeWriter(state);
+  const attributes = new SearchAttributeWriter(state, changed(CHANGES.attributesOncePerActivation));
   const effects = new EffectPump(state, limits, () => attributes.sync());
   const announce = taskChangeAnnouncer(caseId, state.schemeId);
   state.onApplied = (actions) => {
@@ -76,6 +77,8 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   if (!capacityFirst) capacity.register();
   // Refused (and so kept out of history) when it brings nothing new or the case can no longer take it.
   gate.registerFlag();
+  // The referral's own answer: reads the case, changes nothing.
+  setHandler(openCaseUpdate, ({ intakeId }) => ({ view: state.view(), created: input.intakeId !== undefined && input.intakeId === intakeId }));
 
   // Every await below is one the loop always made, in the same order: where a wake's commands fall
   // among a task's others is recorded in history.

@@ -46,10 +46,45 @@ export const CHANGES = {
    * one more activity per stage change, which a case replaying older history must not schedule.
    */
   taskChangesAnnounced: 'task-changes-announced',
+  /**
+   * A case writes its own search attributes once per activation, however many events it applied
+   * in it (a deadline caught up before a command, a command, a capacity answer), where each event
+   * wrote its own upsert (workflows/case/attributes.ts).
+   */
+  attributesOncePerActivation: 'attributes-once-per-activation',
+  /**
+   * v8, for cases: every case change above at once. A case that starts on this code writes this one
+   * marker instead of one per change; each marker also upserts Temporal's TemporalChangeVersion
+   * search attribute, so a new case's first task held four markers and four upserts for them.
+   */
+  caseChangesV8: 'case-changes-v8',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];
 
+/** The case changes that `caseChangesV8` stands for. */
+const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
+  CHANGES.referralReceipt,
+  CHANGES.deadlineAtDueTime,
+  CHANGES.deadlineTimerKept,
+  CHANGES.capacityBeforeCommands,
+  CHANGES.boundedCarriedState,
+  CHANGES.taskChangesAnnounced,
+  CHANGES.attributesOncePerActivation,
+]);
+
+// Set once, at the start of a case's run (module state is per workflow run in the sandbox).
+let caseV8 = false;
+
+/**
+ * Called first thing in a case's run. True for a run that starts on this code; false while a case
+ * begun earlier replays its history, which then keeps asking for each change on its own, as before.
+ */
+export function startCaseRun(): void {
+  caseV8 = patched(CHANGES.caseChangesV8);
+}
+
 export function changed(id: ChangeId): boolean {
+  if (caseV8 && IN_CASE_V8.has(id)) return true;
   return patched(id);
 }

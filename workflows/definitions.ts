@@ -26,6 +26,8 @@ export interface CaseInput {
    * the same id and digest is the same referral; a different digest is a conflicting repeat.
    */
   intakeDigest?: string;
+  /** Drawn by the client that started the case, once per `refer` call: `openCaseUpdate` tells that call it opened the case. */
+  intakeId?: string;
 }
 
 /** What one run hands the next on continue-as-new: enough to rebuild the snapshot exactly. */
@@ -177,6 +179,18 @@ export const commandUpdates = {
 export const flagDuplicatesUpdate = defineUpdate<CaseView, [{ duplicates: PossibleDuplicateCase[] }]>('flagPossibleDuplicates');
 
 export const caseViewQuery = defineQuery<CaseView>('view');
+
+/** A referral's answer from the case it started or found: the case as it is, and whether this referral opened it. */
+export interface CaseOpened {
+  view: CaseView;
+  created: boolean;
+}
+
+/**
+ * Sent by `refer` with the case's start (update-with-start), so one round trip starts the case and
+ * answers with its first view; sent to a case already open, it answers that case.
+ */
+export const openCaseUpdate = defineUpdate<CaseOpened, [{ intakeId: string }]>('openCase');
 
 /** The case's outcome record as it stands: final after discharge, partial while the case is open. */
 export const outcomeRecordQuery = defineQuery<OutcomeRecord>('outcomeRecord');

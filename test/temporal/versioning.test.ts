@@ -27,7 +27,9 @@ beforeAll(async () => {
     logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: console.error },
     webpackConfigHook: (config) => {
       config.resolve = config.resolve ?? {};
-      config.resolve.alias = { ...(config.resolve.alias as object), './changes$': join(root, 'test', 'fixtures', 'versioning', 'changes-before.ts') };
+      // The case's parts (workflows/case/) import it as '../changes'.
+      const before = join(root, 'test', 'fixtures', 'versioning', 'changes-before.ts');
+      config.resolve.alias = { ...(config.resolve.alias as object), './changes$': before, '../changes$': before };
       return config;
     },
   });

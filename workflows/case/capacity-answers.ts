@@ -37,7 +37,7 @@ export class CapacityAnswers {
       // receives, so a place request retried after a worker crash brings the same grant twice; the
       // repeat finds the place already held. A place granted to a closed case goes back.
       if (event.type === 'CAPACITY.GRANTED' && state.done) {
-        this.pump.push({ type: 'releasePlace', params: {}, key: `${state.caseId}:${state.sequence}:late-grant` });
+        this.pump.push({ type: 'releasePlace', params: undefined, key: `${state.caseId}:${state.sequence}:late-grant` });
       }
       state.pendingCapacity = undefined;
     }

@@ -46,6 +46,7 @@ export class RunHandover {
       policy: input.policy,
       ...(input.limits && { limits: input.limits }),
       ...(input.intakeDigest && { intakeDigest: input.intakeDigest }),
+      ...(input.intakeId && { intakeId: input.intakeId }),
       // Cases that began before the budget carry everything, as their recorded runs did.
       carried: this.bounded ? compactCarried(state.carried()) : state.carriedWhole(),
     };

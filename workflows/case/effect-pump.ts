@@ -5,30 +5,31 @@
 // unless it can never succeed.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { escalationAudience } from '../../machines';
+import { escalationAudience, isEffect, type DeliveredSupervisorNotice, type EffectName, type PathwayEffects } from '../../machines';
 import { activityOptions } from '../../activities/options';
-import type { PathwayActivities } from '../../activities';
-import type { CapacityActivities } from '../../activities/capacity';
-import type { PersonIndexActivities } from '../../activities/person-index';
+import type { EffectActivities, EffectArgs } from '../../activities/contract';
 import type { SubscriptionActivities } from '../../activities/subscriptions';
-import { TASK_CHANGE_EFFECT } from '../task-changes';
+import { TASK_CHANGE_EFFECT, type TaskChangeEffect } from '../task-changes';
 import type { CaseState, MachineAction } from './state';
 
-/** The machine's named side effects; every other action it returns (assign) is applied inside. */
-const EFFECTS = [
-  'notifyReferrer',
-  'notifySupervisor',
-  'requestPlace',
-  'releasePlace',
-  'requestVolunteerMatch',
-  'requestBefriending',
-  'recordOutcome',
-  'forgetPerson',
-  TASK_CHANGE_EFFECT,
-] as const;
-type EffectType = (typeof EFFECTS)[number];
+/** What the pump delivers: the machine's effects, and the workflow's own notices (a delivery failed). */
+type QueuedParams = Omit<PathwayEffects, 'notifySupervisor'> & { notifySupervisor: DeliveredSupervisorNotice };
 
-export type Effect = { type: EffectType; params: Record<string, unknown>; key: string };
+type MachineEffect<K extends EffectName = EffectName> = { [P in K]: { type: P; params: QueuedParams[P]; key: string } }[K];
+/** A machine's effect, or the case's own announcement of a Task change (workflows/task-changes.ts). */
+export type Effect = MachineEffect | TaskChangeEffect;
+
+/** What each effect's activity takes besides the envelope, from the effect's params and the case. */
+const argsOf: { [K in EffectName]: (params: QueuedParams[K], state: CaseState) => EffectArgs[K] } = {
+  notifyReferrer: (notice) => ({ notice }),
+  notifySupervisor: (notice) => ({ notice }),
+  requestPlace: (_, state) => ({ caseloadCap: state.context.policy.caseloadCap }),
+  releasePlace: (_, state) => ({ caseloadCap: state.context.policy.caseloadCap }),
+  requestVolunteerMatch: () => ({}),
+  requestBefriending: () => ({}),
+  recordOutcome: (_, state) => ({ context: state.context, timeline: state.timeline, ...(state.timelineDropped && { timelineDropped: state.timelineDropped }) }),
+  forgetPerson: () => ({}),
+};
 
 export interface PumpLimits {
   /** How long one side effect may keep failing before the case reports a delivery problem. */
@@ -53,7 +54,7 @@ function failureType(err: unknown): string {
 export class EffectPump {
   private readonly queue: Effect[] = [];
   private pumping = false;
-  private readonly activities: PathwayActivities & CapacityActivities & PersonIndexActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
+  private readonly activities: EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
 
   constructor(
     private readonly state: CaseState,
@@ -61,7 +62,7 @@ export class EffectPump {
     /** Called whenever a delivery's outcome may have changed what visibility shows. */
     private readonly onDeliveryChange: () => void,
   ) {
-    this.activities = proxyActivities<PathwayActivities & CapacityActivities & PersonIndexActivities & Pick<SubscriptionActivities, 'announceTaskChange'>>({
+    this.activities = proxyActivities<EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>>({
       ...activityOptions,
       scheduleToCloseTimeout: limits.effectTimeout,
     });
@@ -71,13 +72,7 @@ export class EffectPump {
   enqueue(actions: readonly MachineAction[]): void {
     const { caseId, sequence } = this.state;
     actions.forEach((action, i) => {
-      if ((EFFECTS as readonly string[]).includes(action.type)) {
-        this.queue.push({
-          type: action.type as EffectType,
-          params: (action.params ?? {}) as Record<string, unknown>,
-          key: `${caseId}:${sequence}:${i}:${action.type}`,
-        });
-      }
+      if (isEffect(action)) this.queue.push({ ...action, key: `${caseId}:${sequence}:${i}:${action.type}` });
     });
   }
 
@@ -106,33 +101,16 @@ export class EffectPump {
   // Async, as it always was: the ticks between an activity's end and the next one's start decide
   // where its command falls among a task's others, which history records.
   private async run(effect: Effect) {
-    const { activities, state } = this;
+    if (effect.type === TASK_CHANGE_EFFECT) return this.activities.announceTaskChange(effect.params);
+    return this.startMachineEffect(effect);
+  }
+
+  // Not async: the activity's promise is returned as is, adding no tick to run's.
+  private startMachineEffect<K extends EffectName>(effect: MachineEffect<K>): Promise<unknown> {
+    const { state } = this;
     const envelope = { caseId: state.caseId, schemeId: state.schemeId, idempotencyKey: effect.key };
-    switch (effect.type) {
-      case 'notifyReferrer':
-        return activities.notifyReferrer({ ...envelope, notice: effect.params as never });
-      case 'notifySupervisor':
-        return activities.notifySupervisor({ ...envelope, notice: effect.params as never });
-      case 'requestPlace':
-        return activities.requestPlace({ ...envelope, caseloadCap: state.context.policy.caseloadCap });
-      case 'releasePlace':
-        return activities.releasePlace({ ...envelope, caseloadCap: state.context.policy.caseloadCap });
-      case 'requestVolunteerMatch':
-        return activities.requestVolunteerMatch(envelope);
-      case 'requestBefriending':
-        return activities.requestBefriending(envelope);
-      case 'recordOutcome':
-        return activities.recordOutcome({
-          ...envelope,
-          context: state.context,
-          timeline: state.timeline,
-          ...(state.timelineDropped && { timelineDropped: state.timelineDropped }),
-        });
-      case 'forgetPerson':
-        return activities.forgetPerson(envelope);
-      case TASK_CHANGE_EFFECT:
-        return activities.announceTaskChange(effect.params as never);
-    }
+    const activity: EffectActivities[K] = this.activities[effect.type];
+    return activity({ ...envelope, ...argsOf[effect.type](effect.params, state) });
   }
 
   private async pump(): Promise<void> {

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import * as machinesIndex from '../../machines';
 import * as context from '../../machines/context';
+import * as effects from '../../machines/effects';
 import * as escalations from '../../machines/escalations';
 import * as events from '../../machines/events';
 import * as ids from '../../machines/ids';
@@ -62,6 +63,7 @@ z.object({ warm: z.string() }).safeParse({ warm: 1 });
 export const SHARED_PROJECT_MODULES = [
   machinesIndex,
   context,
+  effects,
   escalations,
   events,
   ids,

@@ -1,0 +1,92 @@
+// What a case writes to its history, counted on a real server and worker: a referral is started and
+// answered in one round trip (update-with-start) whose first task writes one patch marker, and a
+// case writes its own search attributes once per activation however many events it applied there.
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PathwayClient } from '../../client';
+import { uniqueTaskQueue } from '../support/temporal';
+import { clientHarness, hostReferral, lw, poll, quickPolicy, uniqueScheme, type ClientHarness } from './client.harness';
+
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The events each completed workflow task wrote: those after its WorkflowTaskCompleted up to the next task or the end. */
+function byTask(events: HistoryEvent[]): HistoryEvent[][] {
+  const tasks: HistoryEvent[][] = [];
+  let current: HistoryEvent[] | undefined;
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) tasks.push((current = []));
+    else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) current = undefined;
+    else current?.push(e);
+  }
+  return tasks;
+}
+
+const pathwayUpserts = (task: HistoryEvent[]) =>
+  task.filter((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k.startsWith('Pathway')));
+const markers = (task: HistoryEvent[]) => task.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
+
+async function historyOf(client: PathwayClient, caseId: string): Promise<HistoryEvent[]> {
+  return (await client.temporal.workflow.getHandle(caseId).fetchHistory()).events ?? [];
+}
+
+describe('the events a case writes', () => {
+  let h: ClientHarness;
+  const scheme = uniqueScheme('events');
+
+  beforeAll(async () => {
+    h = await clientHarness('events');
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('starts a referral and answers it in its first task, with one patch marker and one upsert of its own', async () => {
+    const client = await h.connect({ policies: { [scheme]: quickPolicy(scheme) } });
+    const r = await client.refer(hostReferral(scheme));
+    expect(r.created).toBe(true);
+    expect(r.case.stage).toBe('triage');
+    const [first] = byTask(await historyOf(client, r.case.caseId));
+    expect(first!.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name).filter(Boolean)).toEqual(['openCase']);
+    expect(markers(first!)).toHaveLength(1);
+    expect(pathwayUpserts(first!)).toHaveLength(1);
+  });
+
+  it('tells exactly one of two concurrent identical referrals that it opened the case', async () => {
+    const client = await h.connect({ policies: { [scheme]: quickPolicy(scheme) } });
+    const referral = hostReferral(scheme);
+    const answers = await Promise.all([client.refer(referral), client.refer(referral)]);
+    expect(answers.map((a) => a.created).sort()).toEqual([false, true]);
+    expect(answers[0]!.case.caseId).toBe(answers[1]!.case.caseId);
+  });
+
+  it('writes one upsert for a deadline caught up and the command that met it in the same task', async () => {
+    // A case of its own on a queue of its own, so its worker can be stopped while the triage deadline passes.
+    const taskQueue = uniqueTaskQueue('events-down');
+    const triageMs = 1500;
+    const client = await h.connect({ taskQueue, policies: { [scheme]: quickPolicy(scheme, { deadlines: { triage: triageMs } }) } });
+    let stop = await h.startWorker(taskQueue);
+    const { case: opened } = await client.refer(hostReferral(scheme));
+    await stop();
+    await new Promise((r) => setTimeout(r, triageMs + 1000));
+    // The command waits at the server beside the fired timer; the next worker takes both in one task.
+    const accepted = client.send(opened.caseId, 'TRIAGE.ACCEPT', { actor: lw });
+    await new Promise((r) => setTimeout(r, 1000));
+    stop = await h.startWorker(taskQueue);
+    await accepted;
+    const seen = await poll(() => client.getCase(opened.caseId), (v) => v.timeline.some((t) => t.event === 'TRIAGE.ACCEPT'), 'the accepted triage');
+    const applied = seen.timeline.map((t) => t.event);
+    expect(applied.indexOf('DEADLINE.TRIAGE')).toBeGreaterThan(-1);
+    expect(applied.indexOf('DEADLINE.TRIAGE')).toBeLessThan(applied.indexOf('TRIAGE.ACCEPT'));
+    const tasks = byTask(await historyOf(client, opened.caseId));
+    const both = tasks.find((t) => t.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'TRIAGE.ACCEPT'))!;
+    const upserts = pathwayUpserts(both);
+    expect(upserts).toHaveLength(1);
+    // The one upsert carries what both events changed: the escalation the deadline raised and the stage the command moved to.
+    expect(Object.keys(upserts[0]!.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!)).toEqual(
+      expect.arrayContaining(['PathwayEscalated', 'PathwayStage']),
+    );
+    for (const task of tasks) expect(pathwayUpserts(task).length).toBeLessThanOrEqual(1);
+    await stop();
+  }, 60_000);
+});
