@@ -53,6 +53,12 @@ export const CHANGES = {
    */
   attributesOncePerActivation: 'attributes-once-per-activation',
   /**
+   * A case publishes its FHIR Task status and the time of its last change as search attributes
+   * (PathwayTaskStatus, PathwayChangedAt), so the gateway's Task search filters and pages without
+   * reading every case: more attributes in its upserts than history written before holds.
+   */
+  taskSearchAttributes: 'task-search-attributes',
+  /**
    * v8, for cases: every case change above at once. A case that starts on this code writes this one
    * marker instead of one per change; each marker also upserts Temporal's TemporalChangeVersion
    * search attribute, so a new case's first task held four markers and four upserts for them.
@@ -71,6 +77,7 @@ const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
   CHANGES.boundedCarriedState,
   CHANGES.taskChangesAnnounced,
   CHANGES.attributesOncePerActivation,
+  CHANGES.taskSearchAttributes,
 ]);
 
 // Set once, at the start of a case's run (module state is per workflow run in the sandbox).
