@@ -59,6 +59,13 @@ export const CHANGES = {
    */
   taskSearchAttributes: 'task-search-attributes',
   /**
+   * The timer for the case's next deadline is kept also when a command moves that deadline later
+   * (it fires early, and the case then starts a timer for the rest), not only when the due time
+   * stays: a command during support moves the contact deadline on, and cancelled and started a
+   * timer each time, two history events per command (workflows/case/deadlines.ts).
+   */
+  deadlineTimerKeptWhenLater: 'deadline-timer-kept-when-later',
+  /**
    * v8, for cases: every case change above at once. A case that starts on this code writes this one
    * marker instead of one per change; each marker also upserts Temporal's TemporalChangeVersion
    * search attribute, so a new case's first task held four markers and four upserts for them.
@@ -78,6 +85,7 @@ const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
   CHANGES.taskChangesAnnounced,
   CHANGES.attributesOncePerActivation,
   CHANGES.taskSearchAttributes,
+  CHANGES.deadlineTimerKeptWhenLater,
 ]);
 
 // Set once, at the start of a case's run (module state is per workflow run in the sandbox).

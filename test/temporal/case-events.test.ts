@@ -4,8 +4,9 @@
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathwayClient } from '../../client';
+import { parsePolicy } from '../../machines';
 import { uniqueTaskQueue } from '../support/temporal';
-import { clientHarness, hostReferral, lw, poll, quickPolicy, uniqueScheme, type ClientHarness } from './client.harness';
+import { clientHarness, hostReferral, lw, poll, quickPolicy, swemwbs, uniqueScheme, type ClientHarness } from './client.harness';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -59,6 +60,33 @@ describe('the events a case writes', () => {
     expect(answers.map((a) => a.created).sort()).toEqual([false, true]);
     expect(answers[0]!.case.caseId).toBe(answers[1]!.case.caseId);
   });
+
+  it('keeps the deadline timer running when check-ins move the next deadline later', async () => {
+    const staffed = uniqueScheme('events-support');
+    // Real deadline lengths: nothing falls due during the test, and each check-in moves the next one on.
+    const client = await h.connect({ policies: { [staffed]: parsePolicy({ schemeId: staffed }) } });
+    await client.setRoster(staffed, [{ id: 'lw-1' }]);
+    const { case: opened } = await client.refer(hostReferral(staffed));
+    const id = opened.caseId;
+    await client.acceptReferral(id, { actor: lw });
+    const placed = await client.waitFor(id, 'firstContact', { timeoutMs: 30_000 });
+    const actor = { role: 'linkWorker', id: placed.linkWorkerId! } as const;
+    await client.recordContactAttempt(id, { outcome: 'reached', channel: 'phone', actor });
+    await client.recordFirstVisit(id, { location: 'home', durationMinutes: 60, measures: [swemwbs([2, 2, 2, 3, 2, 2, 2])], barriers: [], actor });
+    await client.draftPlan(id, { goals: [{ id: 'g1', text: 'Walk twice a week' }], activities: [{ id: 'a1', category: 'connecting', name: 'Walking group' }], barrierActions: [], tier: 'intensive', volunteer: false, actor });
+    await client.agreePlan(id, { party: 'person', actor: { role: 'person', id: 'self' } });
+    await client.agreePlan(id, { party: 'linkWorker', actor });
+    const before = (await client.getCase(id)).nextDueAt!;
+    for (let i = 0; i < 3; i++) await client.recordCheckIn(id, { measures: [swemwbs([3, 3, 3, 3, 3, 3, 3])], actor });
+    const after = await client.getCase(id);
+    expect(after.stage).toBe('support');
+    expect(after.nextDueAt).toBeGreaterThan(before);
+    const tasks = byTask(await historyOf(client, id));
+    const sessions = tasks.filter((t) => t.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'CHECKIN.RECORD'));
+    expect(sessions).toHaveLength(3);
+    const timerEvents = [EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED];
+    for (const task of sessions) expect(task.filter((e) => timerEvents.includes(e.eventType!))).toEqual([]);
+  }, 90_000);
 
   it('writes one upsert for a deadline caught up and the command that met it in the same task', async () => {
     // A case of its own on a queue of its own, so its worker can be stopped while the triage deadline passes.

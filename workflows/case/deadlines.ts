@@ -30,6 +30,11 @@ class DeadlineTimer {
     return fired;
   }
 
+  /** The due time of a timer still running that falls before `dueAt`, if any. */
+  runningBefore(dueAt: number): number | undefined {
+    return this.current && this.current.dueAt < dueAt ? this.current.dueAt : undefined;
+  }
+
   drop(): void {
     this.current?.scope.cancel();
     this.current = undefined;
@@ -47,6 +52,7 @@ export class Deadlines {
   private readonly skipped = new Set<string>();
   private catchingUp: boolean | undefined;
   private keepingTimer: boolean | undefined;
+  private keepingEarlier: boolean | undefined;
   private readonly timer = new DeadlineTimer();
 
   constructor(private readonly state: CaseState) {}
@@ -101,9 +107,19 @@ export class Deadlines {
   newsOrDeadline(timer: Armed, somethingHappened: () => boolean): Promise<boolean> {
     this.keepingTimer ??= changed(CHANGES.deadlineTimerKept);
     if (!this.keepingTimer) return condition(somethingHappened, Math.max(1, timer.dueAt - Date.now()));
+    this.keepingEarlier ??= changed(CHANGES.deadlineTimerKeptWhenLater);
+    // A deadline moved later (a session logged pushes the contact deadline on) keeps the running
+    // timer: it fires early, as news, and the next wait starts one for the rest. Moved earlier, the
+    // timer is started again.
+    const firesAt = (this.keepingEarlier && this.timer.runningBefore(timer.dueAt)) || timer.dueAt;
     return CancellationScope.cancellable(async () => {
       try {
-        return !(await Promise.race([condition(somethingHappened).then(() => false), this.timer.fired(timer.dueAt)]));
+        const due = await Promise.race([condition(somethingHappened).then(() => false), this.timer.fired(firesAt)]);
+        if (due && firesAt < timer.dueAt) {
+          this.timer.spent();
+          return true;
+        }
+        return !due;
       } finally {
         // Ends the wait for news (the condition), not the kept timer, which has its own scope.
         CancellationScope.current().cancel();
