@@ -15,14 +15,13 @@ export interface CompiledPathway {
   stepper: typeof Stepper;
 }
 
-const SOURCES = [
-  ...['machines', 'machines/stages'].flatMap((dir) =>
-    readdirSync(join(root, dir))
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => `${dir}/${f}`),
-  ),
-  'workflows/runtime/pathway-stepper.ts',
-];
+/** The machine's modules, its stages' folder included. */
+const machineSources = (dir: string): string[] =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `${dir}/${f}`);
+
+const SOURCES = [...machineSources('machines'), ...machineSources('machines/stages'), 'workflows/runtime/pathway-stepper.ts'];
 
 const outDir = (target: string) => join(root, '.cache', 'bench-pathway', target);
 

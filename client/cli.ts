@@ -24,6 +24,7 @@ import {
   PathwayError,
   SchemeNotFoundError,
 } from './errors';
+import { addDirectoryCommands } from './cli-directory';
 import { caseDetail, caseloadsTable, casesTable, escalationRef, escalationsTable, time } from './format';
 
 export const EXIT = {
@@ -467,6 +468,8 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
       // One JSON object a line, as the file holds them but with the bodies opened: for jq and grep.
       for (const m of messages) io.out(JSON.stringify({ ...m, at: new Date(m.at).toISOString() }));
     });
+
+  addDirectoryCommands(program, io, () => Boolean(globals().json));
 
   return program;
 }

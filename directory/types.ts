@@ -12,6 +12,8 @@ export interface DirectoryService {
   schemeId: string;
   name: string;
   organizationName: string;
+  /** The HSDS organisation id: the provider, for counting its responses across services. */
+  organizationId?: string;
   /** The pathway's activity categories the service's taxonomy terms map onto. */
   categories: ActivityCategory[];
   /** HSDS taxonomy term codes. */
@@ -34,6 +36,17 @@ export interface MatchQuery {
   /** Services already tried for this need (declined, no response), left out of the answer. */
   excludeServiceIds?: string[];
   limit?: number;
+  /** Only services a location of which is on a bus route, or that bring people (`transport-provided`). */
+  needsTransport?: boolean;
+  /** Where the person starts from (a postcode's centroid, never their address): ranks by distance. */
+  near?: { latitude: number; longitude: number };
+  /** With `near`: leave out services further than this. */
+  maxMiles?: number;
+  /** Only services open on this day (iCal BYDAY: MO..SU), and at `time` (HH:MM) when given. */
+  day?: 'MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU';
+  time?: string;
+  /** Record needs with no match in the gap register (default true; a preview passes false). */
+  recordUnmet?: boolean;
 }
 
 /** One ranked answer with the reasons a person can read ("matches loneliness; step-free"). */
@@ -42,6 +55,11 @@ export interface MatchResult {
   name: string;
   score: number;
   explanation: string;
+  organizationName?: string;
+  /** The query's needs this service meets. */
+  matchedNeeds?: string[];
+  /** Distance from `near` to the nearest of its locations. */
+  miles?: number;
 }
 
 export interface ServiceDirectory {

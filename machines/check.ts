@@ -1,7 +1,7 @@
 import { DISCHARGE_REASONS, type DischargeReason } from './context';
-import { explorePathway, journeyKey, shortestPaths, summarizeGraph, type GraphSummary } from './graph';
+import { activeNodeIds, explorePathway, journeyKey, shortestPaths, summarizeGraph, type GraphSummary, type PathwayGraph } from './graph';
 import { toMermaid } from './mermaid';
-import { maxExtensionWeeks, parsePolicy, PolicyError, type SchemePolicy } from './policy';
+import { befriendingHandoff, booksVisitDirectly, MAX_REVIEW, maxExtensionWeeks, parsePolicy, PolicyError, type SchemePolicy } from './policy';
 
 /*
  * `pathway check`: what a scheme developer needs to know about a policy before it ships, in words
@@ -65,13 +65,82 @@ export function deadlinesThatCannotFire(policy: SchemePolicy): string[] {
   return out;
 }
 
-/** Stages a policy switch turns off on purpose, so their absence is a note, not a problem. */
+/**
+ * Switches set against each other so that one of them can never act (each valid alone): a
+ * contradiction in the scheme's intent, reported before it ships. `raw` is the file as written, to
+ * tell a setting written out from a default.
+ */
+export function contradictorySwitches(policy: SchemePolicy, raw: unknown): string[] {
+  const out: string[] = [];
+  if (policy.deadlines.review > MAX_REVIEW) {
+    out.push(
+      `deadlines.review (${days(policy.deadlines.review)}) is beyond the support period: support is time-limited and the review ` +
+        `must fall due within ${days(MAX_REVIEW)} (26 weeks) of the plan being agreed; use extensions for the people who need longer.`,
+    );
+  }
+  const written = (raw as { deadlines?: Record<string, unknown> } | null)?.deadlines ?? {};
+  if (!befriendingHandoff(policy) && written.befriendingWait !== undefined) {
+    out.push(
+      'deadlines.befriendingWait is set but befriending.handoff is false: with no befriending handoff no one ever waits for a befriending ' +
+        'service, so the wait can never apply (remove deadlines.befriendingWait, or turn the handoff on).',
+    );
+  }
+  const { levels, intervals, audiences } = policy.escalation;
+  if (levels !== undefined && audiences.length > levels) {
+    out.push(
+      `escalation.audiences names ${audiences.length} audiences but escalation.levels stops the ladder at level ${levels}: ` +
+        `${audiences.slice(levels).join(', ')} would never hear of an escalation (drop them, or raise the levels).`,
+    );
+  }
+  if (levels !== undefined && intervals !== undefined && intervals.length > levels) {
+    out.push(
+      `escalation.intervals gives ${intervals.length} waits but escalation.levels stops the ladder at level ${levels}: ` +
+        'the waits past the top level would never be used.',
+    );
+  }
+  if (policy.contact.selfReferralBooksVisit && !policy.eligibility.routes.includes('self')) {
+    out.push(
+      "contact.selfReferralBooksVisit is on but eligibility.routes does not accept self-referrals ('self'): no case could ever book its " +
+        "first visit directly (add 'self' to the routes, or turn the switch off).",
+    );
+  }
+  return out;
+}
+
+/** Stages and discharge reasons a policy switch turns off on purpose, so their absence is a note, not a problem. */
 function explainedUnreachable(policy: SchemePolicy): Map<string, string> {
   const explained = new Map<string, string>();
   if (policy.extension.maxCount === 0) {
     explained.set('pathway.active.extensionPending', 'extension.maxCount is 0, so no case waits for an extension decision');
+  }  else if (policy.extension.approvedBy === 'linkWorker') {
+    explained.set('pathway.active.extensionPending', "extension.approvedBy is 'linkWorker', so the review grants an extension itself");
+  }
+  if (!befriendingHandoff(policy)) {
+    const why = 'befriending.handoff is false, so no review hands the person off to befriending';
+    explained.set('pathway.active.befriendingHandoff', why);
+    explained.set('handedOff', why);
+  }
+  if (!policy.waitlist.enabled) {
+    explained.set('pathway.active.waitlisted', 'waitlist.enabled is false, so a full scheme declines instead of waitlisting');
+  }
+  if (policy.eligibility.routes.every((route) => booksVisitDirectly(policy, route))) {
+    const why = 'the scheme takes only self-referrals and contact.selfReferralBooksVisit is on, so every first visit is booked directly';
+    explained.set('pathway.active.firstContact', why);
+    explained.set('unableToContact', why);
   }
   return explained;
+}
+
+/**
+ * The graph from the first route the scheme accepts and, when the policy routes self-referrals
+ * differently (contact.selfReferralBooksVisit), from one of the other kind too: what either reaches.
+ */
+function graphsOf(policy: SchemePolicy): PathwayGraph[] {
+  const { routes } = policy.eligibility;
+  const first = booksVisitDirectly(policy, routes[0]!);
+  const other = routes.find((route) => booksVisitDirectly(policy, route) !== first);
+  const main = explorePathway(policy);
+  return other === undefined ? [main] : [main, explorePathway(policy, { route: other })];
 }
 
 function stageName(id: string): string {
@@ -93,29 +162,36 @@ export function checkPolicy(raw: unknown): PolicyCheck {
       reachableDischargeReasons: [],
     };
   }
-  const problems: string[] = deadlinesThatCannotFire(policy);
+  const problems: string[] = [...deadlinesThatCannotFire(policy), ...contradictorySwitches(policy, raw)];
   const notes: string[] = [];
-  const graph = explorePathway(policy);
-  const summary = summarizeGraph(graph);
+  const [graph, ...others] = graphsOf(policy);
+  const summary = summarizeGraph(graph!);
   for (const key of summary.deadEnds) {
     problems.push(`dead end: a case can reach a state with no way out (${key}); no command or deadline moves it on.`);
   }
+  const reachedNodes = new Set<string>();
+  const reached = new Set<DischargeReason>();
+  for (const g of [graph!, ...others]) {
+    for (const { state } of Object.values(g.adjacency)) {
+      for (const id of activeNodeIds(state)) reachedNodes.add(id);
+      if (state.status === 'done' && state.context.discharge) reached.add(state.context.discharge.reason);
+    }
+  }
   const explained = explainedUnreachable(policy);
-  for (const id of summary.unreachableStateNodes) {
+  const unreachable = summary.unreachableStateNodes.filter((n) => !reachedNodes.has(n));
+  for (const id of unreachable) {
     const why = explained.get(id);
     if (why) notes.push(`stage ${stageName(id)} is never used: ${why}.`);
     else problems.push(`unreachable stage: no case can ever reach ${stageName(id)} under this policy.`);
   }
-  const reached = new Set<DischargeReason>();
-  for (const { state } of Object.values(graph.adjacency)) {
-    if (state.status === 'done' && state.context.discharge) reached.add(state.context.discharge.reason);
-  }
   const reachableDischargeReasons = DISCHARGE_REASONS.filter((r) => reached.has(r));
   for (const reason of DISCHARGE_REASONS.filter((r) => !reached.has(r))) {
-    problems.push(`discharge reason "${reason}" can never be recorded: no case can be discharged that way under this policy.`);
+    const why = explained.get(reason);
+    if (why) notes.push(`discharge reason "${reason}" is never recorded: ${why}.`);
+    else problems.push(`discharge reason "${reason}" can never be recorded: no case can be discharged that way under this policy.`);
   }
   const shortest = new Map<string, string[]>();
-  for (const path of shortestPaths(graph)) {
+  for (const path of [graph!, ...others].flatMap(shortestPaths)) {
     const stage = journeyKey(path.state);
     const steps = path.steps.slice(1).map((step) => step.event.type);
     const known = shortest.get(stage);
@@ -128,7 +204,7 @@ export function checkPolicy(raw: unknown): PolicyCheck {
     notes,
     shortestPaths: [...shortest].map(([stage, steps]) => ({ stage, steps })).sort((a, b) => a.steps.length - b.steps.length),
     reachableDischargeReasons,
-    summary,
-    diagram: toMermaid({ unreachable: summary.unreachableStateNodes }),
+    summary: { ...summary, unreachableStateNodes: unreachable },
+    diagram: toMermaid({ unreachable }),
   };
 }

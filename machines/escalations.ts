@@ -72,12 +72,14 @@ export function raiseEscalation(
   stage: Stage,
   at: number,
   ackWithin: number,
+  climbs = true,
 ): EscalationState {
   const n = state.counters.escalation + 1;
   const escalation: Escalation = { id: `esc-${n}`, type, stage, raisedAt: at, ackDueAt: at + ackWithin, level: 1 };
   return {
     escalations: [...state.escalations, escalation],
-    timers: arm(state.timers, escalationTimer(escalation.id, escalation.ackDueAt)),
+    // At the top of the policy's ladder nothing goes further: no timer to raise it again.
+    timers: climbs ? arm(state.timers, escalationTimer(escalation.id, escalation.ackDueAt)) : state.timers,
     counters: { ...state.counters, escalation: n },
   };
 }
@@ -86,16 +88,17 @@ export function reescalate(
   state: Pick<EscalationState, 'escalations' | 'timers'>,
   id: string,
   at: number,
-  ackWithin: number,
+  ackWithin: (level: number) => number,
+  climbs: (level: number) => boolean = () => true,
 ): Pick<EscalationState, 'escalations' | 'timers'> {
   let raised: Escalation | undefined;
   const escalations = state.escalations.map((e) =>
-    e.id === id ? (raised = { ...e, level: e.level + 1, ackDueAt: at + ackWithin }) : e,
+    e.id === id ? (raised = { ...e, level: e.level + 1, ackDueAt: at + ackWithin(e.level + 1) }) : e,
   );
   if (!raised) throw new Error(`no escalation ${id}`);
   return {
     escalations,
-    timers: arm(state.timers, escalationTimer(id, raised.ackDueAt)),
+    timers: climbs(raised.level) ? arm(state.timers, escalationTimer(id, raised.ackDueAt)) : disarm(state.timers, escalationTimer(id, 0).key),
   };
 }
 

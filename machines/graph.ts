@@ -22,7 +22,7 @@ import type { MeasureSubmission } from './measures';
 import { pathwayMachine, type PathwaySnapshot } from './pathway';
 import { accessRefusal } from './rules';
 import type { SchemePolicy } from './policy';
-import type { ReferralFacts } from './referral';
+import type { ReferralFacts, ReferralRoute } from './referral';
 import { stageOf, type ActiveStage } from './stage';
 import { isEscalationTimer } from './timers';
 
@@ -39,13 +39,13 @@ export const PERSON: Actor = { role: 'person', id: 'person-graph' };
 /** 6 January 2025, 09:00 UTC: any fixed instant will do, the machine only adds durations to it. */
 export const GRAPH_START = Date.UTC(2025, 0, 6, 9);
 
-/** A referral every rule of `policy` accepts, so traversal starts at triage. */
-export function eligibleReferral(policy: SchemePolicy, at = GRAPH_START): ReferralFacts {
+/** A referral every rule of `policy` accepts, so traversal starts at triage; by the first route it accepts unless told. */
+export function eligibleReferral(policy: SchemePolicy, at = GRAPH_START, route: ReferralRoute = policy.eligibility.routes[0]!): ReferralFacts {
   const { eligibility } = policy;
   return {
     referralId: 'ref-graph',
     schemeId: policy.schemeId,
-    route: eligibility.routes[0]!,
+    route,
     age: eligibility.minAge,
     area: eligibility.areas[0] ?? 'anywhere',
     targetGroups: eligibility.targetGroups.slice(0, 1),
@@ -57,8 +57,8 @@ export function eligibleReferral(policy: SchemePolicy, at = GRAPH_START): Referr
   };
 }
 
-export function graphInput(policy: SchemePolicy, at = GRAPH_START): PathwayInput {
-  return { referral: eligibleReferral(policy, at), policy, at };
+export function graphInput(policy: SchemePolicy, at = GRAPH_START, route?: ReferralRoute): PathwayInput {
+  return { referral: eligibleReferral(policy, at, route), policy, at };
 }
 
 /** Valid answers for every instrument the scheme uses (mid-scale, so any band will do). */
@@ -89,7 +89,9 @@ export function exampleEvents(snapshot: PathwaySnapshot, now: number): PathwayEv
     { type: 'TRIAGE.DECLINE', reason: 'Needs are outside the scheme', actor: lw },
     { type: 'TRIAGE.REDIRECT', service: 'Community mental health team', reason: 'Needs clinical care', actor: lw },
     { type: 'CAPACITY.GRANTED', linkWorkerId: lw.id },
-    { type: 'CAPACITY.WAITLISTED', position: 3 },
+    // A place on the list, and one past the policy's cap when it has one (declined as the scheme is full).
+    { type: 'CAPACITY.WAITLISTED', position: Math.min(3, policy.waitlist.cap ?? 3) },
+    ...(policy.waitlist.cap === undefined ? [] : [{ type: 'CAPACITY.WAITLISTED' as const, position: policy.waitlist.cap + 1 }]),
     { type: 'CONTACT.ATTEMPT', outcome: 'reached', channel: 'phone', actor: lw },
     { type: 'CONTACT.ATTEMPT', outcome: 'noAnswer', channel: 'phone', actor: lw },
     { type: 'VISIT.RECORD', location: 'home', durationMinutes: 120, measures, barriers: ['transport'], actor: lw },
@@ -186,9 +188,12 @@ export interface PathwayGraph {
   exploreMs: number;
 }
 
-/** Breadth-first over the abstraction from an eligible referral; only events the machine accepts are edges. */
-export function explorePathway(policy: SchemePolicy, options: { limit?: number } = {}): PathwayGraph {
-  const input = graphInput(policy);
+/**
+ * Breadth-first over the abstraction from an eligible referral (by `route`, default the policy's
+ * first); only events the machine accepts are edges.
+ */
+export function explorePathway(policy: SchemePolicy, options: { limit?: number; route?: ReferralRoute } = {}): PathwayGraph {
+  const input = graphInput(policy, GRAPH_START, options.route);
   const clock = new WeakMap<PathwaySnapshot, number>();
   const traversalOptions: PathwayGraph['traversalOptions'] = {
     input,

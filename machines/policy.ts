@@ -150,6 +150,11 @@ export const schemePolicySchema = z
         window: durationOf('10d'),
         /** From allocation to the first attempt; missed, it escalates. */
         firstAttemptWithin: durationOf('2d'),
+        /**
+         * A self-referral has already spoken to the scheme: once a place is held its first visit is
+         * booked directly, with no first-contact call (and no contact window to close unreached).
+         */
+        selfReferralBooksVisit: z.boolean().default(false),
       })
       .prefault({}),
     deadlines: z
@@ -182,10 +187,29 @@ export const schemePolicySchema = z
         disengagementCheck: durationOf('1w'),
       })
       .prefault({}),
+    /** A full scheme waitlists (the default); off, or past `cap` waiting, the referral is declined as the scheme is full. */
+    waitlist: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The longest the waiting list may be: a case offered a later position is declined. Absent, no cap. */
+        cap: z.int().min(1).max(10_000).optional(),
+      })
+      .prefault({}),
+    /** Whether a review may hand the person off to a befriending service (some areas have none). */
+    befriending: z
+      .object({
+        handoff: z.boolean().default(true),
+      })
+      .prefault({}),
     extension: z
       .object({
         maxCount: z.int().min(0).max(10).default(2),
         maxLength: durationOf('6w'),
+        /**
+         * Who grants an extension the review asks for: a supervisor (the brief's rule: the case waits
+         * for the decision) or the link worker who records the review (support resumes at once).
+         */
+        approvedBy: z.enum(['supervisor', 'linkWorker']).default('supervisor'),
       })
       .prefault({}),
     /**
@@ -212,6 +236,13 @@ export const schemePolicySchema = z
       .object({
         /** The audience at level 1, 2, ...; the last one repeats for every level above. */
         audiences: z.array(safeIdSchema).min(1).max(10).default([...DEFAULT_ESCALATION_AUDIENCES]),
+        /**
+         * How long each level has to be acknowledged before the escalation goes up one: level 1, 2,
+         * ...; the last repeats. Absent, `deadlines.escalationAck` at every level.
+         */
+        intervals: z.array(duration).min(1).max(10).optional(),
+        /** The top of the ladder: an escalation at this level is not raised further. Absent, no top. */
+        levels: z.int().min(1).max(10).optional(),
       })
       .prefault({}),
     measures: z.array(instrumentSchema).max(INSTRUMENTS.length).default([...INSTRUMENTS]),
@@ -239,6 +270,13 @@ export const schemePolicySchema = z
         code: 'custom',
         path: ['contact', 'firstAttemptWithin'],
         message: 'must not be later than deadlines.firstContact',
+      });
+    }
+    if (policy.waitlist.cap !== undefined && !policy.waitlist.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['waitlist', 'cap'],
+        message: 'is set but waitlist.enabled is false: a scheme that keeps no waiting list has no cap to apply (remove the cap, or turn the waiting list on)',
       });
     }
     const duplicates = <T>(items: readonly T[], key: (item: T) => string, path: string, field: string) => {
@@ -290,6 +328,7 @@ export function scalePolicy(policy: SchemePolicy, factor: number): SchemePolicy 
     contact: { ...policy.contact, window: scale(policy.contact.window), firstAttemptWithin: scale(policy.contact.firstAttemptWithin) },
     deadlines: { ...(deadlines as typeof durations), missedSessions },
     extension: { ...policy.extension, maxLength: scale(policy.extension.maxLength) },
+    ...(policy.escalation.intervals && { escalation: { ...policy.escalation, intervals: policy.escalation.intervals.map(scale) } }),
   };
 }
 
@@ -311,7 +350,10 @@ export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier |
  * Policies started before a setting existed are carried by running cases as they were parsed, so
  * the machine reads newer settings through these, with the same defaults the schema gives.
  */
-type Carried = Pick<SchemePolicy, 'tiers'> & Partial<Pick<SchemePolicy, 'sessions' | 'escalation'>>;
+type Carried = Pick<SchemePolicy, 'tiers'> & { extension?: Partial<SchemePolicy['extension']> } &
+  Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'waitlist' | 'befriending'>> & {
+    contact?: Partial<SchemePolicy['contact']>;
+  };
 
 export function countedSessionKinds(policy: Carried): readonly SessionKind[] {
   return policy.sessions?.counted ?? STRUCTURED_SESSION_KINDS;
@@ -325,4 +367,43 @@ export function overBudgetMode(policy: Carried): OverBudgetMode {
 export function escalationAudience(policy: Carried, level: number): string {
   const audiences = policy.escalation?.audiences ?? DEFAULT_ESCALATION_AUDIENCES;
   return audiences[Math.min(Math.max(level, 1), audiences.length) - 1]!;
+}
+
+/** Whether a referral by `route` goes straight to its first visit once a place is held. */
+export function booksVisitDirectly(policy: Carried, route: string): boolean {
+  return route === 'self' && (policy.contact?.selfReferralBooksVisit ?? false);
+}
+
+/** Whether a case offered waiting-list `position` waits, or is declined as the scheme is full. */
+export function waitlistAdmits(policy: Carried, position: number): boolean {
+  const { enabled, cap } = policy.waitlist ?? { enabled: true };
+  return enabled && (cap === undefined || position <= cap);
+}
+
+export function befriendingHandoff(policy: Carried): boolean {
+  return policy.befriending?.handoff ?? true;
+}
+
+/**
+ * The latest a review may fall due: support is time-limited, to avoid dependency (the brief), so a
+ * review later than this is a policy mistake `pathway check` reports, not a support period.
+ */
+export const MAX_REVIEW = 26 * WEEK;
+
+/** How long an escalation at `level` (1 when raised) has to be acknowledged before it goes up one. */
+export function escalationInterval(policy: Carried & Pick<SchemePolicy, 'deadlines'>, level: number): number {
+  const intervals = policy.escalation?.intervals;
+  if (!intervals) return policy.deadlines.escalationAck;
+  return intervals[Math.min(Math.max(level, 1), intervals.length) - 1]!;
+}
+
+/** Whether an escalation at `level` goes up another level when it is not acknowledged in time. */
+export function escalationClimbs(policy: Carried, level: number): boolean {
+  const top = policy.escalation?.levels;
+  return top === undefined || level < top;
+}
+
+/** Whether an extension the review asks for waits for a supervisor's decision (the default). */
+export function extensionNeedsApproval(policy: Carried): boolean {
+  return (policy.extension?.approvedBy ?? 'supervisor') === 'supervisor';
 }

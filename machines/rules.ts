@@ -4,7 +4,7 @@ import { isOpen } from './escalations';
 import type { Actor, PathwayEvent, PathwayEventType } from './events';
 import { isMeasureSubmission, type MeasureSubmission } from './measures';
 import { pathwayMachine, type PathwaySnapshot } from './pathway';
-import { maxExtensionWeeks, tierOf } from './policy';
+import { befriendingHandoff, maxExtensionWeeks, tierOf } from './policy';
 import { stageOf } from './stage';
 import { timerFor } from './timers';
 import { sessionBudgetState, sessionPastBudget } from './sessions';
@@ -52,6 +52,7 @@ export const REFUSAL_RULES = [
   'extensionNotPending',
   'extensionMaxCount',
   'extensionMaxLength',
+  'befriendingOff',
   'duplicateNotFlagged',
   'duplicateNotAmongFlagged',
   'pathwayRules',
@@ -193,6 +194,9 @@ function extensionRefusal(context: PathwayContext, weeks: number): Refusal | und
 function reviewRefusal(outcome: 'discharge' | 'extend' | 'befriend'): Explain {
   return (context, event) => {
     if (event.type !== 'REVIEW.RECORD' || event.outcome !== outcome) return undefined;
+    if (outcome === 'befriend' && !befriendingHandoff(context.policy)) {
+      return refuse('befriendingOff', 'this scheme hands no one off to befriending: record the review as a discharge or an extension');
+    }
     const measures = measuresRefusal(context, event);
     if (measures || outcome !== 'extend') return measures;
     return extensionRefusal(context, event.extensionWeeks ?? maxExtensionWeeks(context.policy));
@@ -229,6 +233,7 @@ const GUARD_EXPLANATIONS: Partial<Record<GuardName, Explain>> = {
   clearsDuplicate: duplicateRefusal,
   reviewDischarges: reviewRefusal('discharge'),
   reviewExtends: reviewRefusal('extend'),
+  reviewGrantsExtension: reviewRefusal('extend'),
   reviewBefriends: reviewRefusal('befriend'),
   extensionApprovable: (context, event) => {
     const pending = context.extension.pending;

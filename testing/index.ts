@@ -22,7 +22,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { transition } from 'xstate';
 import { MemorySink } from '../activities/outbox';
-import { explorePathway, graphKey, LINK_WORKER, shortestPaths, type PathwayPath } from '../machines/graph';
+import { explorePathway, graphKey, journeyKey, LINK_WORKER, outgoing, shortestPaths, type PathwayPath } from '../machines/graph';
 import {
   COMMAND_TYPES,
   pathwayMachine,
@@ -33,6 +33,7 @@ import {
   type PathwayEvent,
   type PathwaySnapshot,
   type ReferralFacts,
+  type ReferralRoute,
   type SchemePolicy,
   type Stage,
 } from '../machines';
@@ -55,7 +56,7 @@ import { digitFree } from '../machines/ids';
 export type { PathwayPath } from '../machines/graph';
 export type { CaseView } from '../workflows/definitions';
 export type { OutcomeRecord } from '../evidence/outcomeRecord';
-export { graphKey } from '../machines/graph';
+export { graphKey, journeyKey } from '../machines/graph';
 export { parsePolicy, stageOf, type SchemePolicy } from '../machines';
 export { checkPolicy, type PolicyCheck } from '../machines/check';
 
@@ -71,6 +72,12 @@ export function unrealisable(path: PathwayPath): string | undefined {
     if (stageOf(before) === 'allocating' && !event.type.startsWith('CAPACITY.')) return 'acts between a place request and its answer';
     if (event.type.startsWith('DEADLINE.') && !earlierDeadlinesKeepStage(before, event)) return 'an earlier deadline would change the stage first';
     if (event.type === 'CAPACITY.WAITLISTED' && path.steps.slice(i + 1).some((s) => s.event.type === 'CAPACITY.WAITLISTED')) return 'waitlisted twice';
+    if (event.type === 'CAPACITY.WAITLISTED' && event.position > 1) {
+      // The walk's ledger puts the case first on an empty list: only a policy that treats every
+      // position alike (no cap, or a cap the position is within) can be walked.
+      const cap = before.context.policy.waitlist?.cap;
+      if (cap !== undefined && event.position > cap) return 'offered a place past the waiting list cap';
+    }
   }
   return undefined;
 }
@@ -92,14 +99,46 @@ function earlierDeadlinesKeepStage(before: PathwaySnapshot, event: PathwayEvent)
   return true;
 }
 
-/** Every shortest path of the policy's graph, realisable or not (see `pathsFor`). */
-export function allPathsFor(policy: SchemePolicy): PathwayPath[] {
-  return shortestPaths(explorePathway(policy));
+/** Which referral the graph starts from: by default one by the first route the policy accepts. */
+export interface PathOptions {
+  route?: ReferralRoute;
 }
 
-/** The graph's shortest path to each state the policy reaches, that the real system can be made to take. */
-export function pathsFor(policy: SchemePolicy): PathwayPath[] {
-  return allPathsFor(policy).filter((p) => !unrealisable(p));
+/** Every shortest path of the policy's graph, realisable or not (see `pathsFor`). */
+export function allPathsFor(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
+  return shortestPaths(explorePathway(policy, options));
+}
+
+/**
+ * The graph's shortest path to each state the policy reaches, that the real system can be made to
+ * take; `route` picks the referral's route (e.g. 'self' under contact.selfReferralBooksVisit).
+ */
+export function pathsFor(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
+  return allPathsFor(policy, options).filter((p) => !unrealisable(p));
+}
+
+/**
+ * Every way a case can leave the pathway under the policy: for each stage (or hold) a discharge can
+ * happen from, and each reason it can happen with there, the shortest path that ends so and that
+ * the real system can be made to take. What a scheme's suite walks to see every discharge work.
+ */
+export function dischargeJourneys(policy: SchemePolicy, options: PathOptions = {}): PathwayPath[] {
+  const graph = explorePathway(policy, options);
+  const shortest = new Map(shortestPaths(graph).map((p) => [graphKey(p.state), p]));
+  const best = new Map<string, PathwayPath>();
+  for (const { state, transitions } of Object.values(graph.adjacency)) {
+    const to = shortest.get(graphKey(state));
+    if (!to || state.status === 'done') continue;
+    for (const { event, state: next } of outgoing(transitions)) {
+      if (next.status !== 'done') continue;
+      const path: PathwayPath = { state: next, steps: [...to.steps, { state: next, event }], weight: to.weight + 1 };
+      const key = `${journeyKey(state)} > ${journeyKey(next)}`;
+      const known = best.get(key);
+      if (unrealisable(path) || (known && known.steps.length <= path.steps.length)) continue;
+      best.set(key, path);
+    }
+  }
+  return [...best.values()];
 }
 
 /** Of `paths`, those ending in a discharge: one per discharge reason the policy reaches, at least. */
@@ -241,11 +280,11 @@ async function until(handle: WorkflowHandle, done: (v: CaseView) => boolean, tim
   }
 }
 
-function referralFor(policy: SchemePolicy): ReferralFacts {
+function referralFor(policy: SchemePolicy, route: ReferralRoute): ReferralFacts {
   return {
     referralId: `ref-${digitFree(randomUUID())}`,
     schemeId: policy.schemeId,
-    route: policy.eligibility.routes[0]!,
+    route,
     age: Math.max(policy.eligibility.minAge, Math.min(40, policy.eligibility.maxAge)),
     area: policy.eligibility.areas[0] ?? 'anywhere',
     targetGroups: policy.eligibility.targetGroups.slice(0, 1),
@@ -271,7 +310,8 @@ export async function walkPath(env: TestWorkflowEnvironment, taskQueue: string, 
   const waitlists = path.steps.some((s) => s.event.type === 'CAPACITY.WAITLISTED');
   // An empty roster makes the real ledger waitlist; filling it later admits.
   await setRoster(env, taskQueue, schemeId, policy.caseloadCap, waitlists ? [] : [{ id: LINK_WORKER.id }]);
-  const facts = referralFor(policy);
+  // The route the path's referral came by: the policy may route it differently (self-referrals).
+  const facts = referralFor(policy, path.steps[0]!.state.context.referral.route);
   const input: CaseInput = { referral: facts, policy };
   const handle: WorkflowHandle = await env.client.workflow.start('pathwayCase', { taskQueue, workflowId: caseWorkflowId(facts.referralId), args: [input] });
   try {

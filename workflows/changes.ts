@@ -82,10 +82,10 @@ const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
   CHANGES.deadlineTimerKept,
   CHANGES.capacityBeforeCommands,
   CHANGES.boundedCarriedState,
-  CHANGES.taskChangesAnnounced,
   CHANGES.attributesOncePerActivation,
-  CHANGES.taskSearchAttributes,
   CHANGES.deadlineTimerKeptWhenLater,
+  CHANGES.taskChangesAnnounced,
+  CHANGES.taskSearchAttributes,
 ]);
 
 // Set once, at the start of a case's run (module state is per workflow run in the sandbox).

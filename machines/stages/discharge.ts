@@ -5,10 +5,16 @@ import { bySupervisor, dischargeWith, holdsPlace, payload, update, type Args, ty
 
 /* Leaving the pathway: on request from any stage, and the final `discharged` state every path ends in. */
 
+const FULL_SCHEME = 'The scheme has no place free and no room on its waiting list';
+
 function closingNotice(context: PathwayContext, reason: DischargeReason): ReferrerNotice {
   const triage = context.triage;
   if (reason === 'declined' && triage?.decision === 'declined') {
     return triage.reason ? { kind: 'declined', reason: triage.reason } : { kind: 'declined' };
+  }
+  // Declined by no one: accepted, but the scheme was full and its waiting list closed or at its cap.
+  if (reason === 'declined' && triage?.decision === 'accepted' && context.discharge?.by === undefined) {
+    return { kind: 'declined', reason: FULL_SCHEME };
   }
   if (reason === 'redirected' && triage?.decision === 'redirected') {
     return { kind: 'redirected', ...(triage.service && { service: triage.service }), ...(triage.reason && { reason: triage.reason }) };

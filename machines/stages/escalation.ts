@@ -1,11 +1,15 @@
 import { acknowledge, isOpen, raiseEscalation, reescalate, supervisorNotice, type EscalationType } from '../escalations';
 import type { PathwayContext } from '../context';
 import type { PathwayEvent } from '../events';
+import { escalationClimbs, escalationInterval } from '../policy';
 import type { Stage } from '../stage';
 import { disarm, timerFor } from '../timers';
 import { bySupervisor, payload, timeOf, update, type Args } from './kit';
 
-/* Escalations run on in every stage and on hold: a supervisor acknowledges, or they go up a level. */
+/*
+ * Escalations run on in every stage and on hold: a supervisor acknowledges, or they go up a level,
+ * on the policy's ladder (escalation.intervals between levels, up to escalation.levels).
+ */
 
 export const escalationGuards = {
   escalationAcknowledgeable: ({ context, event }: Args) =>
@@ -14,11 +18,24 @@ export const escalationGuards = {
 
 export const escalationActions = {
   raiseEscalation: update<{ type: EscalationType; stage: Stage }>(({ context, event }, params) =>
-    raiseEscalation(context, params.type, params.stage, timeOf(context, event), context.policy.deadlines.escalationAck),
+    raiseEscalation(
+      context,
+      params.type,
+      params.stage,
+      timeOf(context, event),
+      escalationInterval(context.policy, 1),
+      escalationClimbs(context.policy, 1),
+    ),
   ),
   reescalate: update(({ context, event }) => {
     const e = payload(event, 'DEADLINE.ESCALATION');
-    return reescalate(context, e.escalationId, e.at, context.policy.deadlines.escalationAck);
+    return reescalate(
+      context,
+      e.escalationId,
+      e.at,
+      (level) => escalationInterval(context.policy, level),
+      (level) => escalationClimbs(context.policy, level),
+    );
   }),
   acknowledgeEscalation: update(({ context, event }) => {
     const e = payload(event, 'ESCALATION.ACK');

@@ -5,7 +5,10 @@ import { withStageTimers } from '../timers';
 import { bySupervisor, holdFrom, payload, timeOf, update, type Args, type EventOf } from './kit';
 import { supportTimers } from './support';
 
-/* An extension the review asked for: a supervisor approves (support resumes) or refuses (back to review). */
+/*
+ * An extension the review asked for: a supervisor approves (support resumes) or refuses (back to
+ * review); under extension.approvedBy 'linkWorker' the review grants it itself and no case waits here.
+ */
 
 export function extensionWeeksOf(context: PathwayContext, event: EventOf<'REVIEW.RECORD'>): number {
   return event.extensionWeeks ?? maxExtensionWeeks(context.policy);
@@ -30,6 +33,12 @@ export const extensionActions = {
       extension: { ...context.extension, pending: { weeks: extensionWeeksOf(context, e), requestedAt: e.at } },
       timers: withStageTimers(context.timers),
     };
+  }),
+  /** The link worker's review grants the extension it asks for (extension.approvedBy 'linkWorker'). */
+  grantExtension: update(({ context, event }) => {
+    const e = payload(event, 'REVIEW.RECORD');
+    const decision = { weeks: extensionWeeksOf(context, e), requestedAt: e.at, decidedAt: e.at, approved: true, by: e.actor.id };
+    return { extension: { count: context.extension.count + 1, history: [...context.extension.history, decision] } };
   }),
   decideExtension: update(({ context, event }) => {
     const e = payload(event, 'EXTENSION.APPROVE', 'EXTENSION.REFUSE');

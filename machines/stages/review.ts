@@ -1,5 +1,6 @@
 import type { ReviewRecord } from '../context';
 import { scoreMeasure } from '../measures';
+import { befriendingHandoff, extensionNeedsApproval } from '../policy';
 import { stageTimer, withStageTimers } from '../timers';
 import { extensionAllowed, extensionWeeksOf } from './extension';
 import { escalate, eventMeasuresAcceptable, holdFrom, overdue, payload, timeOf, update, type Args } from './kit';
@@ -13,8 +14,19 @@ export const reviewGuards = {
     const e = payload(event, 'REVIEW.RECORD');
     return eventMeasuresAcceptable(context, event) && e.outcome === 'extend' && extensionAllowed(context, extensionWeeksOf(context, e));
   },
+  /** An allowed extension the link worker's review grants itself (extension.approvedBy 'linkWorker'). */
+  reviewGrantsExtension: ({ context, event }: Args) => {
+    const e = payload(event, 'REVIEW.RECORD');
+    return (
+      !extensionNeedsApproval(context.policy) &&
+      eventMeasuresAcceptable(context, event) &&
+      e.outcome === 'extend' &&
+      extensionAllowed(context, extensionWeeksOf(context, e))
+    );
+  },
+  /** Only where the scheme hands off to befriending (befriending.handoff). */
   reviewBefriends: ({ context, event }: Args) =>
-    eventMeasuresAcceptable(context, event) && payload(event, 'REVIEW.RECORD').outcome === 'befriend',
+    befriendingHandoff(context.policy) && eventMeasuresAcceptable(context, event) && payload(event, 'REVIEW.RECORD').outcome === 'befriend',
 };
 
 export const reviewActions = {
@@ -46,6 +58,7 @@ export const review = {
         target: '#discharged',
         actions: ['recordReview', { type: 'recordDischarge', params: { reason: 'connected' } }, 'releasePlace'],
       },
+      { guard: 'reviewGrantsExtension', target: 'support', actions: ['recordReview', 'grantExtension', 'resumeSupport'] },
       {
         guard: 'reviewExtends',
         target: 'extensionPending',

@@ -12,12 +12,15 @@ import type { SubscriptionActivities } from '../../activities/subscriptions';
 import { TASK_CHANGE_EFFECT, type TaskChangeEffect } from '../task-changes';
 import type { CaseState, MachineAction } from './state';
 
-/** What the pump delivers: the machine's effects, and the workflow's own notices (a delivery failed). */
-type QueuedParams = Omit<PathwayEffects, 'notifySupervisor'> & { notifySupervisor: DeliveredSupervisorNotice };
+/**
+ * What the pump delivers: the machine's effects, the workflow's own notices (a delivery failed),
+ * and its announcements of a stage change to Task subscriptions (workflows/task-changes.ts).
+ */
+type QueuedParams = Omit<PathwayEffects, 'notifySupervisor'> & { notifySupervisor: DeliveredSupervisorNotice } & { [TASK_CHANGE_EFFECT]: TaskChangeEffect['params'] };
+type QueuedName = keyof QueuedParams;
+type PumpActivities = EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
 
-type MachineEffect<K extends EffectName = EffectName> = { [P in K]: { type: P; params: QueuedParams[P]; key: string } }[K];
-/** A machine's effect, or the case's own announcement of a Task change (workflows/task-changes.ts). */
-export type Effect = MachineEffect | TaskChangeEffect;
+export type Effect<K extends QueuedName = QueuedName> = { [P in K]: { type: P; params: QueuedParams[P]; key: string } }[K];
 
 /** What each effect's activity takes besides the envelope, from the effect's params and the case. */
 const argsOf: { [K in EffectName]: (params: QueuedParams[K], state: CaseState) => EffectArgs[K] } = {
@@ -54,7 +57,7 @@ function failureType(err: unknown): string {
 export class EffectPump {
   private readonly queue: Effect[] = [];
   private pumping = false;
-  private readonly activities: EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
+  private readonly activities: PumpActivities;
 
   constructor(
     private readonly state: CaseState,
@@ -62,7 +65,7 @@ export class EffectPump {
     /** Called whenever a delivery's outcome may have changed what visibility shows. */
     private readonly onDeliveryChange: () => void,
   ) {
-    this.activities = proxyActivities<EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>>({
+    this.activities = proxyActivities<PumpActivities>({
       ...activityOptions,
       scheduleToCloseTimeout: limits.effectTimeout,
     });
@@ -102,11 +105,11 @@ export class EffectPump {
   // where its command falls among a task's others, which history records.
   private async run(effect: Effect) {
     if (effect.type === TASK_CHANGE_EFFECT) return this.activities.announceTaskChange(effect.params);
-    return this.startMachineEffect(effect);
+    return this.deliver(effect);
   }
 
-  // Not async: the activity's promise is returned as is, adding no tick to run's.
-  private startMachineEffect<K extends EffectName>(effect: MachineEffect<K>): Promise<unknown> {
+  /** A machine effect through its activity (activities/contract.ts); not async, so `run` keeps its ticks. */
+  private deliver<K extends EffectName>(effect: Effect<K>) {
     const { state } = this;
     const envelope = { caseId: state.caseId, schemeId: state.schemeId, idempotencyKey: effect.key };
     const activity: EffectActivities[K] = this.activities[effect.type];

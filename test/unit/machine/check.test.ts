@@ -66,6 +66,15 @@ describe('pathway check', () => {
     expect(result.notes).toEqual([expect.stringContaining('extension.maxCount is 0')]);
   });
 
+  it('refuses switches set against each other, in words, with the problems code', { timeout: 60_000 }, async () => {
+    const { code, out } = await check({ waitlist: { enabled: false, cap: 20 }, deadlines: { review: '30w' } });
+    expect(code).toBe(EXIT.problems);
+    expect(out).toContain('waitlist.cap: is set but waitlist.enabled is false: a scheme that keeps no waiting list has no cap to apply');
+    const late = await check({ deadlines: { review: '30w' }, befriending: { handoff: false } });
+    expect(late.code).toBe(EXIT.problems);
+    expect(late.out).toContain('deadlines.review (210 days) is beyond the support period');
+  });
+
   it('reports a file that is not JSON as a usage error', async () => {
     const { code, err } = await check('{ not json');
     expect(code).toBe(EXIT.usage);

@@ -36,7 +36,10 @@ describe('scheme policy defaults', () => {
     expect(p.eligibility.routes).toEqual(REFERRAL_ROUTES);
     expect(p.eligibility.areas).toEqual([]);
     expect(p.caseloadCap).toBe(25);
-    expect(p.contact).toEqual({ maxAttempts: 3, window: 10 * DAY, firstAttemptWithin: 2 * DAY });
+    expect(p.contact).toEqual({ maxAttempts: 3, window: 10 * DAY, firstAttemptWithin: 2 * DAY, selfReferralBooksVisit: false });
+    // The pathway's optional stages are all on: today's pathway, whatever a scheme switches off.
+    expect(p.waitlist).toEqual({ enabled: true });
+    expect(p.befriending).toEqual({ handoff: true });
     expect(p.deadlines.review).toBe(12 * WEEK);
     expect(p.deadlines.checkIn).toBe(4 * WEEK);
     expect(p.deadlines.missedSessions).toBe(2);
