@@ -3,8 +3,8 @@
 // string, so a filter can never change the query's shape.
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
-import { safeIdSchema, STAGES, type Stage } from '../machines';
-import { escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, tierKey } from '../workflows/search-attributes';
+import { safeIdSchema, STAGES, TASK_STATUSES, type Stage, type TaskStatus } from '../machines';
+import { changedAtKey, escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, taskStatusKey, tierKey } from '../workflows/search-attributes';
 
 export const CASE_WORKFLOW_TYPE = 'pathwayCase';
 export const LEDGER_WORKFLOW_TYPE = 'capacityLedger';
@@ -25,6 +25,15 @@ export const caseFiltersSchema = z
     possibleDuplicate: z.boolean().optional(),
     /** Open cases only (`true`) or closed only (`false`); both when absent. */
     open: z.boolean().optional(),
+    /**
+     * The case's FHIR Task status is one of these. Cases begun before cases published it (no
+     * `taskStatus` in their summary) are listed too: read them to know.
+     */
+    taskStatus: z.array(z.enum(TASK_STATUSES)).min(1).max(TASK_STATUSES.length).optional(),
+    /** The case last changed after this time (ms since the epoch); cases that do not publish it are listed too. */
+    changedAfter: z.int().min(0).max(8.64e15).optional(),
+    /** The case last changed before this time (ms since the epoch); cases that do not publish it are listed too. */
+    changedBefore: z.int().min(0).max(8.64e15).optional(),
     /** At most this many, newest first. */
     limit: z.int().min(1).max(100_000).optional(),
   })
@@ -43,6 +52,10 @@ export interface CaseSummary {
   /** Flagged as a possible duplicate person, not yet resolved by a supervisor. */
   possibleDuplicate: boolean;
   nextDueAt?: number;
+  /** The case's FHIR Task status; absent for cases begun before cases published it. */
+  taskStatus?: TaskStatus;
+  /** When the case last changed (ms); absent like `taskStatus`. */
+  changedAt?: number;
   overdue: boolean;
   open: boolean;
   startedAt: number;
@@ -69,6 +82,13 @@ export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: 
   if (filters.overdue === true) clauses.push(`${nextDueKey.name} < ${quote(new Date(now).toISOString())}`);
   // Not overdue includes cases with nothing due at all (closed ones have no next due time).
   if (filters.overdue === false) clauses.push(`(${nextDueKey.name} >= ${quote(new Date(now).toISOString())} OR ${nextDueKey.name} IS NULL)`);
+  // Cases begun before the Task attributes existed have neither: they stay in, for the caller to read.
+  const orUnpublished = (key: string, clause: string) => `(${clause} OR ${key} IS NULL)`;
+  if (filters.taskStatus !== undefined) {
+    clauses.push(orUnpublished(taskStatusKey.name, `${taskStatusKey.name} IN (${filters.taskStatus.map(quote).join(', ')})`));
+  }
+  if (filters.changedAfter !== undefined) clauses.push(orUnpublished(changedAtKey.name, `${changedAtKey.name} > ${quote(new Date(filters.changedAfter).toISOString())}`));
+  if (filters.changedBefore !== undefined) clauses.push(orUnpublished(changedAtKey.name, `${changedAtKey.name} < ${quote(new Date(filters.changedBefore).toISOString())}`));
   if (filters.open === true) clauses.push(`ExecutionStatus = 'Running'`);
   if (filters.open === false) clauses.push(`ExecutionStatus != 'Running'`);
   return clauses.join(' AND ');
@@ -102,6 +122,10 @@ export function caseSummary(info: WorkflowExecutionInfo, now: number): CaseSumma
   if (linkWorker !== undefined) summary.linkWorkerId = linkWorker;
   if (tier !== undefined) summary.tier = tier;
   if (nextDue !== undefined) summary.nextDueAt = nextDue.getTime();
+  const taskStatus = sa.get(taskStatusKey);
+  const changedAt = sa.get(changedAtKey);
+  if (taskStatus !== undefined && (TASK_STATUSES as readonly string[]).includes(taskStatus)) summary.taskStatus = taskStatus as TaskStatus;
+  if (changedAt !== undefined) summary.changedAt = changedAt.getTime();
   if (info.closeTime) summary.closedAt = info.closeTime.getTime();
   return summary;
 }

@@ -19,6 +19,7 @@ import { safeIdSchema, caseIdSchema } from '../machines';
 import { authenticator, forbidden, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
 import { capabilityStatement, openApiDocument } from './capability';
 import { registerSubscriptionRoutes } from './subscriptions';
+import { focusPage, searchTasks, type TaskPage, type TaskSearch } from './task-search';
 import { FhirError, invalid, type Issue } from './fhir/outcome';
 import { fromBundle, fromTask, referralExpression, schemeOf, toHostReferral } from './fhir/referral';
 import { caseIdOfObservation, fhirIdOf, healthcareServiceFor, lastModifiedOf, operationOutcome, outcomeFor, serviceRequestFor, TASK_STATUSES, taskFor, taskStatus, type TaskStatus } from './fhir/resources';
@@ -214,39 +215,26 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     const search = parseTaskSearch(request.query as Record<string, unknown>);
     const schemes = search.owner !== undefined ? [search.owner] : who.schemes === '*' ? undefined : [...who.schemes];
     if (search.owner !== undefined) requireScheme(who, search.owner, 'owner');
-    let views: CaseView[];
+    let found: TaskPage;
     if (search.focus !== undefined) {
       const one = await readCase(who, search.focus, 'focus').catch((err) => {
         if (err instanceof FhirError && err.status === 404) return undefined;
         throw err;
       });
-      views = one && (schemes === undefined || schemes.includes(one.schemeId)) ? [one] : [];
+      found = focusPage(one, search, schemes);
     } else {
-      const open = search.statuses ? openFilter(search.statuses) : undefined;
-      const ids: string[] = [];
-      for (const scheme of schemes ?? [undefined]) {
-        const list = await client.listCases({ ...(scheme !== undefined && { scheme }), ...(open !== undefined && { open }) });
-        ids.push(...list.map((c) => c.caseId));
-      }
-      views = (await mapLimit(ids, options.searchConcurrency ?? 8, (id) => client.getCase(id).catch(() => undefined))).filter(
-        (v): v is CaseView => v !== undefined && maySee(who, v.schemeId),
-      );
+      found = await searchTasks({ client, who, concurrency: options.searchConcurrency ?? 8 }, search, schemes);
     }
-    const matches = views
-      .map((view) => ({ view, task: taskFor(view), at: lastModifiedOf(view) ?? 0 }))
-      .filter((m) => (search.statuses ? search.statuses.includes(m.task.status) : true))
-      .filter((m) => search.lastUpdated.every((c) => compare(m.at, c.prefix, c.at)))
-      .sort((a, b) => b.at - a.at || (a.view.caseId < b.view.caseId ? -1 : 1));
-    const page = matches.slice(search.offset, search.offset + search.count);
+    const page = found.views.map((view) => taskFor(view));
     const base = baseOf(request);
     const link = [{ relation: 'self', url: `${base}/Task?${searchQuery(search, search.offset)}` }];
-    if (search.offset + search.count < matches.length) link.push({ relation: 'next', url: `${base}/Task?${searchQuery(search, search.offset + search.count)}` });
+    if (search.offset + search.count < found.total) link.push({ relation: 'next', url: `${base}/Task?${searchQuery(search, search.offset + search.count)}` });
     return sendFhir(reply, 200, {
       resourceType: 'Bundle',
       type: 'searchset',
-      total: matches.length,
+      total: found.total,
       link,
-      entry: page.map((m) => ({ fullUrl: `${base}/Task/${m.task.id}`, resource: m.task, search: { mode: 'match' } })),
+      entry: page.map((task) => ({ fullUrl: `${base}/Task/${task.id}`, resource: task, search: { mode: 'match' } })),
     });
   });
 
@@ -417,15 +405,6 @@ function commandParameters(body: unknown): { command: CommandType; payload: Reco
 
 // ---- Search parameters --------------------------------------------------------------------------
 
-interface TaskSearch {
-  owner?: string;
-  statuses?: TaskStatus[];
-  focus?: string;
-  lastUpdated: Array<{ prefix: 'gt' | 'ge' | 'lt' | 'le'; at: number; raw: string }>;
-  count: number;
-  offset: number;
-}
-
 const SEARCH_PARAMS = new Set(['owner', 'status', 'focus', '_lastUpdated', '_count', '_offset', '_format']);
 
 function one(query: Record<string, unknown>, name: string): string | undefined {
@@ -487,32 +466,6 @@ function searchQuery(s: TaskSearch, offset: number): string {
   q.append('_count', String(s.count));
   if (offset > 0) q.append('_offset', String(offset));
   return q.toString();
-}
-
-function compare(at: number, prefix: 'gt' | 'ge' | 'lt' | 'le', than: number): boolean {
-  return prefix === 'gt' ? at > than : prefix === 'ge' ? at >= than : prefix === 'lt' ? at < than : at <= than;
-}
-
-/** Only open statuses → open cases; only closed ones → closed cases; a mix → both. */
-function openFilter(statuses: TaskStatus[]): boolean | undefined {
-  const closed = (s: TaskStatus) => ['rejected', 'failed', 'completed', 'cancelled'].includes(s);
-  if (statuses.every(closed)) return false;
-  if (!statuses.some(closed)) return true;
-  return undefined;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 // ---- Errors -----------------------------------------------------------------------------------------

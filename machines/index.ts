@@ -12,4 +12,5 @@ export * from './notices';
 export * from './sessions';
 export * from './rules';
 export * from './stage';
+export * from './task-status';
 export * from './timers';

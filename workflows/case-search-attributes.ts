@@ -1,14 +1,20 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { nextDue, openEscalations, possibleDuplicate, type PathwayContext, type Stage } from '../machines';
-import { escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, tierKey } from './search-attributes';
+import { nextDue, openEscalations, possibleDuplicate, taskStatus, type PathwayContext, type Stage } from '../machines';
+import { changedAtKey, escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, taskStatusKey, tierKey } from './search-attributes';
 
 export type CaseSearchAttributes = SearchAttributeUpdatePair[];
 
+/** What the Task attributes are made of: the time of the case's last timeline entry. */
+export interface TaskFacts {
+  changedAt: number;
+}
+
 /**
  * What a case publishes to visibility: stage, scheme, link worker, tier, open escalation, next
- * due time. Staff ids, codes and times only; nothing that identifies the person.
+ * due time and (given `task`: CHANGES.taskSearchAttributes) its Task status and last change. Staff
+ * ids, codes and times only; nothing that identifies the person.
  */
-export function caseSearchAttributes(context: PathwayContext, stage: Stage, deliveryProblems = 0): CaseSearchAttributes {
+export function caseSearchAttributes(context: PathwayContext, stage: Stage, deliveryProblems = 0, task?: TaskFacts): CaseSearchAttributes {
   const due = nextDue(context);
   const pairs: SearchAttributeUpdatePair[] = [
     { key: stageKey, value: stage },
@@ -22,5 +28,9 @@ export function caseSearchAttributes(context: PathwayContext, stage: Stage, deli
   if (context.duplicates) pairs.push({ key: possibleDuplicateKey, value: possibleDuplicate(context) });
   // A closed case has no next due time; null removes the attribute.
   pairs.push({ key: nextDueKey, value: due ? new Date(due.dueAt) : null });
+  if (task) {
+    pairs.push({ key: taskStatusKey, value: taskStatus({ stage, discharge: context.discharge, triage: context.triage }) });
+    pairs.push({ key: changedAtKey, value: new Date(task.changedAt) });
+  }
   return pairs;
 }

@@ -38,7 +38,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   const caseId = workflowInfo().workflowId;
   const limits = { ...DEFAULT_LIMITS, ...input.limits };
   const state = new CaseState(caseId, input);
-  const attributes = new SearchAttributeWriter(state, changed(CHANGES.attributesOncePerActivation));
+  const attributes = new SearchAttributeWriter(state, changed(CHANGES.attributesOncePerActivation), changed(CHANGES.taskSearchAttributes));
   const effects = new EffectPump(state, limits, () => attributes.sync());
   const announce = taskChangeAnnouncer(caseId, state.schemeId);
   state.onApplied = (actions) => {

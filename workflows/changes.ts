@@ -53,6 +53,12 @@ export const CHANGES = {
    */
   attributesOncePerActivation: 'attributes-once-per-activation',
   /**
+   * A case publishes its FHIR Task status and the time of its last change as search attributes
+   * (PathwayTaskStatus, PathwayChangedAt), so the gateway's Task search filters and pages without
+   * reading every case: more attributes in its upserts than history written before holds.
+   */
+  taskSearchAttributes: 'task-search-attributes',
+  /**
    * The timer for the case's next deadline is kept also when a command moves that deadline later
    * (it fires early, and the case then starts a timer for the rest), not only when the due time
    * stays: a command during support moves the contact deadline on, and cancelled and started a
@@ -79,6 +85,7 @@ const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
   CHANGES.attributesOncePerActivation,
   CHANGES.deadlineTimerKeptWhenLater,
   CHANGES.taskChangesAnnounced,
+  CHANGES.taskSearchAttributes,
 ]);
 
 // Set once, at the start of a case's run (module state is per workflow run in the sandbox).

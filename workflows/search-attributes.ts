@@ -11,7 +11,12 @@ export const nextDueKey = defineSearchAttributeKey('PathwayNextDue', SearchAttri
 /** The person index matched the referral to another case and no supervisor has answered yet. */
 export const possibleDuplicateKey = defineSearchAttributeKey('PathwayPossibleDuplicate', SearchAttributeType.BOOL);
 
-export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey, possibleDuplicateKey];
+/** The case's FHIR Task.status (machines/task-status.ts), so the gateway's Task search needs no case read to filter. */
+export const taskStatusKey = defineSearchAttributeKey('PathwayTaskStatus', SearchAttributeType.KEYWORD);
+/** When the case last changed (its last timeline entry, the Task's lastModified): the machine's event time. */
+export const changedAtKey = defineSearchAttributeKey('PathwayChangedAt', SearchAttributeType.DATETIME);
+
+export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey, possibleDuplicateKey, taskStatusKey, changedAtKey];
 
 /** The `--search-attribute Name=Type` flags the Temporal CLI's dev server takes. */
 export function searchAttributeFlags(): string[] {

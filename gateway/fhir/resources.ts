@@ -312,56 +312,9 @@ export function lastModifiedOf(view: Pick<CaseView, 'timeline'>): number | undef
 // ---------------------------------------------------------------------------------------------
 // Task: the referral's status, as Gravity's referral management reads it
 
-export type TaskStatus = NonNullable<Task['status']>;
-/** The statuses this mapping gives a Task (Gravity's referral management subset), for search. */
-export const TASK_STATUSES: readonly TaskStatus[] = ['requested', 'accepted', 'in-progress', 'on-hold', 'rejected', 'failed', 'completed', 'cancelled'];
-
-/**
- * Task.status by stage (the open stages) and by discharge reason (a closed case). One table, shown
- * in docs/fhir.md: the scheme taking the referral on is `accepted`; working with the person is
- * `in-progress`; a scheme turning it down (declined at triage or screening, redirected, duplicate)
- * is `rejected`; the person ending it (withdrew, declined, consent withdrawn) is `cancelled`;
- * support ending without being completed for reasons outside both (never reached, moved, died,
- * admitted, escalated to statutory services) is `failed`; a plan completed is `completed`.
- */
-export const TASK_STATUS_BY_STAGE: Record<Exclude<Stage, 'discharged'>, TaskStatus> = {
-  triage: 'requested',
-  allocating: 'accepted',
-  waitlisted: 'accepted',
-  firstContact: 'in-progress',
-  firstVisit: 'in-progress',
-  coProducedPlan: 'in-progress',
-  support: 'in-progress',
-  review: 'in-progress',
-  extensionPending: 'in-progress',
-  befriendingHandoff: 'in-progress',
-  onHold: 'on-hold',
-};
-
-export const TASK_STATUS_BY_DISCHARGE: Record<DischargeReason, TaskStatus> = {
-  connected: 'completed',
-  handedOff: 'completed',
-  goalsMet: 'completed',
-  redirected: 'rejected',
-  duplicate: 'rejected',
-  // `declined` is the scheme's when triage (or screening) declined, else the person's: see taskStatus.
-  declined: 'cancelled',
-  withdrew: 'cancelled',
-  consentWithdrawn: 'cancelled',
-  unableToContact: 'failed',
-  movedAway: 'failed',
-  died: 'failed',
-  admittedLongTerm: 'failed',
-  escalatedToStatutory: 'failed',
-};
-
-export function taskStatus(view: Pick<CaseView, 'stage' | 'discharge' | 'triage'>): TaskStatus {
-  if (view.stage !== 'discharged') return TASK_STATUS_BY_STAGE[view.stage];
-  const reason = view.discharge?.reason;
-  if (!reason) return 'completed';
-  if (reason === 'declined' && view.triage?.decision === 'declined') return 'rejected';
-  return TASK_STATUS_BY_DISCHARGE[reason];
-}
+// The mapping itself lives beside the machine, where the case workflow publishes it for search.
+import { taskStatus } from '../../machines/task-status';
+export { TASK_STATUSES, TASK_STATUS_BY_DISCHARGE, TASK_STATUS_BY_STAGE, taskStatus, type TaskStatus } from '../../machines/task-status';
 
 function statusReasonOf(view: CaseView): CodeableConcept | undefined {
   if (view.stage === 'discharged' && view.discharge) return concept('statusReason', view.discharge.reason);

@@ -2,8 +2,10 @@
 // and writes only the attributes that changed since it last wrote, so a command that moves nothing
 // a supervisor filters by adds no event to history, and (in cases begun on v8) at most one upsert
 // per activation however many events it applied.
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { caseSearchAttributes, type CaseSearchAttributes } from '../case-search-attributes';
+import { changedAtKey, taskStatusKey } from '../search-attributes';
 import type { CaseState } from './state';
 
 export class SearchAttributeWriter {
@@ -14,20 +16,36 @@ export class SearchAttributeWriter {
    * `oncePerActivation` (CHANGES.attributesOncePerActivation): a sync only notes that something
    * changed, and what changed is written once, after the activation's jobs have run (in the
    * microtasks that follow them, before the task's commands are sent). Otherwise each sync writes.
+   * `publishTask` (CHANGES.taskSearchAttributes): the case also publishes its FHIR Task status and
+   * the time of its last change, for the gateway's Task search.
    */
   constructor(
     private readonly state: CaseState,
     private readonly oncePerActivation: boolean,
+    private readonly publishTask = false,
   ) {}
 
   private current(): CaseSearchAttributes {
     const { state } = this;
-    return caseSearchAttributes(state.context, state.stage, state.deliveryProblems.length);
+    const last = state.timeline.at(-1);
+    const task = this.publishTask && last !== undefined ? { changedAt: last.at } : undefined;
+    return caseSearchAttributes(state.context, state.stage, state.deliveryProblems.length, task);
   }
 
-  /** What a carried-over case already published in its previous run: nothing to write for it now. */
+  /**
+   * What a carried-over case already published in its previous run: nothing to write for it now.
+   * The Task attributes count only if the run inherited them: a previous run on older code did not
+   * publish them, and this run writes them at its next change.
+   */
   alreadyPublished(): void {
-    this.last = this.current();
+    const inherited = workflowInfo().typedSearchAttributes;
+    const inheritedValue = (pair: SearchAttributeUpdatePair) => {
+      const value = inherited.get(pair.key);
+      return value instanceof Date ? value.getTime() : value;
+    };
+    const sameAsInherited = (pair: SearchAttributeUpdatePair) =>
+      (pair.key.name !== taskStatusKey.name && pair.key.name !== changedAtKey.name) || inheritedValue(pair) === (pair.value instanceof Date ? pair.value.getTime() : pair.value);
+    this.last = this.current().filter(sameAsInherited);
   }
 
   sync(): void {

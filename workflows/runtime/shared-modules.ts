@@ -43,6 +43,7 @@ import * as stageReview from '../../machines/stages/review';
 import * as stageScreening from '../../machines/stages/screening';
 import * as stageSupport from '../../machines/stages/support';
 import * as stageTriage from '../../machines/stages/triage';
+import * as taskStatus from '../../machines/task-status';
 import * as timers from '../../machines/timers';
 import * as outcomeRecord from '../../evidence/outcomeRecord';
 import * as fromCase from '../../evidence/from-case';
@@ -96,6 +97,7 @@ export const SHARED_PROJECT_MODULES = [
   stageScreening,
   stageSupport,
   stageTriage,
+  taskStatus,
   timers,
   outcomeRecord,
   fromCase,

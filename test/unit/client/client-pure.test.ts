@@ -133,6 +133,19 @@ describe('list queries', () => {
     expect(ledgerListQuery('q1')).toBe(`WorkflowType = 'capacityLedger' AND ExecutionStatus = 'Running' AND TaskQueue = 'q1'`);
   });
 
+  it('finds cases by Task status and last change, keeping cases that publish neither (begun before they were published)', () => {
+    expect(q({ taskStatus: ['requested', 'in-progress'], changedAfter: now, changedBefore: now + 1000 })).toBe(
+      `WorkflowType = 'pathwayCase' AND ExecutionStatus != 'ContinuedAsNew' ` +
+        `AND (PathwayTaskStatus IN ('requested', 'in-progress') OR PathwayTaskStatus IS NULL) ` +
+        `AND (PathwayChangedAt > '2025-01-01T00:00:00.000Z' OR PathwayChangedAt IS NULL) ` +
+        `AND (PathwayChangedAt < '2025-01-01T00:00:01.000Z' OR PathwayChangedAt IS NULL)`,
+    );
+    expect(caseFiltersSchema.safeParse({ taskStatus: [] }).success).toBe(false);
+    expect(caseFiltersSchema.safeParse({ taskStatus: ["requested') OR ('x"] }).success).toBe(false);
+    expect(caseFiltersSchema.safeParse({ changedAfter: 1.5 }).success).toBe(false);
+    expect(caseFiltersSchema.safeParse({ changedBefore: -1 }).success).toBe(false);
+  });
+
   it('cannot be steered by a filter value', () => {
     expect(caseFiltersSchema.safeParse({ scheme: "a' OR WorkflowType = 'capacityLedger" }).success).toBe(false);
     expect(caseFiltersSchema.safeParse({ stage: 'nowhere' }).success).toBe(false);
