@@ -3,8 +3,8 @@
 // never finishes (a loop that never yields, which also blocks the process that replays it) fails
 // the test on a clock instead of hanging the whole suite.
 // Usage: node --import tsx test/support/replay-child.ts <workflow bundle> <history.bin>...
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Runtime, Worker } from '@temporalio/worker';
 import { EncryptionCodec, importKeyring, readKeyFile } from '../../codec';
@@ -16,7 +16,7 @@ async function main() {
   const keyring = await importKeyring(readKeyFile(join(__dirname, '..', 'fixtures', 'codec-test-keys.json')));
   const results = Worker.runReplayHistories(
     { workflowBundle: { codePath: codePath! }, dataConverter: pathwayDataConverter(new EncryptionCodec(keyring)) },
-    files.map((f) => ({ workflowId: recordedWorkflowId(f), history: temporal.api.history.v1.History.decode(readFileSync(f)) })),
+    files.map((f) => ({ workflowId: basename(f), history: temporal.api.history.v1.History.decode(readFileSync(f)) })),
   );
   const failures: string[] = [];
   let count = 0;
@@ -25,17 +25,6 @@ async function main() {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
   }
   process.stdout.write(`${JSON.stringify({ count, failures })}\n`);
-}
-
-/**
- * The workflow id a history was recorded under, where the workflow reads its own id (a case takes
- * only its own connections' news): kept in `workflow-ids.json` beside the histories. Others replay
- * under their file name.
- */
-function recordedWorkflowId(file: string): string {
-  const ids = join(dirname(file), 'workflow-ids.json');
-  const known = existsSync(ids) ? (JSON.parse(readFileSync(ids, 'utf8')) as Record<string, string>) : {};
-  return known[basename(file)] ?? basename(file);
 }
 
 main().then(

@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,15 +127,10 @@ describe('a case with two connections (time-skipping)', () => {
     // `RECORD_HISTORIES=1` keeps the declined connection's history and the whole case's for the replay test
     // (test/temporal/replay.test.ts replays every file in test/fixtures/histories).
     if (process.env.RECORD_HISTORIES === '1') {
-      // The case reads its own id (it takes only its own connections' news), so it replays under it.
-      const idsFile = join(__dirname, '..', 'fixtures', 'histories', 'workflow-ids.json');
-      const ids = existsSync(idsFile) ? (JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, string>) : {};
       for (const [name, id] of [['connection-nudged-declined', walk.connectionId], ['case-with-connections', caseId]] as const) {
         const { events } = await env.client.workflow.getHandle(id).fetchHistory();
         writeFileSync(join(__dirname, '..', 'fixtures', 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode({ events }).finish());
-        ids[`${name}.history.bin`] = id;
       }
-      writeFileSync(idsFile, `${JSON.stringify(ids, null, 2)}\n`);
     }
   });
 });

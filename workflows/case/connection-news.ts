@@ -6,12 +6,16 @@ import { setHandler } from '@temporalio/workflow';
 import type { PathwayEvent } from '../../machines';
 import { connectionSummarySchema } from '../../machines/connection';
 import { connectionChangedSignal } from '../connection-definitions';
+import { caseWorkflowId } from '../definitions';
 import type { CaseState } from './state';
 
 export function registerConnectionNews(state: CaseState): void {
   setHandler(connectionChangedSignal, (summary) => {
     const parsed = connectionSummarySchema.safeParse(summary);
-    if (!parsed.success || !parsed.data.connectionId.startsWith(`${state.caseId}:`)) return;
+    // The case's id from its referral, not from workflowInfo: the same in every run, and a history
+    // replayed under another workflow id (pathway check --replay) still takes its own news.
+    const own = `${caseWorkflowId(state.snapshot.context.referral.referralId)}:`;
+    if (!parsed.success || !parsed.data.connectionId.startsWith(own)) return;
     const event: PathwayEvent = { type: 'CONNECTION.CHANGED', connection: parsed.data, at: Date.now() };
     if (state.snapshot.can(event)) state.apply(event);
   });
