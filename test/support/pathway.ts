@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client as TemporalClient, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from './temporal';
+import { connectDevServer, createTimeSkippingEnv, uniqueTaskQueue, type DevServerHarness } from './temporal';
 import { MemorySink } from '../../activities/outbox';
 import { EncryptionCodec, importKeyring, readKeyFile } from '../../codec';
 import { parsePolicy, type CommandPayload, type CommandType, type ReferralFacts, type SchemePolicy, type SchemePolicyInput } from '../../machines';
@@ -215,6 +215,47 @@ export function pathwayWorkerOnDevServer(name: string): {
     get server() {
       if (!harness) throw new Error('the dev server is ready only inside tests');
       return { address: harness.connection.options.address, namespace: harness.namespace };
+    },
+  };
+}
+
+/**
+ * A test file's time-skipping server and running pathway worker on a task queue of its own, set up
+ * before the file's tests and shut down after them (the sibling of `pathwayWorkerOnDevServer`).
+ * Read `env` and `sink` inside tests, not at load time.
+ */
+export function pathwayWorkerOnTimeSkipping(
+  name: string,
+  extra: { directory?: ServiceDirectory } = {},
+): { readonly taskQueue: string; readonly env: TestWorkflowEnvironment; readonly sink: MemorySink } {
+  const taskQueue = uniqueTaskQueue(name);
+  let env: TestWorkflowEnvironment | undefined;
+  let sink: MemorySink | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv({ dataConverter: await dataConverter() });
+    const started = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue, ...extra });
+    sink = started.sink;
+    const running = started.worker.run();
+    stop = async () => {
+      started.worker.shutdown();
+      await running;
+      await started.close();
+    };
+  });
+  afterAll(async () => {
+    await stop?.();
+    await env?.teardown();
+  });
+  return {
+    taskQueue,
+    get env() {
+      if (!env) throw new Error('the time-skipping server is ready only inside tests');
+      return env;
+    },
+    get sink() {
+      if (!sink) throw new Error('the worker is ready only inside tests');
+      return sink;
     },
   };
 }

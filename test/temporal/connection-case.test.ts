@@ -3,48 +3,27 @@
 // nudged at days 7 and 12 and declined for at day 14, the link worker told with the next match.
 // The review sees both, the case is discharged connected under a policy that needs an attended
 // connection, and the report's connection figures equal the ones worked out by hand below.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MemorySink } from '../../activities/outbox';
+import { describe, expect, it } from 'vitest';
 import { CommandRefusedError, ConnectionRefusedError, PathwayClient, PersonKey } from '../../client';
 import { buildCohortReport } from '../../evidence/report';
 import { DAY, WEEK } from '../../machines';
 import { digitFree } from '../../machines/ids';
-import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { dataConverter, linkWorker, policy, refer, referral, setRoster, startPathwayWorker, swemwbs, until } from '../support/pathway';
+import { pathwayWorkerOnTimeSkipping, linkWorker, policy, refer, referral, setRoster, swemwbs, until } from '../support/pathway';
 import { testDirectory } from '../support/directory';
 
 describe('a case with two connections (time-skipping)', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let sink: MemorySink;
-  let close: () => Promise<void>;
-  let running: Promise<void>;
-  const taskQueue = uniqueTaskQueue('conn-case');
   const schemeId = `conn-${digitFree(randomUUID().slice(0, 8))}`;
-
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv({ dataConverter: await dataConverter() });
-    ({ worker, sink, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue, directory: testDirectory(schemeId) }));
-    running = worker.run();
-  });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await close?.();
-    await env?.teardown();
-  });
+  const h = pathwayWorkerOnTimeSkipping('conn-case', { directory: testDirectory(schemeId) });
 
   it('accepts and attends one, auto-declines the other at day 14 after two nudges, and reports both', async () => {
     const pol = policy({ schemeId, connections: { connectedNeedsAttendance: true } });
-    await setRoster(env.client, taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
-    const client = await PathwayClient.fromClient(env.client, { personKey: PersonKey.generate(), taskQueue, policies: { [schemeId]: pol } });
-    const handle = await refer(env.client, taskQueue, referral({ schemeId }), pol);
+    await setRoster(h.env.client, h.taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+    const client = await PathwayClient.fromClient(h.env.client, { personKey: PersonKey.generate(), taskQueue: h.taskQueue, policies: { [schemeId]: pol } });
+    const handle = await refer(h.env.client, h.taskQueue, referral({ schemeId }), pol);
     const caseId = handle.workflowId;
     await until(handle, (v) => v.stage === 'triage');
     await client.acceptReferral(caseId, { actor: linkWorker });
@@ -71,25 +50,25 @@ describe('a case with two connections (time-skipping)', () => {
     await expect(client.proposeConnection(caseId, { serviceId: 'svc-lunch-club', category: 'connecting', actor: linkWorker })).rejects.toBeInstanceOf(ConnectionRefusedError);
 
     const provider = { role: 'provider', id: 'staff-bca' } as const;
-    await env.sleep(2 * DAY);
+    await h.env.sleep(2 * DAY);
     await client.respondToConnection(lunch.connectionId, { accept: true, actor: provider });
     // Attendance before acceptance is refused for the other, in words.
     await expect(client.recordAttendance(walk.connectionId, { actor: provider })).rejects.toThrow(/a connection that is sent takes RESPOND, not ATTEND/);
     for (const day of [5, 12, 19]) {
-      await env.sleep(day * DAY - ((await env.currentTimeMs()) - lunch.sentAt!));
+      await h.env.sleep(day * DAY - ((await h.env.currentTimeMs()) - lunch.sentAt!));
       await client.recordAttendance(lunch.connectionId, { actor: provider });
     }
     const walked = await client.getConnection(walk.connectionId);
     expect(walked).toMatchObject({ status: 'noResponse', autoDeclined: true, nudgesSent: 2 });
     // Nudged at days 7 and 12 and declined at 14, the link worker told with the next active service.
-    const toWalk = sink.messages.filter((m) => m.key.startsWith(`${walk.connectionId}:`));
+    const toWalk = h.sink.messages.filter((m) => m.key.startsWith(`${walk.connectionId}:`));
     expect(toWalk.filter((m) => m.channel === 'provider').map((m) => (m.body as { kind: string }).kind)).toEqual(['referral', 'nudge', 'nudge']);
     const told = toWalk.filter((m) => m.channel === 'supervisor').map((m) => m.body as { type: string; connection: { suggestions: Array<{ serviceId: string }> } });
     expect(told.map((t) => t.type)).toEqual(['CONNECTION_NO_RESPONSE']);
     expect(told[0]!.connection.suggestions.map((s) => s.serviceId)).toEqual(['svc-chair-yoga']);
 
     // The review sees both connections and where they stand.
-    await env.sleep(12 * WEEK);
+    await h.env.sleep(12 * WEEK);
     const atReview = await client.waitFor(caseId, 'review');
     expect(atReview.connections?.map((c) => [c.serviceId, c.status, c.attendances])).toEqual([
       ['svc-lunch-club', 'attending', 3],
@@ -128,7 +107,7 @@ describe('a case with two connections (time-skipping)', () => {
     // (test/temporal/replay.test.ts replays every file in test/fixtures/histories).
     if (process.env.RECORD_HISTORIES === '1') {
       for (const [name, id] of [['connection-nudged-declined', walk.connectionId], ['case-with-connections', caseId]] as const) {
-        const { events } = await env.client.workflow.getHandle(id).fetchHistory();
+        const { events } = await h.env.client.workflow.getHandle(id).fetchHistory();
         writeFileSync(join(__dirname, '..', 'fixtures', 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode({ events }).finish());
       }
     }

@@ -1,45 +1,24 @@
 // Every path of the connection machine to every end state (machines/connection-graph.ts), each
 // driven through the real connection workflow and worker on the time-skipping server: nudges at
 // days 7 and 12 and the decline at day 14 fire as durable timers, commands go in as updates.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MemorySink } from '../../activities/outbox';
+import { describe, expect, it } from 'vitest';
 import { CONNECTION_END_STATUSES, type ConnectionEvent, type ConnectionStatus } from '../../machines/connection';
 import { connectionPaths } from '../../machines/connection-graph';
 import { digitFree } from '../../machines/ids';
 import { DAY } from '../../machines/policy';
 import { connectionCommandUpdate, connectionViewQuery, connectionWorkflowId, type ConnectionView, type ConnectionWorkflowInput } from '../../workflows/connection-definitions';
 import type { pathwayConnection } from '../../workflows/connection';
-import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
-import { dataConverter, openScheme, refer, referral, startPathwayWorker, until, view } from '../support/pathway';
+import { pathwayWorkerOnTimeSkipping, openScheme, refer, referral, until, view } from '../support/pathway';
 import { testDirectory } from '../support/directory';
 
 describe('connection machine paths through the real workflow (time-skipping)', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let sink: MemorySink;
-  let close: () => Promise<void>;
-  let running: Promise<void>;
-  const taskQueue = uniqueTaskQueue('conn-graph');
   const schemeId = `conn-${digitFree(randomUUID().slice(0, 8))}`;
-
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv({ dataConverter: await dataConverter() });
-    ({ worker, sink, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue, directory: testDirectory(schemeId) }));
-    running = worker.run();
-  });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await close?.();
-    await env?.teardown();
-  });
+  const h = pathwayWorkerOnTimeSkipping('conn-graph', { directory: testDirectory(schemeId) });
 
   it('reaches every end state by every simple path, with the provider nudged and the link worker told as the machine says', async () => {
-    const pol = await openScheme(env.client, taskQueue, schemeId);
-    const caseHandle = await refer(env.client, taskQueue, referral({ schemeId }), pol);
+    const pol = await openScheme(h.env.client, h.taskQueue, schemeId);
+    const caseHandle = await refer(h.env.client, h.taskQueue, referral({ schemeId }), pol);
     const caseId = caseHandle.workflowId;
     await until(caseHandle, (v) => v.stage === 'triage');
 
@@ -62,7 +41,7 @@ describe('connection machine paths through the real workflow (time-skipping)', (
         tried: [],
         proposedBy: { role: 'linkWorker', id: 'lw-1' },
       };
-      const handle = await env.client.workflow.start<typeof pathwayConnection>('pathwayConnection', { workflowId: connectionId, taskQueue, args: [input] });
+      const handle = await h.env.client.workflow.start<typeof pathwayConnection>('pathwayConnection', { workflowId: connectionId, taskQueue: h.taskQueue, args: [input] });
       const read = () => handle.query(connectionViewQuery);
       const poll = async (done: (v: ConnectionView) => boolean) => {
         for (let i = 0; i < 200; i++) {
@@ -73,8 +52,8 @@ describe('connection machine paths through the real workflow (time-skipping)', (
         throw new Error(`${connectionId} never got there: ${JSON.stringify(await read())}`);
       };
       const skipTo = async (at: number) => {
-        const now = await env.currentTimeMs();
-        if (at > now) await env.sleep(at - now + 1000);
+        const now = await h.env.currentTimeMs();
+        if (at > now) await h.env.sleep(at - now + 1000);
       };
 
       for (const { event } of path.steps.slice(1) as Array<{ event: ConnectionEvent }>) {
@@ -104,7 +83,7 @@ describe('connection machine paths through the real workflow (time-skipping)', (
       expect(final.attendances).toBe(path.state.context.attendances);
       reached.add(final.status);
 
-      const mine = sink.messages.filter((m) => m.key.startsWith(`${connectionId}:`));
+      const mine = h.sink.messages.filter((m) => m.key.startsWith(`${connectionId}:`));
       const toProvider = mine.filter((m) => m.channel === 'provider').map((m) => (m.body as { kind: string }).kind);
       expect(toProvider).toEqual(['referral', ...Array<string>(final.nudgesSent).fill('nudge')]);
       const told = mine.filter((m) => m.channel === 'supervisor').map((m) => m.body as { type: string; audience: string; connection: { suggestions: Array<{ serviceId: string }> } });
