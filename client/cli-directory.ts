@@ -16,6 +16,8 @@ import {
   type SqlDirectory,
 } from '../directory';
 import { WEEKDAYS } from '../directory/hsds';
+import type { PathwayClient } from './client';
+import type { RemovedServiceConnection } from './connections';
 
 export interface DirectoryIo {
   out(text: string): void;
@@ -23,6 +25,9 @@ export interface DirectoryIo {
   env: Record<string, string | undefined>;
   cwd: string;
 }
+
+/** The Temporal client, asked for only when an import removed services (open connections are told). */
+export type DirectoryClient = () => Promise<PathwayClient>;
 
 const USAGE = 2;
 
@@ -57,9 +62,27 @@ export function importSummary(r: ImportReport): string {
     `scheme ${r.schemeId}: read ${r.read} service(s); ${r.added.length} added, ${r.updated.length} updated, ${r.unchanged} unchanged, ` +
       `${r.removed.length} removed, ${r.refused.length} refused`,
   ];
-  for (const s of r.removed) lines.push(`  removed ${s.id} (${s.name}): no longer listed; tell the link worker of any open connection to it`);
+  for (const s of r.removed) lines.push(`  removed ${s.id} (${s.name}): no longer listed; open connections to it are told`);
   for (const f of r.refused) lines.push(`  refused ${f.recordId} ${f.path}: ${f.reason}`);
   return lines.join('\n');
+}
+
+function toldSummary(told: RemovedServiceConnection[]): string {
+  if (told.length === 0) return 'no open connection to a removed service';
+  return [`told ${told.length} open connection(s) their service was removed:`, ...told.map((c) => `  ${c.connectionId}`)].join('\n');
+}
+
+/** Tells the open connections to removed services; the import itself is done whatever happens here. */
+async function tellConnections(io: DirectoryIo, client: DirectoryClient, schemeId: string, serviceIds: string[]): Promise<RemovedServiceConnection[]> {
+  try {
+    return await (await client()).serviceRemoved(schemeId, serviceIds);
+  } catch (err) {
+    io.err(
+      `the import is done, but open connections to the removed services could not be told: ${(err as Error)?.message ?? 'error'}\n` +
+        `tell them once the server answers: pathway directory tell-removed --scheme ${schemeId} ${serviceIds.join(' ')}`,
+    );
+    throw err;
+  }
 }
 
 function nearOf(io: DirectoryIo, text: string): { latitude: number; longitude: number } {
@@ -71,7 +94,7 @@ function nearOf(io: DirectoryIo, text: string): { latitude: number; longitude: n
 }
 
 /** Adds `directory` to the program; made with its `command()`, so it inherits exitOverride and output. */
-export function addDirectoryCommands(program: Command, io: DirectoryIo, json: () => boolean): Command {
+export function addDirectoryCommands(program: Command, io: DirectoryIo, json: () => boolean, client: DirectoryClient): Command {
   const directory = program.command('directory').description("a scheme's service directory (Open Referral UK / HSDS 3.0): import, search, gaps");
   const dbOption = () => new Option('--db <path>', 'SQLite file or postgres:// URL (default: PATHWAY_DIRECTORY_DB or .data/directory.sqlite)');
 
@@ -80,10 +103,27 @@ export function addDirectoryCommands(program: Command, io: DirectoryIo, json: ()
     .description('import a JSON export (an array of services or a paged /services answer) or an ORUK API base URL; re-import to apply changes')
     .requiredOption('--scheme <id>', 'scheme')
     .addOption(dbOption())
-    .action(async (source: string, o: { scheme: string; db?: string }) => {
+    .option('--no-tell-connections', 'do not tell open connections to removed services (no Temporal server is needed then)')
+    .action(async (source: string, o: { scheme: string; db?: string; tellConnections: boolean }) => {
       const schemeId = schemeOf(io, o.scheme);
       const report = await withDirectory(io, o.db, (d) => importDirectory(d, schemeId, /^https?:\/\//i.test(source) ? source : resolve(io.cwd, source)));
-      io.out(json() ? JSON.stringify(report, null, 2) : importSummary(report));
+      if (!o.tellConnections || report.removed.length === 0) {
+        io.out(json() ? JSON.stringify(report, null, 2) : importSummary(report));
+        return;
+      }
+      if (!json()) io.out(importSummary(report));
+      const told = await tellConnections(io, client, schemeId, report.removed.map((s) => s.id));
+      io.out(json() ? JSON.stringify({ ...report, connectionsTold: told }, null, 2) : toldSummary(told));
+    });
+
+  directory
+    .command('tell-removed <serviceId...>')
+    .description("tell the scheme's open connections to these services that the directory no longer lists them")
+    .requiredOption('--scheme <id>', 'scheme')
+    .action(async (serviceIds: string[], o: { scheme: string }) => {
+      const schemeId = schemeOf(io, o.scheme);
+      const told = await (await client()).serviceRemoved(schemeId, serviceIds);
+      io.out(json() ? JSON.stringify(told, null, 2) : toldSummary(told));
     });
 
   directory

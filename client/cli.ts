@@ -473,7 +473,7 @@ export function buildProgram(io: CliIo, state: { client?: PathwayClient; code: n
     });
 
   addConnectionCommands(program, { client, print, env: io.env });
-  addDirectoryCommands(program, io, () => Boolean(globals().json));
+  addDirectoryCommands(program, io, () => Boolean(globals().json), client);
 
   return program;
 }

@@ -63,7 +63,7 @@ import {
   SchemeNotFoundError,
 } from './errors';
 import { loadPersonKey, PersonKey, personFingerprints } from './person';
-import { ConnectionsApi, type ConnectionCommandInput, type ProposeConnectionInput } from './connections';
+import { ConnectionsApi, type ConnectionCommandInput, type ProposeConnectionInput, type RemovedServiceConnection } from './connections';
 import type { ConnectionSummary } from '../machines/connection';
 import type { ConnectionView } from '../workflows/connection-definitions';
 import { mapLimit, Semaphore } from './pool';
@@ -631,6 +631,13 @@ export class PathwayClient {
   }
   listConnections(caseId: string): Promise<ConnectionSummary[]> {
     return this.#conn.list(caseId);
+  }
+  /**
+   * After a directory import: tells each open connection of the scheme to a removed service (the
+   * import report's `removed`); the link worker hears with the next match. Answers those told.
+   */
+  serviceRemoved(schemeId: string, serviceIds: readonly string[]): Promise<RemovedServiceConnection[]> {
+    return this.#conn.serviceRemoved(schemeId, serviceIds);
   }
 
   // ---- Reading --------------------------------------------------------------------------------------

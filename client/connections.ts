@@ -5,10 +5,19 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { activityCategorySchema, actorSchema, caseIdSchema, connectionPolicy, safeIdSchema, type SchemePolicy } from '../machines';
 import { connectionCommandSchemas, type ConnectionCommand, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
-import { connectionCommandUpdate, connectionViewQuery, connectionWorkflowId, type ConnectionView, type ConnectionWorkflowInput } from '../workflows/connection-definitions';
+import {
+  connectionCommandUpdate,
+  connectionViewQuery,
+  connectionWorkflowId,
+  serviceRemovedSignal,
+  type ConnectionView,
+  type ConnectionWorkflowInput,
+} from '../workflows/connection-definitions';
+import { schemeKey } from '../workflows/search-attributes';
 import type { CaseView } from '../workflows/definitions';
 import type { pathwayConnection } from '../workflows/connection';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
+import { openConnectionsQuery } from './queries';
 
 export const proposeConnectionSchema = z
   .object({
@@ -24,6 +33,15 @@ export type ProposeConnectionInput = z.input<typeof proposeConnectionSchema>;
 
 /** A connection id is its workflow's id: `<case id>:conn:<service id>`. */
 const connectionIdSchema = z.string().regex(/^case-[A-Za-z0-9._:-]{1,200}:conn:[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { error: 'must be a connection id (<case id>:conn:<service id>)' });
+
+/** Services a directory import marked removed (ImportReport.removed's ids). */
+const removedServicesSchema = z.array(safeIdSchema).max(100_000);
+
+/** A connection told that its service left the directory. */
+export interface RemovedServiceConnection {
+  connectionId: string;
+  serviceId: string;
+}
 
 export type ConnectionCommandInput<K extends ConnectionCommandType> = z.input<(typeof connectionCommandSchemas)[K]>;
 
@@ -88,6 +106,8 @@ export class ConnectionsApi {
         args: [args],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // The scheme (an id) so a directory import finds its open connections (serviceRemoved).
+        typedSearchAttributes: [{ key: schemeKey, value: view.schemeId }],
       });
     } catch (err) {
       if (isAlreadyStarted(err)) throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'an open connection to this service exists', { cause: err });
@@ -136,6 +156,42 @@ export class ConnectionsApi {
   async list(caseId: string): Promise<ConnectionSummary[]> {
     const view = await this.readCase(parse('caseId', caseIdSchema, caseId));
     return view.connections ?? [];
+  }
+
+  /**
+   * Tells every open connection of the scheme to one of `serviceIds` that a directory import no
+   * longer lists its service: one waiting for its provider stops, one already accepted stays open,
+   * and either way its link worker is told with the next match (docs/connections.md). Found by a
+   * visibility query on the scheme, filtered by the service id the connection id ends with.
+   * Answers the connections told, in id order.
+   */
+  async serviceRemoved(schemeId: string, serviceIds: readonly string[]): Promise<RemovedServiceConnection[]> {
+    const scheme = parse('schemeId', safeIdSchema, schemeId);
+    const removed = new Set(parse('serviceIds', removedServicesSchema, serviceIds));
+    if (removed.size === 0) return [];
+    const found = new Map<string, RemovedServiceConnection>();
+    for await (const info of this.temporal.workflow.list({ query: openConnectionsQuery(scheme, this.taskQueue) })) {
+      const marker = info.workflowId.lastIndexOf(':conn:');
+      const serviceId = marker < 0 ? '' : info.workflowId.slice(marker + ':conn:'.length);
+      if (!removed.has(serviceId) || found.has(info.workflowId)) continue;
+      // One started before connections carried their scheme: ask it which scheme it is in.
+      if (info.typedSearchAttributes.get(schemeKey) === undefined) {
+        const own = await this.get(info.workflowId).then((v) => v.schemeId === scheme, () => false);
+        if (!own) continue;
+      }
+      found.set(info.workflowId, { connectionId: info.workflowId, serviceId });
+    }
+    const told: RemovedServiceConnection[] = [];
+    for (const c of [...found.values()].sort((a, b) => (a.connectionId < b.connectionId ? -1 : 1))) {
+      try {
+        await this.temporal.workflow.getHandle(c.connectionId).signal(serviceRemovedSignal);
+        told.push(c);
+      } catch (err) {
+        // It ended between the list and the signal: nothing is left to tell.
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return told;
   }
 
   async #send<K extends ConnectionCommandType>(connectionId: string, type: K, payload: ConnectionCommandInput<K>): Promise<ConnectionSummary> {

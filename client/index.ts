@@ -56,6 +56,6 @@ export type {
 } from '../machines';
 export { COMMAND_TYPES, STAGES, DISCHARGE_REASONS, ESCALATION_TYPES, commandSchemas, scalePolicy, parsePolicy } from '../machines';
 export { ConnectionRefusedError, ConnectionNotFoundError } from './errors';
-export { proposeConnectionSchema, type ProposeConnectionInput, type ConnectionCommandInput } from './connections';
+export { proposeConnectionSchema, type ProposeConnectionInput, type ConnectionCommandInput, type RemovedServiceConnection } from './connections';
 export type { ConnectionSummary, ConnectionStatus } from '../machines/connection';
 export type { ConnectionView } from '../workflows/connection-definitions';

@@ -94,6 +94,20 @@ export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: 
   return clauses.join(' AND ');
 }
 
+export const CONNECTION_WORKFLOW_TYPE = 'pathwayConnection';
+
+/**
+ * The scheme's running connections on a task queue: ids and the scheme only, never the person.
+ * Connections started before they carried the scheme have no value for it: they stay in, for the
+ * caller to read.
+ */
+export function openConnectionsQuery(schemeId: string, taskQueue: string): string {
+  return (
+    `WorkflowType = ${quote(CONNECTION_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)} ` +
+    `AND (${schemeKey.name} = ${quote(schemeId)} OR ${schemeKey.name} IS NULL)`
+  );
+}
+
 export function ledgerListQuery(taskQueue: string): string {
   return `WorkflowType = ${quote(LEDGER_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;
 }

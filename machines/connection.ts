@@ -39,8 +39,13 @@ export type ConnectionCommand = {
   [K in ConnectionCommandType]: { type: K } & z.output<(typeof connectionCommandSchemas)[K]>;
 }[ConnectionCommandType];
 
+/** Why a connection waiting for its provider ends when the directory no longer lists the service. */
+export const SERVICE_REMOVED_REASON = 'service removed from the directory';
+
 export type ConnectionEvent =
   | { type: 'SEND'; at: number }
+  /** A directory re-import no longer lists the service (sent by the client after the import, not by a host). */
+  | { type: 'SERVICE.REMOVED'; at: number }
   | { type: 'NUDGE.DUE'; at: number }
   | { type: 'DEADLINE.RESPONSE'; at: number }
   | (ConnectionCommand & { at: number });
@@ -48,7 +53,7 @@ export type ConnectionEvent =
 /** What the machine asks the workflow to do, in order; ids come from the connection and a counter. */
 export type ConnectionEffect =
   | { kind: 'sendToProvider'; what: 'referral' | 'nudge'; n: number }
-  | { kind: 'tellLinkWorker'; why: 'noResponse' | 'declined' | 'stopped' }
+  | { kind: 'tellLinkWorker'; why: 'noResponse' | 'declined' | 'stopped' | 'serviceRemoved' }
   | { kind: 'suggestNextMatch' };
 
 export interface ConnectionInput {
@@ -79,6 +84,8 @@ export interface ConnectionContext extends ConnectionInput {
   attendedAt: number[];
   stopReason?: string;
   endedAt?: number;
+  /** When the workflow heard that a directory re-import no longer lists the service (once). */
+  serviceRemovedAt?: number;
   /** Effects queued by the last event, for the workflow to run and clear. */
   effects: ConnectionEffect[];
 }
@@ -93,6 +100,7 @@ export const connectionMachine = setup({
     responseOverdue: ({ context, event }) => context.responseDueAt !== undefined && context.responseDueAt <= event.at,
     accepts: ({ event }) => event.type === 'RESPOND' && event.accept,
     declines: ({ event }) => event.type === 'RESPOND' && !event.accept,
+    notToldOfRemoval: ({ context }) => context.serviceRemovedAt === undefined,
   },
   actions: {
     clearEffects: assign({ effects: [] }),
@@ -133,13 +141,33 @@ export const connectionMachine = setup({
       effects: [{ kind: 'tellLinkWorker', why: 'stopped' }],
     })),
     recordCompletion: assign({ endedAt: at }),
+    // Nobody is left to answer a referral to a service the directory dropped: the connection stops
+    // now rather than at the deadline, and the link worker is told with the next match.
+    stopForRemovedService: assign(({ event }) => ({
+      serviceRemovedAt: event.at,
+      endedAt: event.at,
+      nudgesDue: [],
+      stopReason: SERVICE_REMOVED_REASON,
+      effects: [{ kind: 'suggestNextMatch' }, { kind: 'tellLinkWorker', why: 'serviceRemoved' }],
+    })),
+    // A person already going stays connected: an unlisted record is not proof the group stopped
+    // meeting. The link worker is told (with the next match) and decides whether to STOP.
+    noteRemovedService: assign(({ event }) => ({
+      serviceRemovedAt: event.at,
+      effects: [{ kind: 'suggestNextMatch' }, { kind: 'tellLinkWorker', why: 'serviceRemoved' }],
+    })),
   },
 }).createMachine({
   id: 'connection',
   initial: 'proposed',
   context: ({ input }) => ({ ...input, nudgesDue: [], nudgesSent: 0, autoDeclined: false, attendances: 0, attendedAt: [], effects: [] }),
   states: {
-    proposed: { on: { SEND: { target: 'sent', actions: ['clearEffects', 'markSent'] } } },
+    proposed: {
+      on: {
+        SEND: { target: 'sent', actions: ['clearEffects', 'markSent'] },
+        'SERVICE.REMOVED': { target: 'stopped', actions: ['clearEffects', 'stopForRemovedService'] },
+      },
+    },
     sent: {
       on: {
         'NUDGE.DUE': { guard: 'nudgeDue', actions: ['clearEffects', 'nudgeProvider'] },
@@ -148,12 +176,14 @@ export const connectionMachine = setup({
           { guard: 'accepts', target: 'accepted', actions: ['clearEffects', 'recordAcceptance'] },
           { guard: 'declines', target: 'declined', actions: ['clearEffects', 'recordDecline'] },
         ],
+        'SERVICE.REMOVED': { target: 'stopped', actions: ['clearEffects', 'stopForRemovedService'] },
       },
     },
     accepted: {
       on: {
         ATTEND: { target: 'attending', actions: ['clearEffects', 'recordAttendance'] },
         STOP: { target: 'stopped', actions: ['clearEffects', 'recordStop'] },
+        'SERVICE.REMOVED': { guard: 'notToldOfRemoval', actions: ['clearEffects', 'noteRemovedService'] },
       },
     },
     attending: {
@@ -161,6 +191,7 @@ export const connectionMachine = setup({
         ATTEND: { actions: ['clearEffects', 'recordAttendance'] },
         STOP: { target: 'stopped', actions: ['clearEffects', 'recordStop'] },
         COMPLETE: { target: 'completed', actions: ['clearEffects', 'recordCompletion'] },
+        'SERVICE.REMOVED': { guard: 'notToldOfRemoval', actions: ['clearEffects', 'noteRemovedService'] },
       },
     },
     declined: { type: 'final' },

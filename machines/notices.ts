@@ -28,8 +28,16 @@ export type DeliveredSupervisorNotice = Omit<SupervisorNotice, 'type' | 'stage' 
   connection?: ConnectionNoticeDetail;
 };
 
-/** Why a connection's link worker is told: the provider never answered, declined, or the person stopped. */
-export const CONNECTION_NOTICE_TYPES = { noResponse: 'CONNECTION_NO_RESPONSE', declined: 'CONNECTION_DECLINED', stopped: 'CONNECTION_STOPPED' } as const;
+/**
+ * Why a connection's link worker is told: the provider never answered, declined, the person
+ * stopped, or a directory re-import no longer lists the service.
+ */
+export const CONNECTION_NOTICE_TYPES = {
+  noResponse: 'CONNECTION_NO_RESPONSE',
+  declined: 'CONNECTION_DECLINED',
+  stopped: 'CONNECTION_STOPPED',
+  serviceRemoved: 'CONNECTION_SERVICE_REMOVED',
+} as const;
 
 export interface ConnectionNoticeDetail {
   connectionId: string;

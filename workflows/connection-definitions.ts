@@ -48,11 +48,19 @@ export interface ConnectionView extends ConnectionSummary {
   /** The latest attendances' times. */
   attendedAt: number[];
   declineReason?: string;
+  /** When the connection heard that a directory re-import no longer lists its service. */
+  serviceRemovedAt?: number;
   /** What the directory suggested when the connection ended without the person joining. */
   suggestions: Array<{ serviceId: string; name: string; explanation: string }>;
 }
 
 export const connectionViewQuery = defineQuery<ConnectionView>('connectionView');
+
+/**
+ * A directory re-import no longer lists the connection's service (client `serviceRemoved`). A
+ * signal, not a command: nobody acts, nothing can be refused, and an ended connection ignores it.
+ */
+export const serviceRemovedSignal = defineSignal<[]>('serviceRemoved');
 
 /** A connection's change, sent to its case so the case knows each connection's status and attendance. */
 export const connectionChangedSignal = defineSignal<[ConnectionSummary]>('connectionChanged');

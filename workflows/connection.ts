@@ -22,7 +22,14 @@ import { CONNECTION_NOTICE_TYPES } from '../machines/notices';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
 import type { ConnectionActivities, Suggestion } from '../activities/connections';
-import { connectionChangedSignal, connectionCommandUpdate, connectionViewQuery, type ConnectionView, type ConnectionWorkflowInput } from './connection-definitions';
+import {
+  connectionChangedSignal,
+  connectionCommandUpdate,
+  connectionViewQuery,
+  serviceRemovedSignal,
+  type ConnectionView,
+  type ConnectionWorkflowInput,
+} from './connection-definitions';
 
 type Snapshot = SnapshotFrom<typeof connectionMachine>;
 
@@ -69,10 +76,13 @@ export async function pathwayConnection(input: ConnectionWorkflowInput): Promise
     nudgesDue: snapshot.context.nudgesDue,
     attendedAt: snapshot.context.attendedAt,
     ...(snapshot.context.declineReason !== undefined && { declineReason: snapshot.context.declineReason }),
+    ...(snapshot.context.serviceRemovedAt !== undefined && { serviceRemovedAt: snapshot.context.serviceRemovedAt }),
     suggestions,
   });
 
   setHandler(connectionViewQuery, view);
+  // New in this version: a running connection's history never held this signal, so it replays as before.
+  setHandler(serviceRemovedSignal, () => apply({ type: 'SERVICE.REMOVED', at: Date.now() }));
   setHandler(
     connectionCommandUpdate,
     (command) => {

@@ -2,7 +2,7 @@
 // deadline, the deadline declines for a silent provider, and the policy block's defaults and checks.
 import { initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { CONNECTION_END_STATUSES, CONNECTION_STATUSES, connectionMachine, connectionSummary, dueEvent, nextConnectionDue } from '../../../machines/connection';
+import { CONNECTION_END_STATUSES, CONNECTION_STATUSES, connectionMachine, connectionSummary, dueEvent, nextConnectionDue, SERVICE_REMOVED_REASON } from '../../../machines/connection';
 import { connectionGraphInput, connectionPaths, GRAPH_START, PROVIDER } from '../../../machines/connection-graph';
 import { DAY, PolicyError, connectionPolicy, parsePolicy, scalePolicy } from '../../../machines/policy';
 
@@ -46,6 +46,30 @@ describe('connection machine', () => {
     // A late deadline event changes nothing once the provider has answered.
     const [late] = transition(connectionMachine, s, { type: 'DEADLINE.RESPONSE', at: GRAPH_START + 14 * DAY });
     expect(late.value).toBe('attending');
+  });
+
+  it('stops a connection still waiting when its service leaves the directory, and keeps an accepted one open', () => {
+    let [sent] = initialTransition(connectionMachine, connectionGraphInput());
+    [sent] = transition(connectionMachine, sent, { type: 'SEND', at: GRAPH_START });
+    const [stopped] = transition(connectionMachine, sent, { type: 'SERVICE.REMOVED', at: GRAPH_START + DAY });
+    expect(stopped.value).toBe('stopped');
+    expect(stopped.context).toMatchObject({ stopReason: SERVICE_REMOVED_REASON, endedAt: GRAPH_START + DAY, serviceRemovedAt: GRAPH_START + DAY, nudgesDue: [] });
+    expect(stopped.context.effects).toEqual([{ kind: 'suggestNextMatch' }, { kind: 'tellLinkWorker', why: 'serviceRemoved' }]);
+    expect(nextConnectionDue('stopped', stopped.context)).toBeUndefined();
+
+    let [going] = transition(connectionMachine, sent, { type: 'RESPOND', accept: true, actor: PROVIDER, at: GRAPH_START + DAY });
+    [going] = transition(connectionMachine, going, { type: 'ATTEND', actor: PROVIDER, at: GRAPH_START + 2 * DAY });
+    const [told] = transition(connectionMachine, going, { type: 'SERVICE.REMOVED', at: GRAPH_START + 3 * DAY });
+    expect(told.value).toBe('attending');
+    expect(told.context.effects).toEqual([{ kind: 'suggestNextMatch' }, { kind: 'tellLinkWorker', why: 'serviceRemoved' }]);
+    // Told once: a second removal (another import) changes nothing, and the person can still stop.
+    const [again] = transition(connectionMachine, told, { type: 'SERVICE.REMOVED', at: GRAPH_START + 4 * DAY });
+    expect(again.context).toBe(told.context);
+    const [ended] = transition(connectionMachine, told, { type: 'STOP', reason: 'Group stopped meeting', actor: PROVIDER, at: GRAPH_START + 5 * DAY });
+    expect(ended.value).toBe('stopped');
+    // An ended connection ignores it.
+    const [after] = transition(connectionMachine, ended, { type: 'SERVICE.REMOVED', at: GRAPH_START + 6 * DAY });
+    expect(after.context).toBe(ended.context);
   });
 
   it('takes its deadline and nudges from policy, with defaults, scaled with the rest', () => {
