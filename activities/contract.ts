@@ -9,6 +9,15 @@ import type { PathwayActivities } from './index';
 import type { CapacityActivities } from './capacity';
 import type { PersonIndexActivities } from './person-index';
 
+/** What the befriending handoff's connection is started with: the service and its timing, from the case's policy. */
+export interface BefriendingConnectionArgs {
+  serviceId: string;
+  responseDeadline: number;
+  nudges: number[];
+  /** The case's link worker, who proposed it in effect; absent before allocation. */
+  linkWorkerId?: string;
+}
+
 /** What each effect's activity takes besides the envelope. */
 export interface EffectArgs {
   notifyReferrer: { notice: PathwayEffects['notifyReferrer'] };
@@ -18,7 +27,8 @@ export interface EffectArgs {
   requestPlace: { caseloadCap: number };
   releasePlace: { caseloadCap: number };
   requestVolunteerMatch: object;
-  requestBefriending: object;
+  /** The befriending service's connection (activities/index.ts); absent, only the request is delivered. */
+  requestBefriending: { befriending?: BefriendingConnectionArgs };
   recordOutcome: OutcomeSubmission;
   forgetPerson: object;
 }

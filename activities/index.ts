@@ -2,6 +2,7 @@
 // builds one message of ids, kinds, codes and reasons, and hands it to the sink under the
 // workflow's idempotency key, so a retry or a replayed call delivers nothing twice.
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { safeIdSchema } from '../machines/ids';
 import { NOTICE_TEXT_MAX } from '../machines/policy';
@@ -13,11 +14,17 @@ import type { ActivityEnvelope, ReferrerNotice, SupervisorNotice } from '../work
 import type { EffectInput } from './contract';
 import { ACTIVITY_ERROR_TYPES } from './options';
 import { IdempotencyKeyConflictError, type OutboxChannel, type OutboxMessage, type Sink } from './sink';
+import { befriendingArgsSchema, startBefriendingConnection } from './befriending';
 
 export interface ActivityDeps {
   sink: Sink;
   /** The clock stamped on each message; tests fix it. */
   now?: () => number;
+}
+
+export interface PathwayActivityDeps extends ActivityDeps {
+  /** Starts the befriending handoff's connection (activities/befriending.ts); without it only the request is delivered. */
+  client?: Client;
 }
 
 /** What a notifying activity returns: whether this call delivered, or an earlier one had. */
@@ -116,7 +123,7 @@ export async function deliverMessage(
   }
 }
 
-export function createActivities({ sink, now = Date.now }: ActivityDeps) {
+export function createActivities({ sink, now = Date.now, client }: PathwayActivityDeps) {
   const deliver = (activity: string, channel: OutboxChannel, envelope: ActivityEnvelope, body: unknown) => deliverMessage({ sink, now }, activity, channel, envelope, body);
 
   return {
@@ -138,10 +145,15 @@ export function createActivities({ sink, now = Date.now }: ActivityDeps) {
       return deliver('requestVolunteerMatch', 'volunteer', envelope, { kind: 'volunteerMatchRequested' });
     },
 
-    /** Refers the case on to the befriending service; BEFRIENDING.RESULT comes back through the host. */
+    /**
+     * Refers the case on to the befriending service, and starts the handoff's connection to it (the
+     * provider's answer there becomes the case's BEFRIENDING.RESULT); a host may still send that itself.
+     */
     async requestBefriending(input: EffectInput<'requestBefriending'>): Promise<DeliveryReceipt> {
-      const envelope = parse('requestBefriending', envelopeSchema, input);
-      return deliver('requestBefriending', 'befriending', envelope, { kind: 'befriendingRequested' });
+      const { befriending, ...envelope } = parse('requestBefriending', envelopeSchema.extend({ befriending: befriendingArgsSchema.optional() }), input);
+      const receipt = await deliver('requestBefriending', 'befriending', envelope, { kind: 'befriendingRequested' });
+      if (client && befriending) await startBefriendingConnection(client, envelope, befriending);
+      return receipt;
     },
 
     /** Writes the case's outcome record (at discharge) and returns it as delivered. */

@@ -5,6 +5,9 @@ import { instrumentSchema, INSTRUMENTS, issuePath } from './measures';
 import { REFERRAL_ROUTES, referralRouteSchema } from './referral';
 import { MAX_COVERING_COLLEAGUES, MAX_LABEL, MAX_POLICY_AREAS, MAX_POLICY_EXCLUSIONS, MAX_POLICY_TARGET_GROUPS, MAX_POLICY_TIERS, MAX_TAG, MAX_TEXT } from './limits';
 
+/** The befriending service a scheme's handoff connects to when its policy names none. */
+export const DEFAULT_BEFRIENDING_SERVICE = 'svc-befriending';
+
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
@@ -202,6 +205,11 @@ export const schemePolicySchema = z
     befriending: z
       .object({
         handoff: z.boolean().default(true),
+        /**
+         * The directory id of the scheme's befriending service: the handoff is a connection to it
+         * (docs/connections.md), started when the befriending request goes out.
+         */
+        serviceId: safeIdSchema.default(DEFAULT_BEFRIENDING_SERVICE),
       })
       .prefault({}),
     extension: z
@@ -373,8 +381,9 @@ export function tierOf(policy: SchemePolicy, tierId: string | undefined): Tier |
  * the machine reads newer settings through these, with the same defaults the schema gives.
  */
 type Carried = Pick<SchemePolicy, 'tiers'> & { extension?: Partial<SchemePolicy['extension']> } &
-  Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'waitlist' | 'befriending' | 'connections'>> & {
+  Partial<Pick<SchemePolicy, 'sessions' | 'escalation' | 'waitlist' | 'connections'>> & {
     contact?: Partial<SchemePolicy['contact']>;
+    befriending?: Partial<SchemePolicy['befriending']>;
   };
 
 export function countedSessionKinds(policy: Carried): readonly SessionKind[] {
@@ -406,6 +415,11 @@ export function befriendingHandoff(policy: Carried): boolean {
   return policy.befriending?.handoff ?? true;
 }
 
+/** The befriending service's directory id; a case carried from before the field reads the default. */
+export function befriendingServiceId(policy: Carried): string {
+  return policy.befriending?.serviceId ?? DEFAULT_BEFRIENDING_SERVICE;
+}
+
 /**
  * The latest a review may fall due: support is time-limited, to avoid dependency (the brief), so a
  * review later than this is a policy mistake `pathway check` reports, not a support period.
@@ -433,4 +447,14 @@ export function extensionNeedsApproval(policy: Carried): boolean {
 /** A policy's connection settings; a case started before they existed gets the defaults. */
 export function connectionPolicy(policy: Partial<Pick<SchemePolicy, 'connections'>>): SchemePolicy['connections'] {
   return policy.connections ?? { responseDeadline: 14 * DAY, nudges: [7 * DAY, 12 * DAY], connectedNeedsAttendance: false };
+}
+
+/**
+ * The befriending handoff's connection: to the scheme's befriending service, answered within the
+ * scheme's befriending wait (the case's own deadline, set first, so it fires first when nobody
+ * answers), nudged as any connection is where the nudge comes before that wait.
+ */
+export function befriendingConnectionTiming(policy: Carried & Pick<SchemePolicy, 'deadlines'>): { serviceId: string; responseDeadline: number; nudges: number[] } {
+  const responseDeadline = policy.deadlines.befriendingWait;
+  return { serviceId: befriendingServiceId(policy), responseDeadline, nudges: connectionPolicy(policy).nudges.filter((n) => n < responseDeadline) };
 }

@@ -103,7 +103,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
     workflowBundle: { codePath: options.workflowBundlePath ?? (await ensureWorkflowBundle()) },
     activities: {
       // The outbox seals notice bodies with the payload key, so the same keys read it back.
-      ...createActivities({ sink }),
+      ...createActivities({ sink, client }),
       ...createConnectionActivities({ sink, ...(options.directory && { directory: options.directory }) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),

@@ -71,6 +71,13 @@ export const CHANGES = {
    * search attribute, so a new case's first task held four markers and four upserts for them.
    */
   caseChangesV8: 'case-changes-v8',
+  /**
+   * The befriending handoff is a connection: the answer of the connection to the scheme's
+   * befriending service (accepted, declined, no response) becomes the case's BEFRIENDING.RESULT
+   * while it waits in the handoff (workflows/case/connection-news.ts). Asked only when such news
+   * arrives; not one of the v8 set (v8 cases may be running).
+   */
+  befriendingConnection: 'befriending-connection',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

@@ -5,7 +5,7 @@
 // unless it can never succeed.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { escalationAudience, isEffect, type DeliveredSupervisorNotice, type EffectName, type PathwayEffects } from '../../machines';
+import { befriendingConnectionTiming, escalationAudience, isEffect, type DeliveredSupervisorNotice, type EffectName, type PathwayEffects } from '../../machines';
 import { activityOptions } from '../../activities/options';
 import type { EffectActivities, EffectArgs } from '../../activities/contract';
 import type { SubscriptionActivities } from '../../activities/subscriptions';
@@ -29,7 +29,13 @@ const argsOf: { [K in EffectName]: (params: QueuedParams[K], state: CaseState) =
   requestPlace: (_, state) => ({ caseloadCap: state.context.policy.caseloadCap }),
   releasePlace: (_, state) => ({ caseloadCap: state.context.policy.caseloadCap }),
   requestVolunteerMatch: () => ({}),
-  requestBefriending: () => ({}),
+  // Only the activity's input grows (replay compares activity types, not inputs): the case's commands stay.
+  requestBefriending: (_, state) => ({
+    befriending: {
+      ...befriendingConnectionTiming(state.context.policy),
+      ...(state.context.place.linkWorkerId !== undefined && { linkWorkerId: state.context.place.linkWorkerId }),
+    },
+  }),
   recordOutcome: (_, state) => ({ context: state.context, timeline: state.timeline, ...(state.timelineDropped && { timelineDropped: state.timelineDropped }) }),
   forgetPerson: () => ({}),
 };

@@ -39,7 +39,7 @@ describe('scheme policy defaults', () => {
     expect(p.contact).toEqual({ maxAttempts: 3, window: 10 * DAY, firstAttemptWithin: 2 * DAY, selfReferralBooksVisit: false });
     // The pathway's optional stages are all on: today's pathway, whatever a scheme switches off.
     expect(p.waitlist).toEqual({ enabled: true });
-    expect(p.befriending).toEqual({ handoff: true });
+    expect(p.befriending).toEqual({ handoff: true, serviceId: 'svc-befriending' });
     expect(p.deadlines.review).toBe(12 * WEEK);
     expect(p.deadlines.checkIn).toBe(4 * WEEK);
     expect(p.deadlines.missedSessions).toBe(2);

@@ -1,0 +1,84 @@
+// The befriending handoff as a connection, through the SDK, a real worker and the time-skipping
+// server: a review hands the person off, the befriending request starts a connection to the
+// scheme's befriending service that the case lists among its connections, and the provider's
+// answer there is the case's BEFRIENDING.RESULT: an acceptance hands the person off (a host's own
+// result after it changes nothing), a decline sends the case back to review with a service gap,
+// and a provider who never answers leaves the case to its own befriending deadline, as before.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { CommandRefusedError, PathwayClient, PersonKey } from '../../client';
+import { DEFAULT_BEFRIENDING_SERVICE, WEEK, type SchemePolicy } from '../../machines';
+import { digitFree } from '../../machines/ids';
+import { allocated, driveTo, pathwayWorkerOnTimeSkipping, policy, refer, referral, send, setRoster, until } from '../support/pathway';
+
+describe('the befriending handoff as a connection (time-skipping)', () => {
+  const schemeId = `befr-${digitFree(randomUUID().slice(0, 8))}`;
+  const h = pathwayWorkerOnTimeSkipping('conn-befriend');
+  const provider = { role: 'provider', id: 'staff-befriend' } as const;
+  let pol: SchemePolicy | undefined;
+  let sdk: PathwayClient | undefined;
+
+  /** A case of the scheme handed off to befriending at its review, and its befriending connection's id. */
+  const handedOff = async () => {
+    if (!pol || !sdk) {
+      pol = policy({ schemeId });
+      await setRoster(h.env.client, h.taskQueue, schemeId, pol.caseloadCap, [{ id: 'lw-1' }]);
+      sdk = await PathwayClient.fromClient(h.env.client, { personKey: PersonKey.generate(), taskQueue: h.taskQueue, policies: { [schemeId]: pol } });
+    }
+    const client = sdk;
+    const handle = await refer(h.env.client, h.taskQueue, referral({ schemeId }), pol);
+    const lw = allocated(await driveTo(handle, 'review', { env: h.env }));
+    const v = await send(handle, 'REVIEW.RECORD', { measures: [], goalsMet: 'some', outcome: 'befriend', actor: lw });
+    expect(v.stage).toBe('befriendingHandoff');
+    const connectionId = `${handle.workflowId}:conn:${DEFAULT_BEFRIENDING_SERVICE}`;
+    // The request goes out and the connection tells the case it was sent.
+    const listed = await until(handle, (x) => (x.connections ?? []).some((c) => c.connectionId === connectionId && c.status === 'sent'));
+    expect(listed.connections?.map((c) => [c.serviceId, c.category, c.status])).toEqual([[DEFAULT_BEFRIENDING_SERVICE, 'connecting', 'sent']]);
+    expect(h.sink.messages.filter((m) => m.caseId === handle.workflowId && m.channel === 'befriending')).toHaveLength(1);
+    expect(h.sink.messages.some((m) => m.key === `${connectionId}:referral-0` && m.channel === 'provider')).toBe(true);
+    return { client, handle, lw, connectionId };
+  };
+
+  it('hands the person off when the befriending provider accepts; a host result after that changes nothing', async () => {
+    const { client, handle, lw, connectionId } = await handedOff();
+    await client.respondToConnection(connectionId, { accept: true, actor: provider });
+    const done = await until(handle, (v) => v.stage === 'discharged');
+    expect(done.discharge?.reason).toBe('handedOff');
+    expect(done.serviceGaps).toEqual([]);
+    const result = done.timeline.filter((t) => t.event === 'BEFRIENDING.RESULT');
+    expect(result.map((t) => t.actor)).toEqual([{ role: 'host', id: DEFAULT_BEFRIENDING_SERVICE }]);
+    expect(done.connections?.find((c) => c.connectionId === connectionId)?.status).toBe('accepted');
+
+    // The host's own answer comes second: refused as for any closed case, the case as it was.
+    await expect(client.recordBefriendingResult(handle.workflowId, { result: 'unavailable', actor: lw })).rejects.toBeInstanceOf(CommandRefusedError);
+    const after = await client.getCase(handle.workflowId);
+    expect([after.stage, after.discharge?.reason, after.sequence]).toEqual(['discharged', 'handedOff', done.sequence]);
+  });
+
+  it('returns the case to review with a befriending service gap when the provider declines', async () => {
+    const { client, handle, connectionId } = await handedOff();
+    await client.respondToConnection(connectionId, { accept: false, reason: 'No volunteers in this area', actor: provider });
+    const back = await until(handle, (v) => v.stage === 'review');
+    expect(back.serviceGaps.map((g) => g.kind)).toEqual(['befriending']);
+    expect(back.openEscalations.map((e) => e.type)).toContain('SERVICE_GAP');
+    expect(back.timeline.filter((t) => t.event === 'BEFRIENDING.RESULT')).toHaveLength(1);
+    // The link worker hears of the decline as from any connection.
+    expect(h.sink.messages.filter((m) => m.key.startsWith(`${connectionId}:`) && m.channel === 'supervisor').map((m) => (m.body as { type: string }).type)).toEqual([
+      'CONNECTION_DECLINED',
+    ]);
+  });
+
+  it('leaves a provider who never answers to the befriending deadline: a service gap, once', async () => {
+    const { client, handle, connectionId } = await handedOff();
+    const due = (await client.getCase(handle.workflowId)).deadlines.find((d) => d.event.type === 'DEADLINE.BEFRIENDING')!.dueAt;
+    expect(due - (await h.env.currentTimeMs())).toBeLessThanOrEqual(pol!.deadlines.befriendingWait);
+    await h.env.sleep(pol!.deadlines.befriendingWait + WEEK);
+    const gap = await until(handle, (v) => v.stage === 'review' && v.connections?.find((c) => c.connectionId === connectionId)?.status === 'noResponse');
+    expect(gap.timeline.map((t) => t.event)).toContain('DEADLINE.BEFRIENDING');
+    // The case's own deadline came first: the connection's lapse after it is not a second answer.
+    expect(gap.timeline.filter((t) => t.event === 'BEFRIENDING.RESULT')).toEqual([]);
+    expect(gap.serviceGaps.map((g) => g.kind)).toEqual(['befriending']);
+    const connection = await client.getConnection(connectionId);
+    expect(connection).toMatchObject({ status: 'noResponse', autoDeclined: true, nudgesSent: 2 });
+  });
+});
