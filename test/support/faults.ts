@@ -675,7 +675,8 @@ export function expectedMessages(scenario: Scenario, final: CaseView): Record<st
     ...referrer.map((k) => `referrer:${k}`),
     ...supervisor.map((t) => `supervisor:${t}`),
     ...(scenario === 'connected' ? ['volunteer:volunteerMatchRequested'] : []),
-    ...(scenario === 'befriended' ? ['befriending:befriendingRequested'] : []),
+    // The befriending request also starts a connection to the befriending service, which sends its provider the referral.
+    ...(scenario === 'befriended' ? ['befriending:befriendingRequested', 'provider:referral'] : []),
     'outcome:record',
   ]);
 }

@@ -303,7 +303,10 @@ beforeAll(async () => {
   await mapLimit(TARGETS, TARGETS.length, async (target, i) => {
     const c = people[i]!;
     await client.refer(c.referral, { policy: target.stage === 'support' ? slowReview : quickReview });
-    const v = await driveCase(client.temporal, c.caseId, target.scenario, stats, { giveUpMs: 60_000, until: target.until });
+    const reached = await driveCase(client.temporal, c.caseId, target.scenario, stats, { giveUpMs: 60_000, until: target.until });
+    // A case handed off to befriending hears from its befriending connection just after: wait for that.
+    const v =
+      target.stage === 'befriendingHandoff' ? await client.waitFor(c.caseId, (x) => (x.connections ?? []).some((n) => n.status === 'sent'), { timeoutMs: 60_000 }) : reached;
     const historyLength = await settled(client.temporal, c.caseId);
     fuzzCases[i] = { stage: target.stage, openEscalations: v.openEscalations.map((e) => e.id), caseId: c.caseId, historyLength, sequence: v.sequence, lane: new Semaphore(8) };
   });
