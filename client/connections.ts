@@ -8,6 +8,7 @@ import { connectionCommandSchemas, type ConnectionCommand, type ConnectionComman
 import { connectionCommandUpdate, connectionViewQuery, connectionWorkflowId, type ConnectionView, type ConnectionWorkflowInput } from '../workflows/connection-definitions';
 import type { CaseView } from '../workflows/definitions';
 import type { pathwayConnection } from '../workflows/connection';
+import { queryWorkflow } from './reads';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
 
 export const proposeConnectionSchema = z
@@ -125,7 +126,7 @@ export class ConnectionsApi {
   async get(connectionId: string): Promise<ConnectionView> {
     const id = parse('connectionId', connectionIdSchema, connectionId);
     try {
-      return await this.temporal.workflow.getHandle(id).query(connectionViewQuery);
+      return await queryWorkflow(this.temporal, id, connectionViewQuery);
     } catch (err) {
       if (isNotFound(err)) throw new ConnectionNotFoundError(id, { cause: err });
       throw err;
