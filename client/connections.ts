@@ -16,6 +16,7 @@ import {
 import { schemeKey } from '../workflows/search-attributes';
 import type { CaseView } from '../workflows/definitions';
 import type { pathwayConnection } from '../workflows/connection';
+import { queryWorkflow } from './reads';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
 import { openConnectionsQuery } from './queries';
 
@@ -145,7 +146,7 @@ export class ConnectionsApi {
   async get(connectionId: string): Promise<ConnectionView> {
     const id = parse('connectionId', connectionIdSchema, connectionId);
     try {
-      return await this.temporal.workflow.getHandle(id).query(connectionViewQuery);
+      return await queryWorkflow(this.temporal, id, connectionViewQuery);
     } catch (err) {
       if (isNotFound(err)) throw new ConnectionNotFoundError(id, { cause: err });
       throw err;
