@@ -40,6 +40,10 @@ function takeBefriendingAnswer(state: CaseState, caseId: string, connection: Con
   const result = BEFRIENDING_ANSWERS[connection.status];
   if (result === undefined || state.stage !== 'befriendingHandoff') return;
   if (connection.connectionId !== connectionWorkflowId(caseId, befriendingServiceId(state.snapshot.context.policy))) return;
+  // Only an answer to this request: a connection left open from an earlier handoff (the request
+  // then found it running and kept it) answered that one, which the case has already settled.
+  const requestedAt = state.snapshot.context.befriending.requestedAt;
+  if (requestedAt === undefined || connection.proposedAt < requestedAt) return;
   // Asked only when such an answer arrives, so a case that never hears one writes no marker.
   if (!changed(CHANGES.befriendingConnection)) return;
   const event: PathwayEvent = {
