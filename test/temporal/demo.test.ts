@@ -2,7 +2,7 @@
 // the sample directory is imported for the demo's scheme (twice, the second import changing
 // nothing), people are connected to services from it, and the cohort report it writes shows the
 // connections by category, providers' answers, auto-declines and attendance.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
@@ -63,6 +63,8 @@ it('connects people to services from the sample directory, and reports accepted,
     log.mockRestore();
     warn.mockRestore();
     vi.unstubAllEnvs();
+    // What the demo printed, kept beside its report for whoever reads a failure.
+    writeFileSync(join(dir, 'demo-output.txt'), `${lines.join('\n')}\n${warnings.join('\n')}\n`);
   }
   expect(warnings.filter((w) => /connection/i.test(w))).toEqual([]);
   // The sample was imported for the scheme; importing it again is no change and no failure.
