@@ -117,8 +117,9 @@ export function demoConnections({ client, directory, schemeId, dayMs, linkWorker
     /** Never answered: nudged, declined for at the deadline; the suggested next match accepts and is attended. */
     async neverAnswered(caseId: string, need: Need) {
       const c = await bestMatch(caseId, need);
-      // The deadline (14 days, scaled) ends it; the next match is asked for before the link worker is told.
-      const ended = await until(c, (v) => v.status !== 'sent' && v.suggestions.length > 0, 21);
+      // The deadline (14 days, scaled) ends it; the next match is asked for before the link worker is
+      // told. Waiting is generous (six weeks) for a busy machine: it ends as soon as that is done.
+      const ended = await until(c, (v) => v.status !== 'sent' && v.suggestions.length > 0, 42);
       say(caseId, `${c.serviceId} never answered: nudged ${ended.nudgesSent} times, ${ended.status} after ${days(ended)} days; the link worker was told`);
       const next = await proposeSuggestion(caseId, ended);
       if (!next) return;
@@ -130,7 +131,7 @@ export function demoConnections({ client, directory, schemeId, dayMs, linkWorker
       const c = await bestMatch(caseId, need);
       await sleep(1);
       await client.respondToConnection(c.connectionId, { accept: false, reason, actor: staff });
-      const ended = await until(c, (v) => v.suggestions.length > 0, 5);
+      const ended = await until(c, (v) => v.suggestions.length > 0, 14);
       say(caseId, `${c.serviceId} declined after ${days(ended)} days; the link worker was told`);
       const next = await proposeSuggestion(caseId, ended);
       if (!next) return;
