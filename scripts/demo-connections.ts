@@ -120,7 +120,7 @@ export function demoConnections({ client, directory, schemeId, dayMs, linkWorker
       // The deadline (14 days, scaled) ends it; the next match is asked for before the link worker is
       // told. Waiting is generous (six weeks) for a busy machine: it ends as soon as that is done.
       const ended = await until(c, (v) => v.status !== 'sent' && v.suggestions.length > 0, 42);
-      say(caseId, `${c.serviceId} never answered: nudged ${ended.nudgesSent} times, ${ended.status} after ${days(ended)} days; the link worker was told`);
+      say(caseId, `${c.serviceId} never answered: nudged ${ended.nudgesSent} time(s), ${ended.status} after ${days(ended)} days; the link worker was told`);
       const next = await proposeSuggestion(caseId, ended);
       if (!next) return;
       await accept(next, 1);
