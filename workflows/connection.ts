@@ -22,6 +22,7 @@ import { CONNECTION_NOTICE_TYPES } from '../machines/notices';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
 import type { ConnectionActivities, Suggestion } from '../activities/connections';
+import { observeConnectionAnswer } from './runtime/engine-observations';
 import { connectionChangedSignal, connectionCommandUpdate, connectionViewQuery, type ConnectionView, type ConnectionWorkflowInput } from './connection-definitions';
 
 type Snapshot = SnapshotFrom<typeof connectionMachine>;
@@ -57,9 +58,17 @@ export async function pathwayConnection(input: ConnectionWorkflowInput): Promise
   const apply = (event: ConnectionEvent) => {
     const [next] = transition(connectionMachine, snapshot, event);
     if (next.context === snapshot.context && next.value === snapshot.value) return;
+    if (statusOf(snapshot) === 'sent' && statusOf(next) !== 'sent') observeAnswer(next);
     snapshot = next;
     effects.push(...next.context.effects);
     reported = false;
+  };
+
+  /** The provider's answer (or the deadline's, for them) for the engine's metrics: no ids, no reasons. */
+  const observeAnswer = (answered: Snapshot) => {
+    const { sentAt, respondedAt, endedAt, autoDeclined } = answered.context;
+    const outcome = autoDeclined ? 'noResponse' : statusOf(answered) === 'declined' ? 'declined' : 'accepted';
+    observeConnectionAnswer(schemeId, outcome, (respondedAt ?? endedAt ?? Date.now()) - (sentAt ?? Date.now()));
   };
 
   const view = (): ConnectionView => ({
