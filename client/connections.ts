@@ -69,7 +69,8 @@ export class ConnectionsApi {
 
   /**
    * Proposes a service to the case's person: the connection's workflow sends the provider the
-   * referral at once and waits for their answer until the policy's deadline, nudging on the way.
+   * referral at once and waits for their answer until the deadline of the case's own policy,
+   * nudging on the way.
    *
    * @throws InvalidInputError, CaseNotFoundError, ConnectionRefusedError (the case is closed, or an
    *   open connection to this service exists)
@@ -80,7 +81,9 @@ export class ConnectionsApi {
     const connectionId = connectionWorkflowId(id, body.serviceId);
     const view = await this.readCase(id);
     if (view.stage === 'discharged') throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'the case is closed');
-    const policy = connectionPolicy(this.policyFor(view.schemeId));
+    // The case's own policy (the one it was referred under, perhaps scaled or varied); a worker
+    // too old to say falls back to this client's policy for the scheme.
+    const policy = view.connectionTimes ?? connectionPolicy(this.policyFor(view.schemeId));
     const barriers = view.firstVisit?.barriers ?? [];
     const args: ConnectionWorkflowInput = {
       connectionId,

@@ -1,19 +1,22 @@
 // The job `npm start` runs: a small synthetic cohort through the real pathway on the real server,
 // driven only through the client SDK, with the scheme's durations scaled (a week passes in two
 // seconds) so twelve weeks of support, a review and an extension finish in about half a minute.
-// The cohort is chosen to reach every discharge reason and every escalation type, and ends with
-// the supervisor's view and the cohort report.
+// The cohort is chosen to reach every discharge reason and every escalation type; some of them are
+// connected to services from the sample directory (scripts/demo-connections.ts). It ends with the
+// supervisor's view and the cohort report.
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { PathwayClient, PersonKey, CommandRefusedError, type CaseView, type HostReferral } from '../client';
+import { PathwayClient, PersonKey, CommandRefusedError, type CaseView, type CohortReport, type HostReferral } from '../client';
 import { caseloadsTable, escalationsTable, table } from '../client/format';
 import { nhsCheckDigit } from '../client/referral';
 import { DEFAULT_DEV_KEY_DIR, DEV_CODEC_TOKEN_FILE } from '../codec';
+import type { SqlDirectory } from '../directory';
 import { recordsToCsv, reportToCsv, reportToHtml } from '../evidence';
 import { DISCHARGE_REASONS, ESCALATION_TYPES, WEEK, parsePolicy, scalePolicy, type Actor, type EscalationType } from '../machines';
 import { digitFree } from '../machines/ids';
+import { demoConnections, importSampleDirectory } from './demo-connections';
 
 export interface DemoOptions {
   client: Client;
@@ -21,6 +24,8 @@ export interface DemoOptions {
   address: string;
   uiUrl?: string;
   codecUrl?: string;
+  /** The directory the worker matches from: the sample is imported into it for the demo's scheme. */
+  directory: SqlDirectory;
 }
 
 /** One policy week in real milliseconds. */
@@ -51,7 +56,7 @@ async function demoPersonKey(): Promise<{ personKey?: PersonKey; devKeyDir?: str
 }
 
 /** Runs the demo; returns its scheme, which the console's dev accounts are given. */
-export async function runDemo({ client: temporal, taskQueue, address, uiUrl, codecUrl }: DemoOptions): Promise<{ schemeId: string }> {
+export async function runDemo({ client: temporal, taskQueue, address, uiUrl, codecUrl, directory }: DemoOptions): Promise<{ schemeId: string }> {
   const started = Date.now();
   const run = digitFree(randomUUID().slice(0, 6));
   // A scheme per run: its ledger, person index and report hold this run's cohort only.
@@ -97,15 +102,15 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   const mrP = person('Peter', 'Demo-Parsons', '1946-05-01');
   const cohort = {
     // The seeds' Mr P: widowed, housebound by a transport barrier, intensive support for twelve weeks.
-    mrP: referral('mr-p', { person: mrP, needs: ['loneliness', 'bereavement', 'transport'] }),
+    mrP: referral('mr-p', { person: mrP, area: 'Hillcrest', needs: ['loneliness', 'bereavement', 'transport'] }),
     noContact: referral('no-contact', { route: 'self', person: person('Nora', 'Demo-Quinn', '1958-11-20') }),
     movedAway: referral('moved-away', { route: 'pharmacist', person: person('Mo', 'Demo-Reid', '1951-02-14') }),
     admitted: referral('admitted', { route: 'communityNurse', person: person('Alma', 'Demo-Shaw', '1937-08-09') }),
     withdrew: referral('withdrew', { route: 'vcs', person: person('Will', 'Demo-Tate', '1963-04-30') }),
     died: referral('died', { route: 'hospital', person: person('Dora', 'Demo-Underwood', '1933-12-24') }),
-    handedOff: referral('handed-off', { route: 'adultSocialCare', person: person('Hal', 'Demo-Vance', '1949-07-07') }),
+    handedOff: referral('handed-off', { route: 'adultSocialCare', area: 'Eastfield', person: person('Hal', 'Demo-Vance', '1949-07-07') }),
     noService: referral('no-befriending', { route: 'familyOrFriend', person: person('Nell', 'Demo-Webb', '1941-01-17') }),
-    extension: referral('extension', { route: 'practiceNurse', person: person('Ezra', 'Demo-Xu', '1955-09-03') }),
+    extension: referral('extension', { route: 'practiceNurse', area: 'Westbrook', person: person('Ezra', 'Demo-Xu', '1955-09-03') }),
     safeguarding: referral('safeguarding', { route: 'localAuthority', person: person('Sam', 'Demo-Young', '1960-06-06') }),
     waitlisted: referral('waitlisted', { route: 'communityOutreach', person: person('Wyn', 'Demo-Zeller', '1952-03-03') }),
     // Mr P again, from his pharmacist: the same person, a second referral.
@@ -135,6 +140,22 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   await client.setRoster(schemeId, [{ id: 'lw-amina', cap: 5 }, { id: 'lw-ben', cap: 5 }]);
 
   const ids = Object.fromEntries((Object.keys(cohort) as Key[]).map((k) => [k, PathwayClient.caseIdFor(cohort[k].referralId)])) as Record<Key, string>;
+
+  // A council's directory of community services; here the sample borough's, imported for this scheme.
+  const imported = await importSampleDirectory(directory, schemeId);
+  console.log(`Service directory: the sample borough's ${imported.read} services imported for ${schemeId} (${imported.added.length} new, ${imported.unchanged} unchanged).`);
+  const labelOf = new Map((Object.keys(ids) as Key[]).map((k) => [ids[k], labels[k]]));
+  const links = demoConnections({
+    client,
+    directory,
+    schemeId,
+    dayMs: DAY_MS,
+    linkWorker: async (id) => ({ role: 'linkWorker', id: (await view(id)).linkWorkerId ?? duty.id }),
+    label: (id) => labelOf.get(id) ?? id,
+  });
+  /** Connections run beside the case's own script; one that fails is told, and the case goes on. */
+  const connecting = (k: Key, ...scripts: Array<Promise<unknown>>) =>
+    Promise.all(scripts.map((p) => p.catch((err: unknown) => console.warn(`  ${k}'s connection: ${(err as Error).message}`))));
   /** Refers and, for everyone but those triage leaves alone, accepts at once: triage has a deadline. */
   const refer = (k: Key) => client.refer(cohort[k]);
   const referAndAccept = async (k: Key) => {
@@ -220,7 +241,16 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
       const repeat = await refer('mrP');
       console.log(`  Mr P's referral sent again: ${repeat.created ? 'a second case (wrong!)' : `the existing case ${repeat.case.caseId}`}`);
       await toSupport(id, 'intensive', { barriers: ['transport', 'confidence'] });
-      await keepEngaged(id, 8);
+      // His transport barrier: services on a bus route or that bring people. The lunch club answers; the choir never does.
+      const near = { area: 'Hillcrest', barriers: { needsTransport: true } };
+      await Promise.all([
+        keepEngaged(id, 8),
+        connecting(
+          'mrP',
+          links.attendsAndCompletes(id, { needs: ['lunch-clubs'], category: 'connecting', ...near }, 5),
+          links.neverAnswered(id, { needs: ['music-singing'], category: 'creative', ...near }),
+        ),
+      ]);
       const v = await until(id, (x) => x.stage === 'review', 'the review', 200);
       return review(id, 'discharge', v);
     },
@@ -286,7 +316,8 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
       const id = ids.handedOff;
       await referAndAccept('handedOff');
       await toSupport(id, 'standard');
-      await keepEngaged(id, 4);
+      const befriending = { needs: ['befriending'], category: 'connecting' as const, area: 'Eastfield' };
+      await Promise.all([keepEngaged(id, 4), connecting('handedOff', links.declined(id, befriending, 'No volunteers free until the spring'))]);
       const v = await until(id, (x) => x.stage === 'review', 'the review', 200);
       await review(id, 'befriend', v);
       await client.recordBefriendingResult(id, { result: 'waiting', service: 'Age UK befriending', actor: worker(v) });
@@ -312,7 +343,8 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
       const id = ids.extension;
       await referAndAccept('extension');
       await toSupport(id, 'standard');
-      await keepEngaged(id, 4);
+      const walking = { needs: ['walking-groups'], category: 'active' as const, area: 'Westbrook' };
+      await Promise.all([keepEngaged(id, 4), connecting('extension', links.attendsAndStops(id, walking, 2, 'Knee operation: no walking for a while'))]);
       const v = await until(id, (x) => x.stage === 'review', 'the review', 200);
       await review(id, 'extend', v, 2);
       // What `pathway approve-extension <case>` does.
@@ -376,8 +408,15 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   console.log(`\nOutcomes (${((now - started) / 1000).toFixed(0)} s)`);
   console.log(
     table(
-      ['case', 'who', 'stage', 'discharge', 'escalations raised'],
-      views.map(([k, v]) => [v.caseId, labels[k], v.stage, v.discharge?.reason ?? '', [...new Set(v.escalations.map((e) => e.type))].join(', ')]),
+      ['case', 'who', 'stage', 'discharge', 'escalations raised', 'connections'],
+      views.map(([k, v]) => [
+        v.caseId,
+        labels[k],
+        v.stage,
+        v.discharge?.reason ?? '',
+        [...new Set(v.escalations.map((e) => e.type))].join(', '),
+        (v.connections ?? []).map((c) => (c.autoDeclined ? 'no answer' : c.status)).join(', '),
+      ]),
     ),
   );
 
@@ -414,6 +453,7 @@ export async function runDemo({ client: temporal, taskQueue, address, uiUrl, cod
   console.log(`\nCohort report: ${report.totals.referrals} referrals, ${report.totals.discharged} discharged; ${funnel}`);
   if (unreadable.length) console.log(`  (${unreadable.length} case(s) could not be read and are left out)`);
   console.log(`  HTML report: ${base}.html   (also .csv, -records.csv, .json)`);
+  printConnections(report.connections, WEEK / WEEK_MS);
 
   const namespace = temporal.options.namespace;
   const codec = codecUrl ? ` --codec-endpoint ${codecUrl} --codec-auth "Bearer $(cat ${relative(process.cwd(), DEV_CODEC_TOKEN_FILE)})"` : '';
@@ -448,6 +488,25 @@ async function retireEarlierDemos(temporal: Client): Promise<void> {
     console.warn(`(could not retire earlier demos' workflows: ${(err as Error).message})`);
   }
   if (retired) console.log(`Retired ${retired} workflow(s) left running by earlier demos.`);
+}
+
+/** The report's connection figures; times in the policy's days (the report's own are real days, here seconds). */
+function printConnections(c: CohortReport['connections'], policyPerReal: number): void {
+  const days = (realDays: number | null) => (realDays === null ? '–' : (realDays * policyPerReal).toFixed(1));
+  const pct = (share: number | null) => (share === null ? '–' : `${Math.round(share * 100)}%`);
+  console.log(`\nConnections to community services: ${c.total} proposed`);
+  console.log(table(['category', 'proposed', 'accepted', 'attended'], c.byCategory.filter((x) => x.proposed > 0).map((x) => [x.category, x.proposed, x.accepted, x.attended])));
+  console.log(
+    `  providers answered ${c.answered} (median ${days(c.responseDays.median)} policy days, ${c.withinDeadline} within the deadline, ${pct(c.withinDeadlineShare)} of settled answers); ` +
+      `${c.autoDeclined} auto-declined for no answer`,
+  );
+  console.log(`  attendance: ${c.attendance.attended} of ${c.attendance.accepted} accepted attended (${pct(c.attendance.rate)}), ${c.attendance.attendances} attendances in all`);
+  console.log(
+    table(
+      ['provider', 'sent', 'answered', 'within deadline', 'auto-declined', 'median policy days'],
+      c.providers.map((p) => [p.providerId, p.sent, p.answered, p.withinDeadline, p.autoDeclined, days(p.medianResponseDays)]),
+    ),
+  );
 }
 
 async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {

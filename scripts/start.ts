@@ -104,7 +104,7 @@ async function main() {
 
   let schemes: string[] = [];
   try {
-    schemes = [(await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address })).schemeId];
+    schemes = [(await runDemo({ client, taskQueue, uiUrl: server?.uiUrl, codecUrl: codecServer?.url, address, directory })).schemeId];
   } catch (err) {
     console.error(`demo failed: ${(err as Error).stack ?? err}`);
     process.exitCode = 1;

@@ -54,7 +54,7 @@ export interface PathwayWorkerOptions {
   subscriptions?: SubscriptionLimits;
 }
 
-const dropObservations: InjectedSinks<EngineObservationSinks> = { engine: { deadlineLate: { fn() {} }, commandRefused: { fn() {} } } };
+const dropObservations: InjectedSinks<EngineObservationSinks> = { engine: { deadlineLate: { fn() {} }, commandRefused: { fn() {} }, connectionAnswered: { fn() {} } } };
 
 /**
  * Where workflow spans leave the sandbox. Every worker has the sink: a case started with a trace

@@ -12,8 +12,9 @@
 //   - activity outcomes and durations by activity type, outbox delivery failures by error type and
 //     the outbox backlog (deliveries in flight or waiting for a retry): an activity interceptor,
 //     so a delivery that fails and is retried counts each failure;
-//   - deadline lateness and commands refused: the workflows' own observations, handed over through
-//     a sink (workflows/runtime/engine-observations.ts), which is never called on replay.
+//   - deadline lateness, commands refused and providers' answers to connections (by outcome, and
+//     how long they took): the workflows' own observations, handed over through a sink
+//     (workflows/runtime/engine-observations.ts), which is never called on replay.
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
@@ -26,7 +27,7 @@ import type { PathwayActivities } from '../activities';
 import { activityOptions } from '../activities/options';
 import { mapLimit } from '../client/pool';
 import { caseViewQuery } from '../workflows/definitions';
-import type { EngineObservationSinks } from '../workflows/runtime/engine-observations';
+import { CONNECTION_ANSWERS, type EngineObservationSinks } from '../workflows/runtime/engine-observations';
 import { escalatedKey, schemeKey, stageKey } from '../workflows/search-attributes';
 
 /** How long one visibility count serves scrapes: a scrape every few seconds must not list every case each time. */
@@ -152,6 +153,21 @@ export function pathwayMetrics(opts: { client?: Client; registry?: Registry; cou
     labelNames: ['command', 'rule'],
     registers: [registry],
   });
+  const answers = new Counter({
+    name: 'pathway_connection_responses_total',
+    help: "Providers' answers to connections by scheme and outcome (accepted, declined, noResponse: declined for them at the response deadline).",
+    labelNames: ['scheme', 'outcome'],
+    registers: [registry],
+  });
+  const HOUR = 3600;
+  const DAY = 24 * HOUR;
+  const answerTime = new Histogram({
+    name: 'pathway_connection_response_seconds',
+    help: 'How long after the referral was sent a provider answered a connection (accepted or declined), by scheme, in workflow time.',
+    labelNames: ['scheme'],
+    buckets: [60, HOUR, 6 * HOUR, DAY, 2 * DAY, 3 * DAY, 5 * DAY, 7 * DAY, 10 * DAY, 14 * DAY, 21 * DAY, 28 * DAY],
+    registers: [registry],
+  });
   const deliveryFailures = new Counter({
     name: 'pathway_outbox_delivery_failures_total',
     help: 'Failed outbox delivery attempts by activity and error type (each is retried under its idempotency key unless non-retryable).',
@@ -180,6 +196,14 @@ export function pathwayMetrics(opts: { client?: Client; registry?: Registry; cou
     engine: {
       deadlineLate: { fn: (_info, workflowType, lateMs) => lateness.observe({ workflow: workflowType }, lateMs / 1000) },
       commandRefused: { fn: (_info, command, rule) => refused.inc({ command, rule }) },
+      connectionAnswered: {
+        fn: (_info, scheme, outcome, afterMs) => {
+          // An outcome another version's workflow code might send is not a label to invent.
+          if (!CONNECTION_ANSWERS.includes(outcome)) return;
+          answers.inc({ scheme, outcome });
+          if (outcome !== 'noResponse') answerTime.observe({ scheme }, afterMs / 1000);
+        },
+      },
     },
   };
   new Gauge({

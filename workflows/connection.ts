@@ -22,6 +22,7 @@ import { CONNECTION_NOTICE_TYPES } from '../machines/notices';
 import { activityOptions } from '../activities/options';
 import type { PathwayActivities } from '../activities';
 import type { ConnectionActivities, Suggestion } from '../activities/connections';
+import { observeConnectionAnswer } from './runtime/engine-observations';
 import {
   connectionChangedSignal,
   connectionCommandUpdate,
@@ -64,9 +65,18 @@ export async function pathwayConnection(input: ConnectionWorkflowInput): Promise
   const apply = (event: ConnectionEvent) => {
     const [next] = transition(connectionMachine, snapshot, event);
     if (next.context === snapshot.context && next.value === snapshot.value) return;
+    // A service removed from the directory ends a sent connection (stopped) without an answer.
+    if (statusOf(snapshot) === 'sent' && statusOf(next) !== 'sent' && statusOf(next) !== 'stopped') observeAnswer(next);
     snapshot = next;
     effects.push(...next.context.effects);
     reported = false;
+  };
+
+  /** The provider's answer (or the deadline's, for them) for the engine's metrics: no ids, no reasons. */
+  const observeAnswer = (answered: Snapshot) => {
+    const { sentAt, respondedAt, endedAt, autoDeclined } = answered.context;
+    const outcome = autoDeclined ? 'noResponse' : statusOf(answered) === 'declined' ? 'declined' : 'accepted';
+    observeConnectionAnswer(schemeId, outcome, (respondedAt ?? endedAt ?? Date.now()) - (sentAt ?? Date.now()));
   };
 
   const view = (): ConnectionView => ({

@@ -138,6 +138,11 @@ export interface CaseView {
   serviceGaps: PathwayContext['serviceGaps'];
   /** The case's connections to community services, as each connection last told the case. */
   connections?: ConnectionSummary[];
+  /**
+   * The case's own policy's connection deadline and nudges (ms from sending), which a connection
+   * proposed for it follows. Absent from workers older than it.
+   */
+  connectionTimes?: Pick<SchemePolicy['connections'], 'responseDeadline' | 'nudges'>;
   timeline: TimelineEntry[];
   /** How many events the case has applied (history grows with it). */
   sequence: number;

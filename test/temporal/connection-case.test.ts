@@ -112,4 +112,23 @@ describe('a case with two connections (time-skipping)', () => {
       }
     }
   });
+
+  it("takes a connection's deadline and nudges from the case's own policy, not the proposing client's", async () => {
+    // Referred under a policy whose connections block differs from the default (14 days, nudges at 7 and 12)...
+    const own = policy({ schemeId, connections: { responseDeadline: '3d', nudges: ['1d', '2d'] } });
+    const handle = await refer(h.env.client, h.taskQueue, referral({ schemeId }), own);
+    await until(handle, (v) => v.stage === 'triage');
+    // ...and proposed by a client that has no policy for the scheme (it would use the defaults).
+    const bare = await PathwayClient.fromClient(h.env.client, { personKey: PersonKey.generate(), taskQueue: h.taskQueue });
+    expect(bare.policyFor(schemeId).connections.responseDeadline).toBe(14 * DAY);
+    expect((await bare.getCase(handle.workflowId)).connectionTimes).toEqual({ responseDeadline: 3 * DAY, nudges: [DAY, 2 * DAY] });
+    const c = await bare.proposeConnection(handle.workflowId, { serviceId: 'svc-lunch-club', category: 'connecting', actor: linkWorker });
+    expect(c.responseDueAt! - c.sentAt!).toBe(3 * DAY);
+    expect(c.nudgesDue).toEqual([c.sentAt! + DAY, c.sentAt! + 2 * DAY]);
+    // The workflow keeps to it: nudged twice and declined for the provider at day 3, not 14.
+    await h.env.sleep(3 * DAY + 60_000);
+    const ended = await bare.getConnection(c.connectionId);
+    expect(ended).toMatchObject({ status: 'noResponse', autoDeclined: true, nudgesSent: 2 });
+    expect(ended.endedAt! - ended.sentAt!).toBeLessThan(4 * DAY);
+  });
 });

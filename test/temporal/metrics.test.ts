@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MemorySink } from '../../activities/outbox';
 import type { OutboxMessage } from '../../activities/sink';
+import { PathwayClient, PersonKey } from '../../client';
 import { CommandRefusedError, commandError } from '../../client/errors';
 import { commandUpdates } from '../../workflows/definitions';
 import { createPathwayWorker } from '../../worker/create';
@@ -171,6 +172,48 @@ it('scrapes open escalations by type and level, deadline lateness, refusals by r
     const supervisorNotices = sink.messages.filter((m) => m.channel === 'supervisor' && late.some((h) => h.workflowId === m.caseId));
     expect(supervisorNotices.length).toBe(escalated.reduce((n, v) => n + v.openEscalations.length, 0));
     for (const h of late) expect(text).not.toContain(h.workflowId);
+  } finally {
+    server.close();
+  }
+});
+
+it("counts providers' answers to connections by outcome, and times the answers, by scheme only", { timeout: 180_000 }, async () => {
+  // The case's own policy: a provider has four seconds to answer, nudged after one.
+  const quick = policy({ schemeId, connections: { responseDeadline: 4000, nudges: [1000] } });
+  const handle = await refer(client, taskQueue, referral({ schemeId }), quick);
+  await until(handle, (v) => v.stage === 'triage');
+  const sdk = await PathwayClient.fromClient(client, { personKey: PersonKey.generate(), taskQueue });
+  const lw = { role: 'linkWorker', id: 'lw-1' } as const;
+  const provider = { role: 'provider', id: 'staff-one' } as const;
+  const propose = (serviceId: string) => sdk.proposeConnection(handle.workflowId, { serviceId, category: 'connecting', actor: lw });
+  const [yes, no, silent] = [await propose('svc-lunch-club'), await propose('svc-knit-and-natter'), await propose('svc-walking-group')];
+  await sdk.respondToConnection(yes.connectionId, { accept: true, actor: provider });
+  await sdk.respondToConnection(no.connectionId, { accept: false, reason: 'Full this term', actor: provider });
+  const answered = [await sdk.getConnection(yes.connectionId), await sdk.getConnection(no.connectionId)];
+  const longest = Math.max(...answered.map((c) => (c.respondedAt! - c.sentAt!) / 1000));
+
+  const server = await startMetricsServer({ port: 0, registry: metrics.registry });
+  try {
+    let text = '';
+    const expected = { accepted: 1, declined: 1, noResponse: 1 };
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      text = await fetch(server.url).then((r) => r.text());
+      const got = Object.fromEntries([...series(text, 'pathway_connection_responses_total')].filter(([k]) => k.includes(`scheme="${schemeId}"`)).map(([k, n]) => [/outcome="([^"]*)"/.exec(k)![1]!, n]));
+      if (JSON.stringify(got) === JSON.stringify(expected) || Date.now() > deadline) {
+        expect(got).toEqual(expected);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect((await sdk.getConnection(silent.connectionId)).status).toBe('noResponse');
+    // The two answers, timed: both within the longest of them; the deadline's decline is not an answer.
+    expect(series(text, 'pathway_connection_response_seconds_count').get(`scheme="${schemeId}"`)).toBe(2);
+    expect(series(text, 'pathway_connection_response_seconds_sum').get(`scheme="${schemeId}"`)).toBeLessThanOrEqual(2 * longest + 1e-6);
+    const within = [...series(text, 'pathway_connection_response_seconds_bucket')].find(([k]) => k.includes(`scheme="${schemeId}"`) && k.includes('le="60"'));
+    expect(within?.[1]).toBe(2);
+    // Nothing of the case, its connections or their services in any label.
+    for (const id of [handle.workflowId, yes.connectionId, 'svc-lunch-club', 'staff-one']) expect(text).not.toContain(id);
   } finally {
     server.close();
   }

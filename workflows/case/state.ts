@@ -3,7 +3,7 @@
 // event is applied: `apply` steps the machine, writes the timeline entry and hands the machine's
 // actions to whoever listens (the effect pump, the search-attribute writer).
 import { initialTransition } from 'xstate';
-import { nextDue, openEscalations, pathwayMachine, sessionBudgetState, stageOf, type PathwayContext, type PathwayEvent } from '../../machines';
+import { connectionPolicy, nextDue, openEscalations, pathwayMachine, sessionBudgetState, stageOf, type PathwayContext, type PathwayEvent } from '../../machines';
 import type { CapacityDecision, CarriedCase, CaseInput, CaseView, CommandResult, DeliveryProblem, RecentCommand, TimelineEntry } from '../definitions';
 import { pathwayStepper } from '../runtime/pathway-stepper';
 
@@ -20,6 +20,12 @@ function timelineDetail(event: { type: string }, ctx: PathwayContext): string | 
   if (!ctx.discharge || (event.type !== 'REFERRAL' && ctx.discharge.at !== (event as { at?: number }).at)) return undefined;
   if (ctx.discharge.reason === 'redirected' && ctx.triage?.service) return ctx.triage.service;
   return ctx.discharge.reason;
+}
+
+/** The deadline and nudges of the case's own policy (the policy it started with), for its connections. */
+function connectionTimes(ctx: PathwayContext): NonNullable<CaseView['connectionTimes']> {
+  const { responseDeadline, nudges } = connectionPolicy(ctx.policy);
+  return { responseDeadline, nudges };
 }
 
 export class CaseState {
@@ -119,6 +125,7 @@ export class CaseState {
       ...(ctx.duplicates && { possibleDuplicates: ctx.duplicates }),
       serviceGaps: ctx.serviceGaps,
       ...(ctx.connections && { connections: ctx.connections }),
+      connectionTimes: connectionTimes(ctx),
       timeline: this.timeline,
       sequence: this.sequence,
       pathwayVersion: this.pathwayVersion,

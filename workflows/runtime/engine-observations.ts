@@ -8,13 +8,29 @@
 //   rebuilt on replay from the same calls, so a case evicted from the cache still measures.
 // - Commands refused: the update validator's refusals, by command and the rule that said no (the
 //   refusal's `rule`, or its failure type); never the payload or the message.
+// - Provider answers: a connection's workflow says, once, how its provider answered (accepted,
+//   declined, or noResponse when the deadline declined for them) and how long after sending, in
+//   workflow time; by scheme only, never the connection, case or service.
 import { ApplicationFailure, proxySinks, workflowInfo, type Sinks, type WorkflowInterceptors } from '@temporalio/workflow';
 
 export interface EngineObservationSinks extends Sinks {
   engine: {
     deadlineLate(workflowType: string, lateMs: number): void;
     commandRefused(command: string, rule: string): void;
+    connectionAnswered(schemeId: string, outcome: ConnectionAnswer, afterMs: number): void;
   };
+}
+
+/** How a provider's answer to a connection ended its wait: the metric's `outcome` label. */
+export const CONNECTION_ANSWERS = ['accepted', 'declined', 'noResponse'] as const;
+export type ConnectionAnswer = (typeof CONNECTION_ANSWERS)[number];
+
+/**
+ * For the connection workflow: tells the worker's metrics how a provider answered, the moment the
+ * connection leaves `sent`. A sink call, not a command, and dropped on replay: counted once.
+ */
+export function observeConnectionAnswer(schemeId: string, outcome: ConnectionAnswer, afterMs: number): void {
+  proxySinks<EngineObservationSinks>().engine.connectionAnswered(schemeId, outcome, Math.max(0, afterMs));
 }
 
 /** The failure types a validator refuses a command with (workflows/case.ts, the ledger, the person index). */
