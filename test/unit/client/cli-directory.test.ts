@@ -1,5 +1,5 @@
 // `pathway directory import|search|gaps` through the real command line into a real SQLite file.
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,5 +88,25 @@ describe('pathway directory', () => {
     expect(missing.code).toBe(EXIT.usage);
     expect(missing.err).toMatch(/^error: cannot read .*missing\.json: ENOENT/);
     expect((await pathway(cwd, {}, 'directory', 'import', SAMPLE, '--scheme', 'bad scheme')).code).toBe(EXIT.usage);
+  });
+
+  it('keeps a re-import that removed services when the server cannot be told, and says how to tell it later', async () => {
+    const cwd = workspace();
+    await pathway(cwd, {}, 'directory', 'import', SAMPLE, '--scheme', 'northvale');
+    const services = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Array<{ id: string }>;
+    writeFileSync(join(cwd, 'next.json'), JSON.stringify(services.slice(1)));
+    const unreachable = await pathway(cwd, {}, 'directory', 'import', 'next.json', '--scheme', 'northvale');
+    expect(unreachable.code).toBe(EXIT.failure);
+    expect(unreachable.out).toContain('1 removed');
+    expect(unreachable.err).toContain(`tell them once the server answers: pathway directory tell-removed --scheme northvale ${services[0]!.id}`);
+    // The import stands: the service is removed, and importing the same again changes nothing.
+    const again = await pathway(cwd, {}, 'directory', 'import', 'next.json', '--scheme', 'northvale');
+    expect(again).toMatchObject({ code: EXIT.ok, err: '' });
+    expect(again.out).toContain(`0 added, 0 updated, ${services.length - 1} unchanged, 0 removed`);
+    // Without a server on purpose: the removal is reported and no client is asked for.
+    writeFileSync(join(cwd, 'fewer.json'), JSON.stringify(services.slice(2)));
+    const quiet = await pathway(cwd, {}, 'directory', 'import', 'fewer.json', '--scheme', 'northvale', '--no-tell-connections');
+    expect(quiet).toMatchObject({ code: EXIT.ok, err: '' });
+    expect(quiet.out).toContain('1 removed');
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   DAY,
+  DEFAULT_BEFRIENDING_SERVICE,
+  befriendingConnectionTiming,
+  befriendingServiceId,
   HOUR,
   MINUTE,
   PolicyError,
@@ -220,5 +223,16 @@ describe('referral facts', () => {
 
   it('refuses an id that could carry free text', () => {
     expect(referralFactsSchema.safeParse({ ...referral, referralId: 'Jo Bloggs 1950' }).success).toBe(false);
+  });
+});
+
+describe('the befriending handoff connection (befriending.serviceId)', () => {
+  it('connects to the named service within the befriending wait, nudged only before it', () => {
+    expect(befriendingConnectionTiming(parsePolicy({}))).toEqual({ serviceId: 'svc-befriending', responseDeadline: 8 * WEEK, nudges: [7 * DAY, 12 * DAY] });
+    const short = parsePolicy({ befriending: { serviceId: 'svc-good-neighbours' }, deadlines: { befriendingWait: '10d' } });
+    expect(befriendingConnectionTiming(short)).toEqual({ serviceId: 'svc-good-neighbours', responseDeadline: 10 * DAY, nudges: [7 * DAY] });
+    // A case carried from before the field reads the default service.
+    expect(befriendingServiceId({ tiers: [], befriending: { handoff: true } })).toBe(DEFAULT_BEFRIENDING_SERVICE);
+    expect(() => parsePolicy({ befriending: { serviceId: 'Age UK 1' } })).toThrow(/befriending\.serviceId/);
   });
 });
