@@ -183,4 +183,14 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     expect(JSON.stringify(stopped)).not.toContain('Moved');
     expect((await client.getConnection(c.connectionId)).status).toBe('stopped');
   });
+
+  it('says so in its CapabilityStatement and OpenAPI document', async () => {
+    const cap = json(await g.app.inject({ method: 'GET', url: '/fhir/metadata' }));
+    const task = cap.rest[0].resource.find((r: { type: string }) => r.type === 'Task');
+    expect(task.searchParam.map((p: { name: string }) => p.name)).toContain('part-of');
+    expect(task.operation.map((o: { name: string }) => o.name)).toContain('record-attendance');
+    const api = json(await g.app.inject({ method: 'GET', url: '/openapi.json' }));
+    expect(Object.keys(api.paths)).toContain('/fhir/Task/{id}/$record-attendance');
+    expect(api.paths['/fhir/Task'].get.parameters.map((p: { name: string }) => p.name)).toContain('part-of');
+  });
 });
