@@ -365,7 +365,13 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
   });
 
   // ---- Subscriptions (R4 Backport, topic-based) --------------------------------------------------------
-  registerSubscriptionRoutes(app, { client, caller, baseOf, sendFhir: (reply, status, body) => sendFhir(reply, status, body), resourceBody });
+  // Subscriptions announce a scheme's case Tasks, which a provider does not see.
+  const staffOrHost = async (request: FastifyRequest) => {
+    const who = await caller(request);
+    if (who.actor.role === 'provider') throw forbidden('Authorization', 'a provider token reads only the onward referrals sent to its organisation');
+    return who;
+  };
+  registerSubscriptionRoutes(app, { client, caller: staffOrHost, baseOf, sendFhir: (reply, status, body) => sendFhir(reply, status, body), resourceBody });
 
   // ---- Staff moves --------------------------------------------------------------------------------
   // A pathway command on the case, for staff systems: the actor is the token's, never the body's.

@@ -166,6 +166,8 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     // A provider sees neither the case's Task nor its other onward referrals.
     expectOutcome(await get(`/fhir/Task/${caseId}`, provider), 403);
     expectOutcome(await get(`/fhir/Task?part-of=Task/${caseId}`, provider), 403, 'part-of');
+    const subscribe = await g.app.inject({ method: 'POST', url: '/fhir/Subscription', headers: { authorization: `Bearer ${provider}`, 'content-type': FHIR }, payload: JSON.stringify({ resourceType: 'Subscription' }) });
+    expectOutcome(subscribe, 403, 'Authorization');
     // Another host bound to the scheme did not make this referral: no part-of, no read, no answer.
     const otherHost = await g.token({ sub: 'gp-system-2' });
     expectOutcome(await get(`/fhir/Task?part-of=Task/${caseId}`, otherHost), 403, 'part-of');
