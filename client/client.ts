@@ -73,6 +73,7 @@ import type { SubscriptionState } from '../workflows/subscription-definitions';
 import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 import { tracingFromEnv } from './tracing';
+import { queryWorkflow } from './reads';
 
 /** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
 export { DEFAULT_TASK_QUEUE };
@@ -459,7 +460,7 @@ export class PathwayClient {
     const until = Date.now() + 30_000;
     for (;;) {
       try {
-        return await this.temporal.workflow.getHandle(caseId).query(caseViewQuery);
+        return await queryWorkflow(this.temporal, caseId, caseViewQuery);
       } catch (err) {
         if (isNotFound(err) || Date.now() > until) throw err;
         // FAILED_PRECONDITION: no workflow task has completed yet.
@@ -671,7 +672,7 @@ export class PathwayClient {
   async #queryCase<T>(caseId: string, query: QueryDefinition<T>): Promise<T> {
     const id = parse('caseId', caseIdSchema, caseId);
     try {
-      return await this.temporal.workflow.getHandle(id).query(query);
+      return await queryWorkflow(this.temporal, id, query);
     } catch (err) {
       // A workflow id that is not a case (no such query) is as good as no case.
       if (isNotFound(err) || /query.*(not registered|unknown|not found)/i.test((err as Error)?.message ?? '')) {
@@ -753,7 +754,7 @@ export class PathwayClient {
   async caseloads(schemeId: string): Promise<Caseloads> {
     const id = parse('schemeId', safeIdSchema, schemeId);
     try {
-      return await this.temporal.workflow.getHandle(ledgerWorkflowId(id)).query(caseloadsQuery);
+      return await queryWorkflow(this.temporal, ledgerWorkflowId(id), caseloadsQuery);
     } catch (err) {
       if (isNotFound(err)) throw new SchemeNotFoundError(id, { cause: err });
       throw err;
@@ -796,7 +797,7 @@ export class PathwayClient {
    * busy replaying) costs the read one timeout rather than hanging it.
    */
   #fanOut<T>(workflowId: string, query: QueryDefinition<T>): Promise<T> {
-    return this.temporal.withDeadline(Date.now() + this.#queryTimeoutMs, () => this.temporal.workflow.getHandle(workflowId).query(query));
+    return this.temporal.withDeadline(Date.now() + this.#queryTimeoutMs, () => queryWorkflow(this.temporal, workflowId, query));
   }
 
   // ---- Evidence -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { CaseView } from '../workflows/definitions';
 import type { pathwayConnection } from '../workflows/connection';
 import { providerConnectionsQuery } from './queries';
 import { providerKey } from '../workflows/search-attributes';
+import { queryWorkflow } from './reads';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
 
 export const proposeConnectionSchema = z
@@ -129,7 +130,7 @@ export class ConnectionsApi {
   async get(connectionId: string): Promise<ConnectionView> {
     const id = parse('connectionId', connectionIdSchema, connectionId);
     try {
-      return await this.temporal.workflow.getHandle(id).query(connectionViewQuery);
+      return await queryWorkflow(this.temporal, id, connectionViewQuery);
     } catch (err) {
       if (isNotFound(err)) throw new ConnectionNotFoundError(id, { cause: err });
       throw err;

@@ -17,6 +17,7 @@ import {
   type SubscriptionState,
 } from '../workflows/subscription-definitions';
 import { endpointProblem, headersProblem } from './endpoint';
+import { queryWorkflow } from './reads';
 import { InvalidInputError, SubscriptionNotFoundError, applicationFailureOf, formatPath, isNotFound } from './errors';
 
 /** A scheme id that fits inside a FHIR id with the subscription's own part. */
@@ -87,7 +88,7 @@ export async function subscribe(temporal: Client, taskQueue: string, input: Subs
 export async function subscriptionsOf(temporal: Client, schemeId: string): Promise<SubscriptionState[]> {
   const id = parse('schemeId', safeIdSchema, schemeId);
   try {
-    return await temporal.workflow.getHandle(subscriptionsWorkflowId(id)).query(subscriptionsQuery);
+    return await queryWorkflow(temporal, subscriptionsWorkflowId(id), subscriptionsQuery);
   } catch (err) {
     if (isNotFound(err)) return [];
     throw err;

@@ -46,6 +46,7 @@ afterAll(async () => {
   else if (dir) console.log(`logs kept in ${dir}`);
 });
 
+const tally = (reads: string[]) => Object.entries(reads.reduce<Record<string, number>>((acc, r) => ((acc[r] = (acc[r] ?? 0) + 1), acc), {}));
 const sessions = (v: CaseView) => v.timeline.filter((t) => t.event === 'SESSION.LOG').length;
 
 it('a read that meets a deadline no task has taken yet is refused, and the case goes on deterministically', { timeout: 180_000 }, async () => {
@@ -63,8 +64,14 @@ it('a read that meets a deadline no task has taken yet is refused, and the case 
   await sleep(reviewDue - Date.now() - 2500);
   await rig.worker.crash(300);
   const pending: Array<Promise<string>> = [];
+  // The SDK's own reads meanwhile: a read the worker refuses is asked again, never handed to the host.
+  const sdkReads: Array<Promise<string>> = [];
   let acted: Promise<string> | undefined;
   while (Date.now() < reviewDue + 12_000) {
+    sdkReads.push(rig.client.getCase(c!.caseId).then(
+      (v) => `answered at ${v.stage}`,
+      (err: Error) => `failed: ${err.name}`,
+    ));
     for (let i = 0; i < 3; i++) {
       pending.push(
         handle.query(caseViewQuery).then(
@@ -88,12 +95,15 @@ it('a read that meets a deadline no task has taken yet is refused, and the case 
     await sleep(250);
   }
   const reads = await Promise.all(pending);
+  const viaSdk = await Promise.all(sdkReads);
+  expect(viaSdk.filter((r) => r === 'failed: QueryNotRegisteredError')).toEqual([]);
+  expect(viaSdk.some((r) => r.startsWith('answered'))).toBe(true);
   const review = await acted;
-  const firstRead = Object.entries(reads.reduce<Record<string, number>>((acc, r) => ((acc[r] = (acc[r] ?? 0) + 1), acc), {}));
+  const firstRead = tally(reads);
   const final = await driveCase(rig.client.temporal, c!.caseId, 'befriended', stats);
   expect(final.discharge?.reason).toBe('handedOff');
 
-  console.log(`[stale] reads after the restart: ${JSON.stringify(firstRead)}; the host's review: ${review}`);
+  console.log(`[stale] reads after the restart: ${JSON.stringify(firstRead)}; through the SDK: ${JSON.stringify(tally(viaSdk))}; the host's review: ${review}`);
   expect(await workflowTaskFailures(rig.client.temporal, c!.caseId)).toEqual([]);
   expect(await replayCases(rig, [c!.caseId])).toEqual([]);
   passed = true;

@@ -1,0 +1,27 @@
+// Reading a workflow's own answer (a query), as every read of the client does. A query can fail for
+// a reason that is over a moment later: the worker refuses to answer from state a replay would not
+// reach (workflows/runtime/before-commands.ts: right after a worker restart, a read can arrive
+// with history no workflow task has taken yet), the read fails, and the next one is answered from
+// a replay. The client sees every failed query as a QueryNotRegisteredError, its message the
+// failure's own (with a codec, "Encoded failure"), so it cannot tell that refusal from a workflow
+// with no such query: it asks again a few times, then gives the caller the last error.
+import { QueryNotRegisteredError, type Client } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
+
+/** Waits between attempts: about 1.5 s in all, long enough for a restarted worker to replay a case. */
+const RETRY_DELAYS_MS = [50, 100, 200, 400, 800] as const;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The workflow's answer to `query`, asking again while the worker refuses a stale read. */
+export async function queryWorkflow<T>(temporal: Client, workflowId: string, query: QueryDefinition<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await temporal.workflow.getHandle(workflowId).query(query);
+    } catch (err) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (!(err instanceof QueryNotRegisteredError) || delay === undefined) throw err;
+      await sleep(delay);
+    }
+  }
+}
