@@ -13,7 +13,7 @@ import {
   type ConnectionView,
 } from '../client';
 import { caseIdSchema, safeIdSchema } from '../machines';
-import { CONNECTION_ACCEPTS, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
+import { CONNECTION_ACCEPTS, type ConnectionCommandType, type ConnectionStatus, type ConnectionSummary } from '../machines/connection';
 import { forbidden, maySee, requireRole, requireScheme, type Caller } from './auth';
 import { FhirError, invalid } from './fhir/outcome';
 import { CONNECTION_TASK_STATUS, connectionFhirIdOf, connectionIdOfFhirId, connectionLastModified, fhirIdOf, IDENTIFIER_SYSTEMS, onwardReferralTaskFor } from './fhir/resources';
@@ -31,6 +31,16 @@ const COMMAND_OF: Record<ConnectionMove, ConnectionCommandType> = {
   completed: 'COMPLETE',
   cancelled: 'STOP',
   failed: 'STOP',
+};
+
+/** Where each move leaves the connection: a retried stop (cancelled, which reads failed) changes nothing. */
+const STATUS_AFTER: Record<ConnectionMove, ConnectionStatus> = {
+  accepted: 'accepted',
+  rejected: 'declined',
+  'in-progress': 'attending',
+  completed: 'completed',
+  cancelled: 'stopped',
+  failed: 'stopped',
 };
 
 /** What a PATCH or PUT asks of an onward referral: the status to move to, a reason, and what it expects now. */
@@ -147,7 +157,7 @@ export function connectionFace({ client, concurrency }: ConnectionFaceOptions) {
       throw new FhirError(409, { code: 'conflict', expression: 'Task.status', diagnostics: `the onward referral's status is ${current}, not ${wanted.expectStatus}: nothing was changed` });
     }
     // Setting the status it already has changes nothing (a retried request); more attendances are `$record-attendance`.
-    if (wanted.status === current) return onwardReferralTaskFor(view);
+    if (wanted.status === current || view.status === STATUS_AFTER[wanted.status]) return onwardReferralTaskFor(view);
     const command = COMMAND_OF[wanted.status];
     const refused = () =>
       new FhirError(409, {

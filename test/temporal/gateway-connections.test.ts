@@ -183,6 +183,8 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     const stopped = ok(await patch(id, setStatus('cancelled', [{ op: 'add', path: '/statusReason/text', value: 'Moved to another town' }]), provider));
     expect(stopped).toMatchObject({ status: 'failed', statusReason: { coding: [{ code: 'stopped' }] }, businessStatus: { coding: [{ code: 'stopped' }] } });
     expect(JSON.stringify(stopped)).not.toContain('Moved');
+    // The same stop again (it now reads failed) changes nothing.
+    expect(ok(await patch(id, setStatus('cancelled', [{ op: 'add', path: '/statusReason/text', value: 'Moved to another town' }]), provider)).status).toBe('failed');
     expect((await client.getConnection(c.connectionId)).status).toBe('stopped');
   });
 
