@@ -633,6 +633,10 @@ export class PathwayClient {
   listConnections(caseId: string): Promise<ConnectionSummary[]> {
     return this.#conn.list(caseId);
   }
+  /** A provider's open connections (sent, accepted, attending), read from each: what it has to answer or record. */
+  openConnectionsOf(providerId: string): Promise<ConnectionView[]> {
+    return this.#conn.openForProvider(providerId);
+  }
 
   // ---- Reading --------------------------------------------------------------------------------------
 

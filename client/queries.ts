@@ -4,7 +4,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { safeIdSchema, STAGES, TASK_STATUSES, type Stage, type TaskStatus } from '../machines';
-import { changedAtKey, escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, taskStatusKey, tierKey } from '../workflows/search-attributes';
+import { changedAtKey, escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, providerKey, schemeKey, stageKey, taskStatusKey, tierKey } from '../workflows/search-attributes';
 
 export const CASE_WORKFLOW_TYPE = 'pathwayCase';
 export const LEDGER_WORKFLOW_TYPE = 'capacityLedger';
@@ -92,6 +92,21 @@ export function caseListQuery(filters: z.output<typeof caseFiltersSchema>, now: 
   if (filters.open === true) clauses.push(`ExecutionStatus = 'Running'`);
   if (filters.open === false) clauses.push(`ExecutionStatus != 'Running'`);
   return clauses.join(' AND ');
+}
+
+export const CONNECTION_WORKFLOW_TYPE = 'pathwayConnection';
+
+/**
+ * A provider's open connections on one deployment's task queue. Connections proposed before they
+ * carried the provider have none: they stay in, for the caller to read and filter by provider.
+ */
+export function providerConnectionsQuery(providerId: string, taskQueue: string): string {
+  return [
+    `WorkflowType = ${quote(CONNECTION_WORKFLOW_TYPE)}`,
+    `ExecutionStatus = 'Running'`,
+    `TaskQueue = ${quote(taskQueue)}`,
+    `(${providerKey.name} = ${quote(providerId)} OR ${providerKey.name} IS NULL)`,
+  ].join(' AND ');
 }
 
 export function ledgerListQuery(taskQueue: string): string {
