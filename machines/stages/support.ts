@@ -42,8 +42,9 @@ function sessionLoggable(context: PathwayContext, event: PathwayEvent): boolean 
  */
 function sessionNeedsApproval(context: PathwayContext, event: PathwayEvent): boolean {
   const e = payload(event, 'SESSION.LOG');
-  if (!sessionLoggable(context, event) || !sessionPastBudget(context, e)) return false;
-  if (overBudgetMode(context.policy) !== 'needsApproval') return false;
+  // Cheapest first: the policy's mode, then the budget (most sessions are within it).
+  if (overBudgetMode(context.policy) !== 'needsApproval' || !sessionPastBudget(context, e)) return false;
+  if (!sessionLoggable(context, event)) return false;
   const tierSince = context.support.tierHistory.at(-1)?.at ?? -Infinity;
   const open = new Set(openEscalations(context).map((x) => x.id));
   return !context.escalations.some((x) => x.type === 'SESSION_BUDGET' && (x.raisedAt >= tierSince || open.has(x.id)));
@@ -55,10 +56,11 @@ export const supportGuards = {
   sessionReengages: ({ context, event }: Args) => sessionLoggable(context, event) && payload(event, 'SESSION.LOG').attended,
   sessionReengagesNeedingApproval: ({ context, event }: Args) =>
     sessionNeedsApproval(context, event) && payload(event, 'SESSION.LOG').attended,
+  // An attended session (most of them) is answered before the budget is asked.
   missedSessionLimitReached: ({ context, event }: Args) =>
-    sessionLoggable(context, event) &&
     !payload(event, 'SESSION.LOG').attended &&
-    context.support.sessions.missedInRow + 1 >= context.policy.deadlines.missedSessions,
+    context.support.sessions.missedInRow + 1 >= context.policy.deadlines.missedSessions &&
+    sessionLoggable(context, event),
   tierChangeAcceptable: ({ context, event }: Args) => {
     const { tier } = payload(event, 'TIER.CHANGE');
     return tier !== context.support.tier && tierOf(context.policy, tier) !== undefined;
