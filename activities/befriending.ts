@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { safeIdSchema } from '../machines/ids';
 import { connectionWorkflowId, type ConnectionWorkflowInput } from '../workflows/connection-definitions';
 import type { ActivityEnvelope } from '../workflows/definitions';
-import { schemeKey } from '../workflows/search-attributes';
+import { providerKey, schemeKey } from '../workflows/search-attributes';
 import type { pathwayConnection } from '../workflows/connection';
 import type { BefriendingConnectionArgs } from './contract';
 
@@ -49,6 +49,10 @@ export async function startBefriendingConnection(client: Client, envelope: Activ
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    typedSearchAttributes: [{ key: schemeKey, value: envelope.schemeId }],
+    // As a proposed connection carries them: ids only, for the directory import and the provider's poll.
+    typedSearchAttributes: [
+      { key: schemeKey, value: envelope.schemeId },
+      { key: providerKey, value: input.providerId },
+    ],
   });
 }

@@ -640,6 +640,10 @@ export class PathwayClient {
   serviceRemoved(schemeId: string, serviceIds: readonly string[]): Promise<RemovedServiceConnection[]> {
     return this.#conn.serviceRemoved(schemeId, serviceIds);
   }
+  /** A provider's open connections (sent, accepted, attending), read from each: what it has to answer or record. */
+  openConnectionsOf(providerId: string): Promise<ConnectionView[]> {
+    return this.#conn.openForProvider(providerId);
+  }
 
   // ---- Reading --------------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { activityCategorySchema, actorSchema, caseIdSchema, connectionPolicy, safeIdSchema, type SchemePolicy } from '../machines';
-import { connectionCommandSchemas, type ConnectionCommand, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
+import { CONNECTION_END_STATUSES, connectionCommandSchemas, type ConnectionCommand, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
 import {
   connectionCommandUpdate,
   connectionViewQuery,
@@ -13,12 +13,12 @@ import {
   type ConnectionView,
   type ConnectionWorkflowInput,
 } from '../workflows/connection-definitions';
-import { schemeKey } from '../workflows/search-attributes';
 import type { CaseView } from '../workflows/definitions';
 import type { pathwayConnection } from '../workflows/connection';
+import { openConnectionsQuery, providerConnectionsQuery } from './queries';
+import { providerKey, schemeKey } from '../workflows/search-attributes';
 import { queryWorkflow } from './reads';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
-import { openConnectionsQuery } from './queries';
 
 export const proposeConnectionSchema = z
   .object({
@@ -110,8 +110,12 @@ export class ConnectionsApi {
         args: [args],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // The scheme (an id) so a directory import finds its open connections (serviceRemoved).
-        typedSearchAttributes: [{ key: schemeKey, value: view.schemeId }],
+        // The scheme and the provider's organisation id (never the person): a directory import finds
+        // the scheme's open connections (serviceRemoved), a provider its open onward referrals.
+        typedSearchAttributes: [
+          { key: schemeKey, value: view.schemeId },
+          { key: providerKey, value: args.providerId },
+        ],
       });
     } catch (err) {
       if (isAlreadyStarted(err)) throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'an open connection to this service exists', { cause: err });
@@ -196,6 +200,28 @@ export class ConnectionsApi {
       }
     }
     return told;
+  }
+
+  /**
+   * The provider's open connections (sent, accepted, attending), each read from its workflow: one
+   * list query and one read per open connection of that provider. Visibility lags a start by a moment.
+   */
+  async openForProvider(providerId: string, concurrency = 8): Promise<ConnectionView[]> {
+    const provider = parse('providerId', safeIdSchema, providerId);
+    const ids: string[] = [];
+    for await (const info of this.temporal.workflow.list({ query: providerConnectionsQuery(provider, this.taskQueue) })) ids.push(info.workflowId);
+    const views: ConnectionView[] = [];
+    let next = 0;
+    const readNext = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        // A connection that ended between the list and the read is simply no longer open.
+        const v = await this.get(id).catch(() => undefined);
+        if (v && v.providerId === provider && !(CONNECTION_END_STATUSES as readonly string[]).includes(v.status)) views.push(v);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, readNext));
+    return views;
   }
 
   async #send<K extends ConnectionCommandType>(connectionId: string, type: K, payload: ConnectionCommandInput<K>): Promise<ConnectionSummary> {

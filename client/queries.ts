@@ -4,7 +4,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { safeIdSchema, STAGES, TASK_STATUSES, type Stage, type TaskStatus } from '../machines';
-import { changedAtKey, escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, schemeKey, stageKey, taskStatusKey, tierKey } from '../workflows/search-attributes';
+import { changedAtKey, escalatedKey, linkWorkerKey, nextDueKey, possibleDuplicateKey, providerKey, schemeKey, stageKey, taskStatusKey, tierKey } from '../workflows/search-attributes';
 
 export const CASE_WORKFLOW_TYPE = 'pathwayCase';
 export const LEDGER_WORKFLOW_TYPE = 'capacityLedger';
@@ -106,6 +106,19 @@ export function openConnectionsQuery(schemeId: string, taskQueue: string): strin
     `WorkflowType = ${quote(CONNECTION_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)} ` +
     `AND (${schemeKey.name} = ${quote(schemeId)} OR ${schemeKey.name} IS NULL)`
   );
+}
+
+/**
+ * A provider's open connections on one deployment's task queue. Connections proposed before they
+ * carried the provider have none: they stay in, for the caller to read and filter by provider.
+ */
+export function providerConnectionsQuery(providerId: string, taskQueue: string): string {
+  return [
+    `WorkflowType = ${quote(CONNECTION_WORKFLOW_TYPE)}`,
+    `ExecutionStatus = 'Running'`,
+    `TaskQueue = ${quote(taskQueue)}`,
+    `(${providerKey.name} = ${quote(providerId)} OR ${providerKey.name} IS NULL)`,
+  ].join(' AND ');
 }
 
 export function ledgerListQuery(taskQueue: string): string {

@@ -19,10 +19,11 @@ import { safeIdSchema, caseIdSchema } from '../machines';
 import { authenticator, forbidden, maySee, requireRole, requireScheme, requireScope, type AuthOptions, type Caller } from './auth';
 import { capabilityStatement, openApiDocument } from './capability';
 import { registerSubscriptionRoutes } from './subscriptions';
+import { answerFromPatch, answerFromPut, connectionFace, connectionSearchQuery, isConnectionSearch, parseConnectionSearch } from './connections';
 import { focusPage, searchTasks, type TaskPage, type TaskSearch } from './task-search';
 import { FhirError, invalid, type Issue } from './fhir/outcome';
 import { fromBundle, fromTask, referralExpression, schemeOf, toHostReferral } from './fhir/referral';
-import { caseIdOfObservation, fhirIdOf, healthcareServiceFor, lastModifiedOf, operationOutcome, outcomeFor, serviceRequestFor, TASK_STATUSES, taskFor, taskStatus, type TaskStatus } from './fhir/resources';
+import { caseIdOfObservation, fhirIdOf, healthcareServiceFor, isConnectionFhirId, lastModifiedOf, operationOutcome, outcomeFor, serviceRequestFor, TASK_STATUSES, taskFor, taskStatus, type TaskStatus } from './fhir/resources';
 
 export const FHIR_JSON = 'application/fhir+json';
 const FHIR_CONTENT_TYPE = `${FHIR_JSON}; charset=utf-8`;
@@ -141,6 +142,8 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
 
   // ---- Follow -----------------------------------------------------------------------------------------
   const readCase = async (who: Caller, id: string, expression: string): Promise<CaseView> => {
+    // A provider sees the onward referrals sent to it, never the case they came from.
+    if (who.actor.role === 'provider') throw forbidden(expression, 'a provider token reads only the onward referrals sent to its organisation');
     const parsed = caseIdSchema.safeParse(id, { reportInput: false });
     if (!parsed.success) throw new FhirError(404, { code: 'not-found', expression, diagnostics: 'no such resource' });
     let view: CaseView;
@@ -154,9 +157,19 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     return view;
   };
 
+  // ---- Onward referrals (connections to community services: gateway/connections.ts) ------------------
+  const connections = connectionFace({ client, concurrency: options.searchConcurrency ?? 8 });
+  app.post<{ Params: { id: string } }>('/fhir/Task/:id/$record-attendance', async (request, reply) => {
+    const who = await caller(request);
+    requireScope(who, 'Task', 'u');
+    if (!isConnectionFhirId(request.params.id)) throw new FhirError(404, { code: 'not-found', expression: 'Task.id', diagnostics: 'no such onward referral' });
+    return sendFhir(reply, 200, await connections.recordAttendance(who, request.params.id));
+  });
+
   app.get<{ Params: { id: string } }>('/fhir/Task/:id', async (request, reply) => {
     const who = await caller(request);
     requireScope(who, 'Task', 'r');
+    if (isConnectionFhirId(request.params.id)) return sendFhir(reply, 200, await connections.read(who, request.params.id));
     const view = await readCase(who, request.params.id, 'Task.id');
     return sendFhir(reply, 200, taskFor(view), view);
   });
@@ -212,6 +225,20 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
   app.get('/fhir/Task', async (request, reply) => {
     const who = await caller(request);
     if (!['r', 's'].some((i) => scopeOk(who, 'Task', i as 'r' | 's'))) requireScope(who, 'Task', 's');
+    if (isConnectionSearch(who, request.query as Record<string, unknown>)) {
+      const s = parseConnectionSearch(request.query as Record<string, unknown>, { count: DEFAULT_PAGE, max: MAX_PAGE });
+      const all = s.partOf !== undefined ? await connections.partOf(who, s.partOf, s.statuses) : await connections.ownOpen(who, s.owner!, s.statuses);
+      const base = baseOf(request);
+      const link = [{ relation: 'self', url: `${base}/Task?${connectionSearchQuery(s, s.offset)}` }];
+      if (s.offset + s.count < all.length) link.push({ relation: 'next', url: `${base}/Task?${connectionSearchQuery(s, s.offset + s.count)}` });
+      return sendFhir(reply, 200, {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: all.length,
+        link,
+        entry: all.slice(s.offset, s.offset + s.count).map((task) => ({ fullUrl: `${base}/Task/${task.id}`, resource: task, search: { mode: 'match' } })),
+      });
+    }
     const search = parseTaskSearch(request.query as Record<string, unknown>);
     const schemes = search.owner !== undefined ? [search.owner] : who.schemes === '*' ? undefined : [...who.schemes];
     if (search.owner !== undefined) requireScheme(who, search.owner, 'owner');
@@ -311,6 +338,11 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
     if (!isJsonPatch(request.headers['content-type'])) throw new FhirError(415, { code: 'not-supported', expression: 'Content-Type', diagnostics: 'a Task is patched with application/json-patch+json' });
     const ops = request.body;
     if (!Array.isArray(ops) || ops.length === 0) throw invalid('(body)', 'must be a JSON Patch: a non-empty array of operations', 'structure');
+    if (isConnectionFhirId(request.params.id)) {
+      const who = await caller(request);
+      requireScope(who, 'Task', 'u');
+      return sendFhir(reply, 200, await connections.answer(who, request.params.id, answerFromPatch(ops)));
+    }
     ops.forEach((op, i) => {
       const o = op as Record<string, unknown> | null;
       if (typeof o !== 'object' || o === null || Array.isArray(o)) throw invalid(`(body)[${i}]`, 'must be a JSON Patch operation', 'structure');
@@ -323,12 +355,23 @@ export function buildApp(options: GatewayOptions): FastifyInstance {
   app.put<{ Params: { id: string } }>('/fhir/Task/:id', async (request, reply) => {
     const body = resourceBody(request.body, 'Task');
     if (body['id'] !== request.params.id) throw invalid('Task.id', 'must equal the id in the URL', 'value');
+    if (isConnectionFhirId(request.params.id)) {
+      const who = await caller(request);
+      requireScope(who, 'Task', 'u');
+      return sendFhir(reply, 200, await connections.answer(who, request.params.id, answerFromPut(body)));
+    }
     if (body['status'] !== 'cancelled') throw new FhirError(422, { code: 'business-rule', expression: 'Task.status', diagnostics: 'a referrer may only set the status to cancelled' });
     return cancel(request, reply, request.params.id);
   });
 
   // ---- Subscriptions (R4 Backport, topic-based) --------------------------------------------------------
-  registerSubscriptionRoutes(app, { client, caller, baseOf, sendFhir: (reply, status, body) => sendFhir(reply, status, body), resourceBody });
+  // Subscriptions announce a scheme's case Tasks, which a provider does not see.
+  const staffOrHost = async (request: FastifyRequest) => {
+    const who = await caller(request);
+    if (who.actor.role === 'provider') throw forbidden('Authorization', 'a provider token reads only the onward referrals sent to its organisation');
+    return who;
+  };
+  registerSubscriptionRoutes(app, { client, caller: staffOrHost, baseOf, sendFhir: (reply, status, body) => sendFhir(reply, status, body), resourceBody });
 
   // ---- Staff moves --------------------------------------------------------------------------------
   // A pathway command on the case, for staff systems: the actor is the token's, never the body's.

@@ -5,7 +5,15 @@ import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify,
 import { safeIdSchema, type Actor } from '../machines';
 import { FhirError } from './fhir/outcome';
 
-export type ActorRole = Actor['role'];
+/**
+ * Who a token may act as: a pathway actor, or a provider (a community service's staff), who acts
+ * only on the onward referrals (connections) sent to its organisation.
+ */
+export type ActorRole = Actor['role'] | 'provider';
+export interface ProviderActor {
+  role: 'provider';
+  id: string;
+}
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 
 export interface AuthOptions {
@@ -19,6 +27,8 @@ export interface AuthOptions {
   roles?: Record<string, ActorRole>;
   /** The claim listing the schemes a client may see (array or space-separated; `*` for all); `schemes` by default. */
   schemesClaim?: string;
+  /** The claim naming a provider token's organisation (its directory id); `organisation` by default. */
+  organisationClaim?: string;
   /** Seconds of clock difference tolerated on `exp`/`nbf`. */
   clockToleranceSeconds?: number;
 }
@@ -29,13 +39,15 @@ export type Credential = 'bearer' | 'session';
 /** Who is calling, from a verified token or a signed-in session (http/auth.ts makes both). */
 export interface Caller {
   credential: Credential;
-  actor: Actor;
+  actor: Actor | ProviderActor;
+  /** A provider's organisation (from its token): the connections whose providerId it is are its own. */
+  organisation?: string;
   scopes: string[];
   /** Schemes this client may see; `'*'` for every scheme. */
   schemes: readonly string[] | '*';
 }
 
-const DEFAULT_ROLES: Record<string, ActorRole> = { host: 'host', system: 'host', supervisor: 'supervisor', linkWorker: 'linkWorker', 'link-worker': 'linkWorker' };
+const DEFAULT_ROLES: Record<string, ActorRole> = { host: 'host', system: 'host', supervisor: 'supervisor', linkWorker: 'linkWorker', 'link-worker': 'linkWorker', provider: 'provider' };
 const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'PS256', 'EdDSA'];
 
 const unauthorised = (diagnostics: string, error = 'invalid_token') =>
@@ -54,6 +66,7 @@ export function authenticator(options: AuthOptions): Authenticator {
       : createLocalJWKSet(options.jwks);
   const roleClaim = options.roleClaim ?? 'role';
   const schemesClaim = options.schemesClaim ?? 'schemes';
+  const organisationClaim = options.organisationClaim ?? 'organisation';
   const roles = options.roles ?? DEFAULT_ROLES;
 
   return async (authorization) => {
@@ -83,7 +96,13 @@ export function authenticator(options: AuthOptions): Authenticator {
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : Array.isArray(payload['scp']) ? (payload['scp'] as unknown[]).filter((s): s is string => typeof s === 'string') : [];
     const rawSchemes = payload[schemesClaim];
     const list = typeof rawSchemes === 'string' ? rawSchemes.split(' ').filter(Boolean) : Array.isArray(rawSchemes) ? rawSchemes.filter((s): s is string => typeof s === 'string') : [];
-    return { credential: 'bearer', actor: { role, id: sub.data }, scopes, schemes: list.includes('*') ? '*' : list };
+    const schemes = list.includes('*') ? '*' : list;
+    if (role === 'provider') {
+      const organisation = safeIdSchema.safeParse(payload[organisationClaim], { reportInput: false });
+      if (!organisation.success) throw forbidden('Authorization', `a provider token needs its ${organisationClaim} claim: the organisation's id`);
+      return { credential: 'bearer', actor: { role, id: sub.data }, organisation: organisation.data, scopes, schemes };
+    }
+    return { credential: 'bearer', actor: { role, id: sub.data }, scopes, schemes };
   };
 }
 
@@ -118,6 +137,6 @@ export function requireScheme(caller: Caller, schemeId: string, expression: stri
   if (!maySee(caller, schemeId)) throw forbidden(expression, 'this client is not bound to that scheme');
 }
 
-export function requireRole(caller: Caller, roles: readonly ActorRole[], what: string): void {
-  if (!roles.includes(caller.actor.role)) throw forbidden('Authorization', `${what} is for ${roles.join(' or ')} tokens (this token's role is ${caller.actor.role})`);
+export function requireRole<R extends ActorRole>(caller: Caller, roles: readonly R[], what: string): asserts caller is Caller & { actor: { role: R } } {
+  if (!(roles as readonly ActorRole[]).includes(caller.actor.role)) throw forbidden('Authorization', `${what} is for ${roles.join(' or ')} tokens (this token's role is ${caller.actor.role})`);
 }

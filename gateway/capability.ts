@@ -18,23 +18,35 @@ export function capabilityStatement(base: string) {
         security: {
           cors: false,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r, system/Observation.rs (the outcome at discharge), system/Subscription.crd (Task subscriptions). A `schemes` claim binds a client to its schemes.',
+          description: 'OAuth 2.0 bearer JWTs (SMART backend services). Scopes: system/Task.cru (refer, cancel, staff moves, a provider answering an onward referral), system/Task.rs (read, search), system/ServiceRequest.r, system/HealthcareService.r, system/Observation.rs (the outcome at discharge), system/Subscription.crd (Task subscriptions). A `schemes` claim binds a client to its schemes; a `provider` role token names its organisation in an `organisation` claim and sees only the onward referrals sent to it.',
         },
         interaction: [{ code: 'transaction', documentation: 'A referral: one Task (focus: the ServiceRequest) with its Patient and Consent.' }],
         resource: [
           {
             type: 'Task',
             profile: 'http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition/SDOHCC-TaskForReferralManagement',
-            interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }, { code: 'update', documentation: 'status cancelled only' }, { code: 'patch', documentation: '/status to cancelled only' }],
+            documentation:
+              "Two kinds: a case's referral Task (id `case-…`), and an onward referral to a community service (id `cn-…`, partOf the case's Task, owner the provider's Organization, focus the directory's HealthcareService). A provider answers an onward referral by its status: accepted, rejected, in-progress (first attendance), completed, cancelled or failed (with statusReason.text).",
+            interaction: [
+              { code: 'create' },
+              { code: 'read' },
+              { code: 'search-type' },
+              { code: 'update', documentation: "a case's Task: status cancelled only; an onward referral: status and statusReason.text, by its provider" },
+              { code: 'patch', documentation: "a case's Task: /status to cancelled only; an onward referral: /status and /statusReason, and test of /status" },
+            ],
             searchParam: [
-              { name: 'owner', type: 'reference' },
+              { name: 'owner', type: 'reference', documentation: 'the scheme; for a provider token, Organization/{its id}: its open onward referrals' },
+              { name: 'part-of', type: 'reference', documentation: "Task/{case Task id}: that case's onward referrals (its referrer, or staff of its scheme)" },
               { name: 'status', type: 'token' },
               { name: 'focus', type: 'reference' },
               { name: '_lastUpdated', type: 'date', documentation: 'gt, ge, lt, le' },
               { name: '_count', type: 'number' },
               { name: '_offset', type: 'number' },
             ],
-            operation: [{ name: 'pathway-command', definition: `${base}/OperationDefinition/pathway-command`, documentation: 'A pathway command as the token\'s actor: Parameters `command` (valueCode) and `payload` (valueString, JSON without actor).' }],
+            operation: [
+              { name: 'pathway-command', definition: `${base}/OperationDefinition/pathway-command`, documentation: 'A pathway command as the token\'s actor: Parameters `command` (valueCode) and `payload` (valueString, JSON without actor).' },
+              { name: 'record-attendance', definition: `${base}/OperationDefinition/record-attendance`, documentation: 'One attendance on an onward referral (the first moves it to in-progress); no parameters.' },
+            ],
           },
           { type: 'ServiceRequest', interaction: [{ code: 'read' }] },
           {
@@ -81,16 +93,21 @@ export function openApiDocument(base: string) {
         post: { summary: 'Refer: a Task whose focus is a contained ServiceRequest', requestBody: fhirBody, responses: { '201': outcome('The new Task'), '200': outcome('The existing Task (same referral again)'), '409': outcome('Identifier reused with different content'), '422': outcome('No consent'), ...errors } },
         get: {
           summary: 'Search Tasks (Gravity polling)',
-          parameters: ['owner', 'status', 'focus', '_lastUpdated', '_count', '_offset'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          parameters: ['owner', 'status', 'focus', 'part-of', '_lastUpdated', '_count', '_offset'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
           responses: { '200': outcome('searchset Bundle'), ...errors },
         },
       },
       '/fhir/Task/{id}': {
         parameters: id,
-        get: { summary: 'Read a Task (the case)', responses: { '200': outcome('Task'), ...errors } },
-        put: { summary: 'Cancel: the Task with status cancelled', requestBody: fhirBody, responses: { '200': outcome('Task'), ...errors } },
-        patch: { summary: 'Cancel: JSON Patch replacing /status with cancelled', requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } }, responses: { '200': outcome('Task'), ...errors } },
+        get: { summary: 'Read a Task (the case, or an onward referral)', responses: { '200': outcome('Task'), ...errors } },
+        put: { summary: "Cancel a case's Task (status cancelled), or answer an onward referral (status, statusReason.text)", requestBody: fhirBody, responses: { '200': outcome('Task'), '409': outcome('The status does not take that move'), '422': outcome('A status that cannot be set'), ...errors } },
+        patch: {
+          summary: "JSON Patch: a case's /status to cancelled, or an onward referral's /status and /statusReason",
+          requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } },
+          responses: { '200': outcome('Task'), '409': outcome('The status does not take that move'), '422': outcome('A status that cannot be set'), ...errors },
+        },
       },
+      '/fhir/Task/{id}/$record-attendance': { parameters: id, post: { summary: 'One attendance on an onward referral', responses: { '200': outcome('Task'), '409': outcome('The onward referral takes no attendance now'), ...errors } } },
       '/fhir/Task/{id}/$pathway-command': { parameters: id, post: { summary: 'A pathway command as the token\'s actor', requestBody: fhirBody, responses: { '200': outcome('Task'), '409': outcome('The pathway refused'), ...errors } } },
       '/fhir/Observation': {
         get: { summary: "A discharged referral's outcome: the Observations based on its ServiceRequest", parameters: [{ name: 'based-on', in: 'query', required: true, schema: { type: 'string' }, description: 'ServiceRequest/{id}' }], responses: { '200': outcome('searchset Bundle'), ...errors } },

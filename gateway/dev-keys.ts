@@ -35,6 +35,8 @@ export interface TokenClaims {
   scope: string;
   schemes?: string[] | string;
   role?: string;
+  /** A provider token's organisation (its directory id). */
+  organisation?: string;
   /** Seconds from now; an hour by default. Negative makes an expired token (tests). */
   expiresIn?: number;
   issuer?: string;

@@ -16,7 +16,13 @@ export const taskStatusKey = defineSearchAttributeKey('PathwayTaskStatus', Searc
 /** When the case last changed (its last timeline entry, the Task's lastModified): the machine's event time. */
 export const changedAtKey = defineSearchAttributeKey('PathwayChangedAt', SearchAttributeType.DATETIME);
 
-export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey, possibleDuplicateKey, taskStatusKey, changedAtKey];
+/**
+ * On a connection's workflow (set by the client when it proposes one): the provider's organisation
+ * id from the directory, so a provider's open onward referrals are one list query. An id, never a name.
+ */
+export const providerKey = defineSearchAttributeKey('PathwayProvider', SearchAttributeType.KEYWORD);
+
+export const pathwaySearchAttributes = [stageKey, schemeKey, linkWorkerKey, tierKey, escalatedKey, nextDueKey, possibleDuplicateKey, taskStatusKey, changedAtKey, providerKey];
 
 /** The `--search-attribute Name=Type` flags the Temporal CLI's dev server takes. */
 export function searchAttributeFlags(): string[] {

@@ -34,6 +34,8 @@ import type { CaseView } from '../../workflows/definitions';
 import { REFERRAL_ROUTES, type ReferralRoute } from '../../machines/referral';
 import { CODE_SYSTEM_IDS, FHIR_BASE, IDENTIFIER_SYSTEMS, LOINC, OBSERVATION_CATEGORY, SERVICE_REFERRAL_METHOD, SNOMED, TASK_CODE, UCUM, codeSystemUrl, type CodeSystemName } from './systems';
 import type { Caseloads } from '../../workflows/ledger-definitions';
+import type { ConnectionView } from '../../workflows/connection-definitions';
+import { CONNECTION_STATUSES, type ConnectionStatus } from '../../machines/connection';
 
 export { FHIR_BASE, IDENTIFIER_SYSTEMS, LOINC, SNOMED, codeSystemUrl } from './systems';
 
@@ -163,6 +165,30 @@ const ROUTE_DISPLAY: Record<ReferralRoute, string> = {
   familyOrFriend: 'Family or friend',
 };
 
+const CONNECTION_STATUS_DISPLAY: Record<ConnectionStatus, string> = {
+  proposed: 'Proposed by the link worker, not yet sent',
+  sent: 'Sent to the provider, awaiting an answer',
+  accepted: 'Accepted by the provider',
+  declined: 'Declined by the provider',
+  noResponse: 'Declined for the provider: no response by the deadline',
+  attending: 'The person is attending',
+  stopped: 'Stopped before completion',
+  completed: 'Completed',
+};
+
+/** Why an onward referral ended where it did (the staff's own words stay in the engine). */
+const CONNECTION_STATUS_REASONS: Concept[] = [
+  { code: 'declinedByProvider', display: 'The provider declined the referral' },
+  { code: 'noResponse', display: 'No response from the provider by the deadline' },
+  { code: 'stopped', display: 'The person stopped attending, or never started' },
+];
+
+const CONNECTION_OUTPUTS: Concept[] = [
+  { code: 'attendances', display: 'Attendances recorded' },
+  { code: 'firstAttendance', display: 'First attendance' },
+  { code: 'lastAttendance', display: 'Latest attendance' },
+];
+
 const META_TAG_REFERRAL = { code: 'referralManagement', display: 'Referral management Task (Gravity pattern, base R4 profile)' };
 
 const SYSTEMS = {
@@ -202,6 +228,13 @@ const SYSTEMS = {
   need: { id: CODE_SYSTEM_IDS.need, title: 'Needs a social prescribing referral names', concepts: Object.entries(NEED_DISPLAY).map(([code, display]) => ({ code, display })) },
   tag: { id: CODE_SYSTEM_IDS.tag, title: 'Tags on resources the engine publishes', concepts: [META_TAG_REFERRAL] },
   route: { id: CODE_SYSTEM_IDS.route, title: 'How a social prescribing referral came', concepts: REFERRAL_ROUTES.map((r) => ({ code: r, display: ROUTE_DISPLAY[r] })) },
+  connectionStatus: {
+    id: CODE_SYSTEM_IDS.connectionStatus,
+    title: 'Where a connection to a community service (an onward referral) stands',
+    concepts: CONNECTION_STATUSES.map((c) => ({ code: c, display: CONNECTION_STATUS_DISPLAY[c] })),
+  },
+  connectionStatusReason: { id: CODE_SYSTEM_IDS.connectionStatusReason, title: 'Why an onward referral to a community service ended', concepts: CONNECTION_STATUS_REASONS },
+  connectionOutput: { id: CODE_SYSTEM_IDS.connectionOutput, title: 'What an onward referral to a community service reports back', concepts: CONNECTION_OUTPUTS },
 } as const satisfies Record<CodeSystemName, { id: string; title: string; concepts: readonly Concept[] }>;
 
 type SystemName = CodeSystemName;
@@ -257,6 +290,37 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 export function fhirIdOf(caseId: string): string {
   if (FHIR_ID.test(caseId)) return caseId;
   return `h-${createHash('sha256').update(caseId).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * The FHIR id of a connection's onward-referral Task. A connection id is `<case id>:conn:<service
+ * id>`, which no FHIR id can hold (':', '_'), so: `cn-`, then the id without its `case-` prefix with
+ * '.', ':' and '_' written as '.' and their hex code (`.2E`, `.3A`, `.5F`), like percent-encoding.
+ * Reversible (`connectionIdOfFhirId`) and never a case's Task id (those start `case-` or `h-`). Over
+ * 64 characters it is `cnh-` and a digest instead, which only a search finds (docs/fhir.md).
+ */
+export function connectionFhirIdOf(connectionId: string): string {
+  const bare = connectionId.startsWith('case-') ? connectionId.slice('case-'.length) : connectionId;
+  const encoded = `${CONNECTION_ID_PREFIX}${bare.replace(/[.:_]/g, (c) => `.${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+  if (FHIR_ID.test(encoded)) return encoded;
+  return `${CONNECTION_DIGEST_PREFIX}${createHash('sha256').update(connectionId).digest('hex').slice(0, 40)}`;
+}
+
+const CONNECTION_ID_PREFIX = 'cn-';
+const CONNECTION_DIGEST_PREFIX = 'cnh-';
+const ENCODED_CONNECTION = /^cn-((?:[A-Za-z0-9-]|\.(?:2E|3A|5F))+)$/;
+
+/** Is this FHIR id a connection's (readable or digest), rather than a case's? */
+export function isConnectionFhirId(id: string): boolean {
+  return id.startsWith(CONNECTION_ID_PREFIX) || id.startsWith(CONNECTION_DIGEST_PREFIX);
+}
+
+/** The connection id a readable connection FHIR id stands for; undefined for a digest or anything else. */
+export function connectionIdOfFhirId(id: string): string | undefined {
+  const m = ENCODED_CONNECTION.exec(id);
+  if (!m) return undefined;
+  const connectionId = `case-${m[1]!.replace(/\.(2E|3A|5F)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))}`;
+  return connectionFhirIdOf(connectionId) === id ? connectionId : undefined;
 }
 
 function iso(epochMs: number): string {
@@ -375,6 +439,67 @@ function observationId(view: Pick<CaseView, 'caseId'>, suffix: string): string {
   const candidate = `${view.caseId}-${suffix}`;
   if (FHIR_ID.test(candidate)) return candidate;
   return `h-${createHash('sha256').update(view.caseId).digest('hex').slice(0, 24)}-${suffix}`.slice(0, 64);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Onward referral: a connection to a community service, as a Task `partOf` the case's Task
+
+/**
+ * Task.status of a connection (Gravity's meanings): the provider turning it down is `rejected`; the
+ * deadline passing unanswered is the scheme withdrawing it, `cancelled`; a person who stopped (or
+ * never started) after the provider accepted is `failed`: accepted but not completed.
+ */
+export const CONNECTION_TASK_STATUS: Record<ConnectionStatus, NonNullable<Task['status']>> = {
+  proposed: 'draft',
+  sent: 'requested',
+  accepted: 'accepted',
+  declined: 'rejected',
+  noResponse: 'cancelled',
+  attending: 'in-progress',
+  stopped: 'failed',
+  completed: 'completed',
+};
+
+const CONNECTION_STATUS_REASON: Partial<Record<ConnectionStatus, string>> = { declined: 'declinedByProvider', noResponse: 'noResponse', stopped: 'stopped' };
+
+/** When the connection last changed: its latest recorded time. */
+export function connectionLastModified(view: Pick<ConnectionView, 'proposedAt' | 'sentAt' | 'respondedAt' | 'lastAttendedAt' | 'endedAt'>): number {
+  return Math.max(view.proposedAt, view.sentAt ?? 0, view.respondedAt ?? 0, view.lastAttendedAt ?? 0, view.endedAt ?? 0);
+}
+
+/**
+ * The onward-referral Task of a connection: `partOf` the case's referral Task, `owner` the provider's
+ * organisation, `focus` the directory's service, both by identifier. No reason text (a decline's,
+ * a stop's) and nothing of the person: the reason is coded, the attendances are counts and times.
+ */
+export function onwardReferralTaskFor(view: ConnectionView): Task {
+  const lastModified = connectionLastModified(view);
+  const reason = CONNECTION_STATUS_REASON[view.status];
+  const reasonConcept = reason ? concept('connectionStatusReason', reason) : undefined;
+  const attended = view.attendances > 0 || ['accepted', 'attending', 'stopped', 'completed'].includes(view.status);
+  const output: NonNullable<Task['output']> = attended ? [{ type: concept('connectionOutput', 'attendances'), valueUnsignedInt: view.attendances }] : [];
+  if (view.firstAttendedAt !== undefined) output.push({ type: concept('connectionOutput', 'firstAttendance'), valueDateTime: iso(view.firstAttendedAt) });
+  if (view.lastAttendedAt !== undefined) output.push({ type: concept('connectionOutput', 'lastAttendance'), valueDateTime: iso(view.lastAttendedAt) });
+  return {
+    resourceType: 'Task',
+    id: connectionFhirIdOf(view.connectionId),
+    meta: { lastUpdated: iso(lastModified), tag: [coding('tag', META_TAG_REFERRAL.code)] },
+    identifier: [{ use: 'official', system: IDENTIFIER_SYSTEMS.connection, value: view.connectionId }],
+    partOf: [{ reference: `Task/${fhirIdOf(view.caseId)}` }],
+    status: CONNECTION_TASK_STATUS[view.status],
+    ...(reasonConcept && { statusReason: { ...reasonConcept, text: reasonConcept.coding![0]!.display! } }),
+    businessStatus: concept('connectionStatus', view.status),
+    intent: 'order',
+    code: { coding: [{ system: TASK_CODE, code: 'fulfill', display: 'Fulfill the focal request' }] },
+    focus: { type: 'HealthcareService', identifier: { system: IDENTIFIER_SYSTEMS.directoryService, value: view.serviceId } },
+    ...(view.firstAttendedAt !== undefined && { executionPeriod: { start: iso(view.firstAttendedAt), ...(view.endedAt !== undefined && { end: iso(view.endedAt) }) } }),
+    authoredOn: iso(view.sentAt ?? view.proposedAt),
+    lastModified: iso(lastModified),
+    requester: schemeOrganisation(view.schemeId),
+    owner: { type: 'Organization', identifier: { system: IDENTIFIER_SYSTEMS.provider, value: view.providerId } },
+    ...(view.responseDueAt !== undefined && { restriction: { period: { ...(view.sentAt !== undefined && { start: iso(view.sentAt) }), end: iso(view.responseDueAt) } } }),
+    ...(output.length > 0 && { output }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,12 @@ export const IDENTIFIER_SYSTEMS = {
   scheme: `${FHIR_BASE}/NamingSystem/scheme-id`,
   /** "The person referral X is about", for a ServiceRequest whose host gave no patient identifier. */
   referralSubject: `${FHIR_BASE}/NamingSystem/referral-subject`,
+  /** A connection to a community service (an onward referral): `<case id>:conn:<service id>`. */
+  connection: `${FHIR_BASE}/NamingSystem/connection-id`,
+  /** A service in a scheme's directory (Open Referral UK service id). */
+  directoryService: `${FHIR_BASE}/NamingSystem/directory-service-id`,
+  /** The organisation that runs a directory service: a connection's provider. */
+  provider: `${FHIR_BASE}/NamingSystem/provider-id`,
 } as const;
 
 /** The ids of the project's own code systems (their concepts are in resources.ts). */
@@ -34,6 +40,9 @@ export const CODE_SYSTEM_IDS = {
   need: 'social-need',
   tag: 'resource-tag',
   route: 'referral-route',
+  connectionStatus: 'connection-status',
+  connectionStatusReason: 'connection-status-reason',
+  connectionOutput: 'connection-output',
 } as const;
 export type CodeSystemName = keyof typeof CODE_SYSTEM_IDS;
 

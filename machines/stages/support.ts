@@ -2,8 +2,8 @@ import type { PathwayContext } from '../context';
 import { openEscalations } from '../escalations';
 import type { PathwayEvent } from '../events';
 import { scoreMeasure } from '../measures';
-import { tierOf } from '../policy';
-import { sessionBudgetState, sessionPastBudget } from '../sessions';
+import { overBudgetMode, tierOf } from '../policy';
+import { sessionPastBudget } from '../sessions';
 import { arm, disarm, stageTimer, timerFor, withStageTimers } from '../timers';
 import { escalate, holdFrom, overdue, payload, timeOf, update, type Args } from './kit';
 
@@ -26,11 +26,12 @@ export function supportTimers(context: PathwayContext, at: number, reviewDueAt: 
 
 /**
  * Every contact is recorded whatever the tier's budget, except a counted session past it under a
- * `refuse` policy (the scheme's own choice; sessionBudgetState explains it).
+ * `refuse` policy (the scheme's own choice; sessionBudgetState explains it). The policy's mode is
+ * read before the budget is counted: most schemes do not refuse.
  */
 function sessionLoggable(context: PathwayContext, event: PathwayEvent): boolean {
   const e = payload(event, 'SESSION.LOG');
-  if (sessionPastBudget(context, e) && sessionBudgetState(context).overBudget === 'refuse') return false;
+  if (overBudgetMode(context.policy) === 'refuse' && sessionPastBudget(context, e)) return false;
   return !e.withVolunteer || context.support.volunteer.status === 'matched';
 }
 
@@ -41,8 +42,9 @@ function sessionLoggable(context: PathwayContext, event: PathwayEvent): boolean 
  */
 function sessionNeedsApproval(context: PathwayContext, event: PathwayEvent): boolean {
   const e = payload(event, 'SESSION.LOG');
-  if (!sessionLoggable(context, event) || !sessionPastBudget(context, e)) return false;
-  if (sessionBudgetState(context).overBudget !== 'needsApproval') return false;
+  // Cheapest first: the policy's mode, then the budget (most sessions are within it).
+  if (overBudgetMode(context.policy) !== 'needsApproval' || !sessionPastBudget(context, e)) return false;
+  if (!sessionLoggable(context, event)) return false;
   const tierSince = context.support.tierHistory.at(-1)?.at ?? -Infinity;
   const open = new Set(openEscalations(context).map((x) => x.id));
   return !context.escalations.some((x) => x.type === 'SESSION_BUDGET' && (x.raisedAt >= tierSince || open.has(x.id)));
@@ -54,10 +56,11 @@ export const supportGuards = {
   sessionReengages: ({ context, event }: Args) => sessionLoggable(context, event) && payload(event, 'SESSION.LOG').attended,
   sessionReengagesNeedingApproval: ({ context, event }: Args) =>
     sessionNeedsApproval(context, event) && payload(event, 'SESSION.LOG').attended,
+  // An attended session (most of them) is answered before the budget is asked.
   missedSessionLimitReached: ({ context, event }: Args) =>
-    sessionLoggable(context, event) &&
     !payload(event, 'SESSION.LOG').attended &&
-    context.support.sessions.missedInRow + 1 >= context.policy.deadlines.missedSessions,
+    context.support.sessions.missedInRow + 1 >= context.policy.deadlines.missedSessions &&
+    sessionLoggable(context, event),
   tierChangeAcceptable: ({ context, event }: Args) => {
     const { tier } = payload(event, 'TIER.CHANGE');
     return tier !== context.support.tier && tierOf(context.policy, tier) !== undefined;

@@ -18,6 +18,8 @@ import {
   codeSystemUrl,
   codeSystems,
   healthcareServiceFor,
+  connectionFhirIdOf,
+  onwardReferralTaskFor,
   operationOutcome,
   outcomeFor,
   serviceRequestFor,
@@ -62,6 +64,7 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
   let codesOnlyGateway: GatewayHarness;
   let token: string;
   let codesOnlyToken: string;
+  let pathway: PathwayClient;
   const SCHEMES = ['fhir', 'fhir-small'];
 
   /** A GET on a gateway; the body (a resource) is checked for its status and goes to the validator. */
@@ -80,7 +83,8 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
     ({ worker, close } = await startPathwayWorker({ address: env.address, namespace: env.namespace ?? 'default', taskQueue }));
     running = worker.run();
     const personKey = PersonKey.generate();
-    gateway = await gatewayHarness(await PathwayClient.fromClient(env.client, { taskQueue, personKey }), SCHEMES);
+    pathway = await PathwayClient.fromClient(env.client, { taskQueue, personKey });
+    gateway = await gatewayHarness(pathway, SCHEMES);
     codesOnlyGateway = await gatewayHarness(await PathwayClient.fromClient(env.client, { taskQueue, personKey, policies: { fhir: { schemeId: 'fhir', fhir: { codesOnly: true } } } }), SCHEMES);
     token = await gateway.token();
     codesOnlyToken = await codesOnlyGateway.token();
@@ -157,6 +161,29 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
     await send(journey, 'PLAN.AGREE', { party: 'linkWorker', actor: allocated(v) });
     await openResources('support', journey);
 
+    // Onward referrals from the plan (connections), one to each end a provider can give it; the
+    // one left unanswered is declined for its provider when the review's weeks pass its deadline.
+    const staff = { role: 'linkWorker', id: allocated(v).id } as const;
+    const provider = { role: 'provider', id: 'staff-1' } as const;
+    const propose = (serviceId: string) => pathway.proposeConnection(v.caseId, { serviceId, category: 'connecting', providerId: 'org-community', actor: staff });
+    const onward = {
+      completed: await propose('svc-lunch_club'),
+      rejected: await propose('svc-walking.group'),
+      failed: await propose('svc-mens-shed'),
+      inProgress: await propose('svc-choir'),
+      cancelled: await propose('svc-art-class'),
+    };
+    keep({ label: 'onward referral requested Task', resource: onwardReferralTaskFor(await pathway.getConnection(onward.cancelled.connectionId)) });
+    await pathway.respondToConnection(onward.completed.connectionId, { accept: true, actor: provider });
+    keep({ label: 'onward referral accepted Task', resource: onwardReferralTaskFor(await pathway.getConnection(onward.completed.connectionId)) });
+    for (let i = 0; i < 2; i++) await pathway.recordAttendance(onward.completed.connectionId, { actor: provider });
+    await pathway.completeConnection(onward.completed.connectionId, { actor: provider });
+    await pathway.respondToConnection(onward.rejected.connectionId, { accept: false, reason: 'Full until spring', actor: provider });
+    await pathway.respondToConnection(onward.failed.connectionId, { accept: true, actor: provider });
+    await pathway.stopConnection(onward.failed.connectionId, { reason: 'Stopped going', actor: staff });
+    await pathway.respondToConnection(onward.inProgress.connectionId, { accept: true, actor: provider });
+    await pathway.recordAttendance(onward.inProgress.connectionId, { actor: provider });
+
     // A second case to hand off to befriending, brought to support beside the first, so one
     // stretch of skipped weeks brings both to review.
     const befriended = await refer(client, taskQueue, referral({ schemeId: 'fhir' }), pol);
@@ -169,6 +196,16 @@ describe('FHIR resources of real cases pass the HAPI FHIR R4 validator', () => {
     await openResources('review', journey);
     await send(journey, 'REVIEW.RECORD', { measures: measures(true), goalsMet: 'all', outcome: 'discharge', personAccount: 'I see people every week now', actor: allocated(v) });
     reasons.add((await closedResources('connected', journey)).discharge!.reason);
+    // The onward referrals as a host's staff read them: one by one, and all of the case's by part-of.
+    const staffToken = await gateway.token({ sub: staff.id, role: 'linkWorker' });
+    for (const [status, c] of Object.entries(onward)) {
+      const expected = status === 'inProgress' ? 'in-progress' : status;
+      keep({ label: `onward referral ${expected} Task`, resource: onwardReferralTaskFor(await pathway.getConnection(c.connectionId)) });
+      const task = await served(`onward referral ${expected} Task`, `/fhir/Task/${connectionFhirIdOf(c.connectionId)}`, 200, { app: gateway.app, token: staffToken });
+      expect(task.status).toBe(expected);
+    }
+    const partOf = await served('onward referrals searchset Bundle', `/fhir/Task?part-of=Task/${v.caseId}`, 200, { app: gateway.app, token: staffToken });
+    expect(partOf.total).toBe(Object.keys(onward).length);
 
     const atReview = await until(befriended, (x) => x.stage === 'review');
     await send(befriended, 'REVIEW.RECORD', { measures: [measures(true)[0]!], goalsMet: 'some', outcome: 'befriend', actor: allocated(atReview) });
