@@ -2,6 +2,7 @@
 // as cases are opened, and the cost per case (the slope). Cases are opened at triage (cheap to
 // make by the thousand); a further sample is brought to support with a dozen commands each, to
 // show what a case costs once its context and timeline have grown.
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -29,6 +30,7 @@ import {
   writeResults,
 } from './support';
 import { digitFree } from '../machines/ids';
+import type { CaseStateFigures } from './case-state';
 
 const GOAL_BYTES = 4 * 2 ** 30;
 const GOAL_CASES = 10_000;
@@ -38,6 +40,13 @@ interface Reading {
   cached: number;
   rss: number;
   heapUsed: number;
+}
+
+/** bench/case-state.ts in a child with the collector exposed. */
+function caseState(cases: number): CaseStateFigures {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', resolve(root, 'bench/case-state.ts'), '--weigh', String(cases)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`weighing case state failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as CaseStateFigures;
 }
 
 async function settle(worker: BenchWorker, atLeast: number, timeoutMs = 600_000): Promise<Reading & { external: number }> {
@@ -149,6 +158,11 @@ main(async () => {
     console.log(`  ${opts.deep} cases in support after 12 commands each: +${mib(after.rss - before)}, ${fmt(deep.perCase / 1024, 1)} KiB per case`);
   }
 
+  const state = caseState(2000);
+  console.log(
+    `  a case's own state at twelve weeks (machine snapshot and its events, ${state.cases} held in a process of their own, garbage collected): ${fmt(state.perCaseBytes / 1024, 1)} KiB per case, its context ${fmt(state.contextJsonBytes / 1024, 1)} KiB as JSON`,
+  );
+
   const atGoal = last.cases >= GOAL_CASES ? last.rss : projected;
   const goals = [goal(`worker RSS with ${GOAL_CASES} cases cached${last.cases >= GOAL_CASES ? '' : ' (projected)'}`, atGoal / 2 ** 30, '<=', GOAL_BYTES / 2 ** 30, 'GiB')];
   if (deep) goals.push(goal(`worker RSS with ${GOAL_CASES} grown cases (projected from the support sample)`, (idle.rss + GOAL_CASES * deep.perCase) / 2 ** 30, '<=', GOAL_BYTES / 2 ** 30, 'GiB'));
@@ -156,7 +170,7 @@ main(async () => {
   writeResults('memory', {
     environment: stack.env,
     params: { ...opts, maxCachedWorkflows: maxCached, ...stack.describe },
-    figures: { readings, perCaseBytes: fit.slope, interceptBytes: fit.intercept, projectedAtGoal: projected, deep, stoppedEarly },
+    figures: { readings, perCaseBytes: fit.slope, interceptBytes: fit.intercept, projectedAtGoal: projected, deep, caseState: state, stoppedEarly },
     goals,
   });
   await stack.stop();
