@@ -5,6 +5,9 @@
 // result after it changes nothing), a decline sends the case back to review with a service gap,
 // and a provider who never answers leaves the case to its own befriending deadline, as before.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { CommandRefusedError, PathwayClient, PersonKey } from '../../client';
 import { DEFAULT_BEFRIENDING_SERVICE, WEEK, type SchemePolicy } from '../../machines';
@@ -53,6 +56,13 @@ describe('the befriending handoff as a connection (time-skipping)', () => {
     await expect(client.recordBefriendingResult(handle.workflowId, { result: 'unavailable', actor: lw })).rejects.toBeInstanceOf(CommandRefusedError);
     const after = await client.getCase(handle.workflowId);
     expect([after.stage, after.discharge?.reason, after.sequence]).toEqual(['discharged', 'handedOff', done.sequence]);
+
+    // `RECORD_HISTORIES=1` keeps this case's history for the replay test: a handoff answered by its
+    // connection, under the `befriending-connection` patch.
+    if (process.env.RECORD_HISTORIES === '1') {
+      const { events } = await handle.fetchHistory();
+      writeFileSync(join(__dirname, '..', 'fixtures', 'histories', 'befriending-connection-accepted.history.bin'), temporal.api.history.v1.History.encode({ events }).finish());
+    }
   });
 
   it('returns the case to review with a befriending service gap when the provider declines', async () => {
