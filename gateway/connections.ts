@@ -115,7 +115,9 @@ export function connectionFace({ client, concurrency }: ConnectionFaceOptions) {
   const mayRead = async (who: Caller, view: ConnectionView): Promise<boolean> => {
     switch (who.actor.role) {
       case 'provider':
-        return view.providerId === who.organisation;
+        // Its organisation's, in a scheme it is bound to: directory ids are each council's own, so
+        // the same organisation id in another scheme's directory is another organisation.
+        return view.providerId === who.organisation && maySee(who, view.schemeId);
       case 'linkWorker':
       case 'supervisor':
         return maySee(who, view.schemeId);
@@ -131,7 +133,7 @@ export function connectionFace({ client, concurrency }: ConnectionFaceOptions) {
     const connectionId = connectionIdOfFhirId(fhirId);
     // A digest id (a connection id too long to encode) is found among the provider's own open ones.
     if (connectionId === undefined && who.actor.role === 'provider' && who.organisation !== undefined) {
-      const own = (await client.openConnectionsOf(who.organisation)).find((v) => connectionFhirIdOf(v.connectionId) === fhirId);
+      const own = (await client.openConnectionsOf(who.organisation)).find((v) => connectionFhirIdOf(v.connectionId) === fhirId && maySee(who, v.schemeId));
       if (own) return own;
     }
     if (connectionId === undefined) throw notFound(expression);
@@ -251,7 +253,7 @@ export function connectionFace({ client, concurrency }: ConnectionFaceOptions) {
     if (!wanted.every((s) => (OPEN_CONNECTION_STATUSES as readonly string[]).includes(s))) {
       throw invalid('status', `a provider's search covers its open onward referrals: ${OPEN_CONNECTION_STATUSES.join(', ')}`, 'value');
     }
-    const views = await client.openConnectionsOf(id.data);
+    const views = (await client.openConnectionsOf(id.data)).filter((v) => maySee(who, v.schemeId));
     return views
       .sort(byLastChange)
       .map(onwardReferralTaskFor)

@@ -33,8 +33,8 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     await client.setRoster(scheme, [{ id: 'lw-1' }]);
     g = await gatewayHarness(client, [scheme]);
     referrer = await g.token();
-    provider = await g.token({ sub: 'staff-lunch', role: 'provider', organisation: org, scope: PROVIDER_SCOPES, schemes: [] });
-    outsider = await g.token({ sub: 'staff-other', role: 'provider', organisation: otherOrg, scope: PROVIDER_SCOPES, schemes: [] });
+    provider = await g.token({ sub: 'staff-lunch', role: 'provider', organisation: org, scope: PROVIDER_SCOPES, schemes: [scheme] });
+    outsider = await g.token({ sub: 'staff-other', role: 'provider', organisation: otherOrg, scope: PROVIDER_SCOPES, schemes: [scheme] });
   }, 60_000);
   afterAll(async () => {
     await g?.app.close();
@@ -163,6 +163,11 @@ describe('FHIR gateway: onward referrals (connections)', () => {
       expectOutcome(await patch(target, setStatus('accepted'), outsider), 404, 'Task.id');
     }
     expectOutcome(await get(`/fhir/Task?owner=Organization/${org}`, outsider), 403, 'owner');
+    // The same organisation id in another scheme's directory is another organisation: nothing of this one.
+    const namesake = await g.token({ sub: 'staff-namesake', role: 'provider', organisation: org, scope: PROVIDER_SCOPES, schemes: [`${scheme}-elsewhere`] });
+    expectOutcome(await get(`/fhir/Task/${id}`, namesake), 404, 'Task.id');
+    expectOutcome(await patch(id, setStatus('accepted'), namesake), 404, 'Task.id');
+    expect(json(await get(`/fhir/Task?owner=Organization/${org}`, namesake)).total).toBe(0);
     // A provider sees neither the case's Task nor its other onward referrals.
     expectOutcome(await get(`/fhir/Task/${caseId}`, provider), 403);
     expectOutcome(await get(`/fhir/Task?part-of=Task/${caseId}`, provider), 403, 'part-of');
