@@ -493,7 +493,9 @@ export class PathwayClient {
     // Keyed like the intake digest: the update id is visible in Temporal, a plain hash could be tested against guesses.
     const updateId = commandId !== undefined ? commandUpdateId(commandId, this.#personKey.digest('command', canonicalJson({ type, body })).slice(0, 32)) : undefined;
     try {
-      return (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body], ...(updateId && { updateId }) })) as CommandResult;
+      const result = (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body], ...(updateId && { updateId }) })) as CommandResult;
+      if (type === 'BEFRIENDING.RESULT') await this.#settleBefriending(id, body as CommandInput<'BEFRIENDING.RESULT'>);
+      return result;
     } catch (err) {
       const mapped = commandError(id, type, err);
       if (mapped instanceof CaseNotFoundError && (await this.#isClosedCase(id))) {
@@ -516,6 +518,13 @@ export class PathwayClient {
       if (isNotFound(err)) throw new CaseNotFoundError(id, { cause: err });
       throw err;
     }
+  }
+
+  /** The handoff's connection hears the host's answer (ConnectionsApi.settleBefriending); never fails the command. */
+  async #settleBefriending(caseId: string, body: CommandInput<'BEFRIENDING.RESULT'>): Promise<void> {
+    if (body.result === 'waiting') return;
+    const view = await this.getCase(caseId).catch(() => undefined);
+    if (view) await this.#conn.settleBefriending(view, body.result, body.actor);
   }
 
   async #isClosedCase(caseId: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 // its own workflow (workflows/connection.ts); PathwayClient's methods of the same names call these.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { activityCategorySchema, actorSchema, caseIdSchema, connectionPolicy, safeIdSchema, type SchemePolicy } from '../machines';
+import { activityCategorySchema, actorSchema, befriendingServiceId, caseIdSchema, connectionPolicy, safeIdSchema, type SchemePolicy } from '../machines';
 import { CONNECTION_END_STATUSES, connectionCommandSchemas, type ConnectionCommand, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
 import {
   connectionCommandUpdate,
@@ -148,6 +148,27 @@ export class ConnectionsApi {
   /** The person finished what the service offers (a course, a block of sessions). */
   complete(connectionId: string, payload: ConnectionCommandInput<'COMPLETE'>): Promise<ConnectionSummary> {
     return this.#send(connectionId, 'COMPLETE', payload);
+  }
+
+  /**
+   * A host settled the case's befriending handoff itself (BEFRIENDING.RESULT): the handoff's
+   * connection, still waiting for its provider, is given the same answer, so the provider is not
+   * nudged for a person already handed off and the link worker is not told of a lapse that means
+   * nothing. Recorded as the case's link worker's (a connection's answer comes from a provider, a
+   * link worker or a supervisor). Best effort: the case's own result stands whatever happens here,
+   * and a connection that has moved on keeps its own answer.
+   */
+  async settleBefriending(view: CaseView, result: 'accepted' | 'unavailable', actor: { role: string; id: string }): Promise<void> {
+    const serviceId = view.befriendingServiceId ?? befriendingServiceId(this.policyFor(view.schemeId));
+    const connectionId = connectionWorkflowId(view.caseId, serviceId);
+    if (!(view.connections ?? []).some((c) => c.connectionId === connectionId && c.status === 'sent')) return;
+    const by = actor.role === 'linkWorker' || actor.role === 'supervisor' ? actor : view.linkWorkerId !== undefined ? { role: 'linkWorker', id: view.linkWorkerId } : undefined;
+    if (by === undefined) return;
+    await this.respond(connectionId, {
+      accept: result === 'accepted',
+      ...(result === 'unavailable' && { reason: 'the case recorded befriending as unavailable' }),
+      actor: by as ConnectionCommandInput<'RESPOND'>['actor'],
+    }).catch(() => undefined);
   }
 
   async get(connectionId: string): Promise<ConnectionView> {

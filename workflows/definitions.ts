@@ -143,6 +143,8 @@ export interface CaseView {
    * proposed for it follows. Absent from workers older than it.
    */
   connectionTimes?: Pick<SchemePolicy['connections'], 'responseDeadline' | 'nudges'>;
+  /** The service the case's own policy hands befriending to (its handoff's connection). Absent from workers older than it. */
+  befriendingServiceId?: string;
   timeline: TimelineEntry[];
   /** How many events the case has applied (history grows with it). */
   sequence: number;

@@ -91,4 +91,16 @@ describe('the befriending handoff as a connection (time-skipping)', () => {
     const connection = await client.getConnection(connectionId);
     expect(connection).toMatchObject({ status: 'noResponse', autoDeclined: true, nudgesSent: 2 });
   });
+
+  it("gives the handoff's connection the host's own answer, so its provider is not nudged for a person already handed off", async () => {
+    const { client, handle, lw, connectionId } = await handedOff();
+    await client.recordBefriendingResult(handle.workflowId, { result: 'accepted', service: 'Befriending service', actor: lw });
+    const done = await until(handle, (v) => v.stage === 'discharged');
+    expect(done.discharge?.reason).toBe('handedOff');
+    expect(await client.getConnection(connectionId)).toMatchObject({ status: 'accepted', nudgesSent: 0 });
+    // Past every nudge and the provider's deadline: nothing more goes to the provider or the link worker.
+    await h.env.sleep(pol!.deadlines.befriendingWait + WEEK);
+    const later = h.sink.messages.filter((m) => m.key.startsWith(`${connectionId}:`)).map((m) => `${m.channel}:${m.key.slice(connectionId.length + 1)}`);
+    expect(later).toEqual(['provider:referral-0']);
+  });
 });

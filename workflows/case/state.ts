@@ -3,7 +3,7 @@
 // event is applied: `apply` steps the machine, writes the timeline entry and hands the machine's
 // actions to whoever listens (the effect pump, the search-attribute writer).
 import { initialTransition } from 'xstate';
-import { connectionPolicy, nextDue, openEscalations, pathwayMachine, sessionBudgetState, stageOf, type PathwayContext, type PathwayEvent } from '../../machines';
+import { befriendingServiceId, connectionPolicy, nextDue, openEscalations, pathwayMachine, sessionBudgetState, stageOf, type PathwayContext, type PathwayEvent } from '../../machines';
 import type { CapacityDecision, CarriedCase, CaseInput, CaseView, CommandResult, DeliveryProblem, RecentCommand, TimelineEntry } from '../definitions';
 import { pathwayStepper } from '../runtime/pathway-stepper';
 
@@ -126,6 +126,7 @@ export class CaseState {
       serviceGaps: ctx.serviceGaps,
       ...(ctx.connections && { connections: ctx.connections }),
       connectionTimes: connectionTimes(ctx),
+      befriendingServiceId: befriendingServiceId(ctx.policy),
       timeline: this.timeline,
       sequence: this.sequence,
       pathwayVersion: this.pathwayVersion,
