@@ -78,6 +78,12 @@ export const CHANGES = {
    * arrives; not one of the v8 set (v8 cases may be running).
    */
   befriendingConnection: 'befriending-connection',
+  /**
+   * A connection takes the directory's word that its service was removed (SERVICE.REMOVED, from the
+   * `serviceRemoved` signal). Asked in the signal's handler: a worker of the code before held such a
+   * signal without a handler and did nothing, so a replay of that history must do nothing too.
+   */
+  connectionServiceRemoved: 'connection-service-removed',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

@@ -20,6 +20,7 @@ import {
 } from '../machines/connection';
 import { CONNECTION_NOTICE_TYPES } from '../machines/notices';
 import { activityOptions } from '../activities/options';
+import { changed, CHANGES } from './changes';
 import type { PathwayActivities } from '../activities';
 import type { ConnectionActivities, Suggestion } from '../activities/connections';
 import { observeConnectionAnswer } from './runtime/engine-observations';
@@ -91,8 +92,10 @@ export async function pathwayConnection(input: ConnectionWorkflowInput): Promise
   });
 
   setHandler(connectionViewQuery, view);
-  // New in this version: a running connection's history never held this signal, so it replays as before.
-  setHandler(serviceRemovedSignal, () => apply({ type: 'SERVICE.REMOVED', at: Date.now() }));
+  // Patched: a worker of the code before may have received this signal and, with no handler, done nothing.
+  setHandler(serviceRemovedSignal, () => {
+    if (changed(CHANGES.connectionServiceRemoved)) apply({ type: 'SERVICE.REMOVED', at: Date.now() });
+  });
   setHandler(
     connectionCommandUpdate,
     (command) => {
