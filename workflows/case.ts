@@ -18,7 +18,7 @@ import { CHANGES, changed, startCaseRun } from './changes';
 import { SearchAttributeWriter } from './case/attributes';
 import { CapacityAnswers } from './case/capacity-answers';
 import { CommandGate } from './case/command-gate';
-import { registerConnectionNews } from './case/connection-news';
+import { registerConnectionNews, takeKeptBefriendingAnswer } from './case/connection-news';
 import { RunHandover } from './case/continue-as-new';
 import { Deadlines } from './case/deadlines';
 import { EffectPump } from './case/effect-pump';
@@ -89,6 +89,7 @@ export async function pathwayCase(input: CaseInput): Promise<CaseView> {
   for (;;) {
     effects.start();
     capacity.tryPending();
+    takeKeptBefriendingAnswer(state);
     if (state.done) {
       deadlines.stop();
       await condition(() => effects.settled);

@@ -92,6 +92,21 @@ describe('the befriending handoff as a connection (time-skipping)', () => {
     expect(connection).toMatchObject({ status: 'noResponse', autoDeclined: true, nudgesSent: 2 });
   });
 
+  it('takes the provider\'s answer given during a safeguarding hold once the hold is cleared', async () => {
+    const { client, handle, lw, connectionId } = await handedOff();
+    const held = await send(handle, 'SAFEGUARDING.RAISE', { category: 'selfNeglect', actor: lw });
+    expect(held.stage).toBe('onHold');
+    await client.respondToConnection(connectionId, { accept: true, actor: provider });
+    // The case hears of it while held, and keeps it: a held case takes no befriending result.
+    const heard = await until(handle, (v) => v.connections?.find((c) => c.connectionId === connectionId)?.status === 'accepted');
+    expect(heard.stage).toBe('onHold');
+    expect(heard.timeline.filter((t) => t.event === 'BEFRIENDING.RESULT')).toEqual([]);
+    await send(handle, 'SAFEGUARDING.CLEAR', { actor: { role: 'supervisor', id: 'sup-1' } });
+    const done = await until(handle, (v) => v.stage === 'discharged');
+    expect(done.discharge?.reason).toBe('handedOff');
+    expect(done.serviceGaps).toEqual([]);
+  });
+
   it("gives the handoff's connection the host's own answer, so its provider is not nudged for a person already handed off", async () => {
     const { client, handle, lw, connectionId } = await handedOff();
     await client.recordBefriendingResult(handle.workflowId, { result: 'accepted', service: 'Befriending service', actor: lw });

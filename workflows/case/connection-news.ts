@@ -32,6 +32,19 @@ export function registerConnectionNews(state: CaseState): void {
 }
 
 /**
+ * An answer the handoff's connection gave while the case could not take it (a safeguarding hold:
+ * the news is kept among the case's connections, the case is `onHold`): taken once the case is back
+ * in the handoff. Called at every wake of the case's loop, as kept capacity answers are.
+ */
+export function takeKeptBefriendingAnswer(state: CaseState): void {
+  if (state.stage !== 'befriendingHandoff') return;
+  const caseId = caseWorkflowId(state.snapshot.context.referral.referralId);
+  const id = connectionWorkflowId(caseId, befriendingServiceId(state.snapshot.context.policy));
+  const kept = state.snapshot.context.connections?.find((c) => c.connectionId === id);
+  if (kept) takeBefriendingAnswer(state, caseId, kept);
+}
+
+/**
  * The befriending handoff's connection answered: the case takes it as BEFRIENDING.RESULT while it
  * waits in the handoff. Whichever comes first, this or a host's own BEFRIENDING.RESULT, decides;
  * the later one meets a case that has moved on, and this one is then dropped.
