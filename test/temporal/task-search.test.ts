@@ -15,6 +15,8 @@ describe('FHIR Task search', () => {
   let token: string;
   let reads = 0;
   const scheme = uniqueScheme('tsearch');
+  /** A scheme of its own for the test of changes within one second, out of the other test's counts. */
+  const quick = uniqueScheme('tsecond');
 
   beforeAll(async () => {
     h = await clientHarness('task-search');
@@ -51,6 +53,27 @@ describe('FHIR Task search', () => {
   };
   const ids = (b: ReturnType<typeof json>) => (b.entry ?? []).map((e) => e.resource.id).sort();
   const refer = async () => (await client.refer(hostReferral(scheme))).case.caseId;
+
+  it('publishes a change that comes within the same second as the one before it', async () => {
+    // Times compared as strings kept whole seconds: the second change was never published, and a
+    // host polling _lastUpdated never saw it. Try until the two changes fall in one second.
+    for (let attempt = 0; ; attempt++) {
+      const id = (await client.refer(hostReferral(quick))).case.caseId;
+      const referred = lastModifiedOf(await client.getCase(id))!;
+      await client.send(id, 'TRIAGE.ACCEPT', { actor: lw });
+      const accepted = lastModifiedOf(await client.getCase(id))!;
+      expect(accepted).toBeGreaterThan(referred);
+      if (Math.floor(accepted / 1000) !== Math.floor(referred / 1000) && attempt < 5) continue;
+      const listed = await poll(
+        () => client.listCases({ scheme: quick, changedAfter: referred }),
+        (cases) => cases.some((c) => c.caseId === id),
+        'the later change in visibility',
+        60_000,
+      );
+      expect(listed.find((c) => c.caseId === id)?.changedAt).toBeGreaterThan(referred);
+      return;
+    }
+  }, 180_000);
 
   it('answers exactly the Tasks of a status and a last update, and reads no more cases than a page holds', async () => {
     // Before the mark: A waits for triage, C is about to be accepted, D is declined.

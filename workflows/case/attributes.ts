@@ -8,6 +8,13 @@ import { caseSearchAttributes, type CaseSearchAttributes } from '../case-search-
 import { changedAtKey, taskStatusKey } from '../search-attributes';
 import type { CaseState } from './state';
 
+/** An attribute's value as a string that tells any two different values apart (times to the millisecond). */
+function exactly(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value instanceof Date) return `t${value.getTime()}`;
+  return Array.isArray(value) ? `a${JSON.stringify(value)}` : `v${JSON.stringify(value)}`;
+}
+
 export class SearchAttributeWriter {
   private last: CaseSearchAttributes | undefined;
   private flushQueued = false;
@@ -61,7 +68,12 @@ export class SearchAttributeWriter {
   private write(): void {
     const next = this.current();
     const last = this.last;
-    const changed = next.filter((pair) => last?.find((p) => p.key.name === pair.key.name)?.value?.toString() !== pair.value?.toString());
+    // A time compared as `toString()` keeps whole seconds only: a case changing twice in one second
+    // kept its earlier PathwayChangedAt, and a host polling `_lastUpdated` missed the change. Cases
+    // that publish the Task attributes (the v8 set) compare milliseconds; a case begun before keeps
+    // the comparison its history was written with.
+    const asWritten = this.publishTask ? exactly : (v: unknown) => (v as { toString(): string } | undefined)?.toString();
+    const changed = next.filter((pair) => asWritten(last?.find((p) => p.key.name === pair.key.name)?.value) !== asWritten(pair.value));
     if (changed.length > 0) upsertSearchAttributes(changed);
     this.last = next;
   }
