@@ -891,9 +891,11 @@ export async function auditRun(
     await mapLimit(audits, 16, async ({ caseId }) => (await workflowTaskFailures(rig.client.temporal, caseId)).map((f) => `${caseId} ${f}`))
   ).flat();
   // A task the case refused on purpose (workflows/runtime/unsent-commands.ts) so the worker replays it is
-  // the protection working, counted apart; any other failed task is a fault.
-  const refusedTasks = allFailed.filter((f) => f.includes('UnsentCommandsError'));
-  const failedTasks = allFailed.filter((f) => !f.includes('UnsentCommandsError'));
+  // the protection working, counted apart. So is a completion the server turned back because a signal
+  // arrived while the task ran (UnhandledCommand: a connection telling a case of a nudge just as the
+  // case closes); the worker then runs the task again with the signal. Any other failed task is a fault.
+  const refusedTasks = allFailed.filter((f) => f.includes('UnsentCommandsError') || f.includes('ServerFailure: UnhandledCommand'));
+  const failedTasks = allFailed.filter((f) => !refusedTasks.includes(f));
   const replayFailures = await replayCases(rig, audits.map((a) => a.caseId));
   // A case started on one build and resumed on another fails its tasks for a reason no fault
   // explains: say so, since other people's edits reach a worker that restarts mid-run.
