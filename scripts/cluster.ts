@@ -204,7 +204,7 @@ function serverConfig(opts: { ports: ReturnType<typeof clusterPorts>; index: num
       clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${opts.ports.frontend}` } },
     },
     dcRedirectionPolicy: { policy: 'noop' },
-    dynamicConfigClient: { filepath: join(opts.moduleDir, 'config', 'dynamicconfig', 'development-sql.yaml'), pollInterval: '10s' },
+    dynamicConfigClient: { filepath: join(__dirname, 'cluster', 'dynamicconfig.yaml'), pollInterval: '10s' },
   };
 }
 
