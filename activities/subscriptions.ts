@@ -1,30 +1,28 @@
 // Task subscriptions' side effects. `announceTaskChange`: a case tells its scheme's subscriptions
-// workflow that its Task changed (signal-with-start: workflow code cannot start another workflow
-// by signal). `deliverNotification`: one id-only notification POSTed to a subscriber's endpoint;
-// anything but a 2xx is retried by Temporal with backoff. Logs name the subscription and event
-// number, never the endpoint's answer or the request's headers.
-import { ApplicationFailure, Context } from '@temporalio/activity';
+// workflow that its Task changed, if the scheme has one (its first subscription starts it): a
+// scheme nobody subscribes to costs no workflow and no signal per change. `deliverNotification`:
+// one id-only notification POSTed to a subscriber's endpoint; anything but a 2xx is retried by
+// Temporal with backoff. Logs name the subscription and event number, never the endpoint's answer
+// or the request's headers.
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { endpointProblem, headerPairs, headersProblem } from '../client/endpoint';
+import { isNotFound } from '../client/errors';
 import { notificationBundle } from '../gateway/fhir/subscription';
 import { caseIdSchema } from '../machines/events';
 import { safeIdSchema } from '../machines/ids';
 import { STAGES } from '../machines/stage';
-import type { schemeSubscriptions } from '../workflows/subscriptions';
 import {
   subscriptionsWorkflowId,
   taskChangedSignal,
   type NotificationDelivery,
-  type SubscriptionLimits,
   type TaskChange,
 } from '../workflows/subscription-definitions';
 import { SUBSCRIPTION_ERROR_TYPES } from './options';
 
 export interface SubscriptionActivityDeps {
   client: Client;
-  /** Passed to a scheme's subscriptions workflow when an announcement starts it (tests shorten the retry cap). */
-  limits?: SubscriptionLimits;
   /** How long one request may take before it counts as unanswered. */
   requestTimeoutMs?: number;
 }
@@ -37,19 +35,18 @@ const taskChangeSchema = z.object({
   at: z.number().finite(),
 });
 
-export function createSubscriptionActivities({ client, limits, requestTimeoutMs = 10_000 }: SubscriptionActivityDeps) {
+export function createSubscriptionActivities({ client, requestTimeoutMs = 10_000 }: SubscriptionActivityDeps) {
   return {
     /** Idempotent enough: a repeat after a retry queues the change again, and the case's sequence names it. */
     async announceTaskChange(change: TaskChange): Promise<void> {
       const parsed = taskChangeSchema.safeParse(change, { reportInput: false });
       if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidActivityPayload', message: 'announceTaskChange: the change is malformed', nonRetryable: true });
-      await client.workflow.signalWithStart<typeof schemeSubscriptions, [TaskChange]>('schemeSubscriptions', {
-        workflowId: subscriptionsWorkflowId(change.schemeId),
-        taskQueue: Context.current().info.taskQueue,
-        args: [{ schemeId: change.schemeId, ...(limits && { limits }) }],
-        signal: taskChangedSignal,
-        signalArgs: [change],
-      });
+      try {
+        await client.workflow.getHandle(subscriptionsWorkflowId(change.schemeId)).signal(taskChangedSignal, change);
+      } catch (err) {
+        // No subscriptions workflow: the scheme has never had a subscriber, so nobody is told.
+        if (!isNotFound(err)) throw err;
+      }
     },
 
     async deliverNotification({ subscription, status, event }: NotificationDelivery): Promise<{ status: number }> {

@@ -69,7 +69,7 @@ import type { ConnectionView } from '../workflows/connection-definitions';
 import { mapLimit, Semaphore } from './pool';
 import * as subscriptions from './subscriptions';
 import type { SubscribeInput } from './subscriptions';
-import type { SubscriptionState } from '../workflows/subscription-definitions';
+import type { SubscriptionLimits, SubscriptionState } from '../workflows/subscription-definitions';
 import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerListQuery, type CaseFilters, type CaseSummary } from './queries';
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 import { tracingFromEnv } from './tracing';
@@ -94,6 +94,11 @@ export interface ClientSettings {
   now?: () => number;
   /** How long each of a report's or escalation list's case queries may take; 15 s by default. */
   queryTimeoutMs?: number;
+  /**
+   * A scheme's Task subscriptions workflow, when this client's first `subscribe` starts it: the
+   * delivery retry cap and continue-as-new threshold (tests lower them); Temporal's defaults else.
+   */
+  subscriptionLimits?: SubscriptionLimits;
 }
 
 export interface ConnectOptions extends ClientSettings {
@@ -220,14 +225,16 @@ export class PathwayClient {
   readonly #now: () => number;
   readonly #indexLanes = new Map<string, Semaphore>();
   readonly #queryTimeoutMs: number;
+  readonly #subscriptionLimits: SubscriptionLimits | undefined;
   readonly taskQueue: string;
 
   private constructor(
     /** The underlying Temporal client, for what this SDK does not cover. */
     readonly temporal: Client,
-    settings: { personKey: PersonKey; taskQueue: string; policies: Map<string, SchemePolicy>; concurrency: number; now: () => number; ownsConnection: boolean; queryTimeoutMs: number },
+    settings: { personKey: PersonKey; taskQueue: string; policies: Map<string, SchemePolicy>; concurrency: number; now: () => number; ownsConnection: boolean; queryTimeoutMs: number; subscriptionLimits?: SubscriptionLimits },
   ) {
     this.#queryTimeoutMs = settings.queryTimeoutMs;
+    this.#subscriptionLimits = settings.subscriptionLimits;
     this.#personKey = settings.personKey;
     this.#policies = settings.policies;
     this.#concurrency = settings.concurrency;
@@ -317,6 +324,7 @@ export class PathwayClient {
       concurrency: settings.concurrency ?? 8,
       now: settings.now ?? Date.now,
       ownsConnection,
+      ...(settings.subscriptionLimits && { subscriptionLimits: settings.subscriptionLimits }),
     });
   }
 
@@ -748,7 +756,7 @@ export class PathwayClient {
    * @throws InvalidInputError (an endpoint that is not http(s) or carries credentials, bad headers)
    */
   async subscribe(input: SubscribeInput): Promise<SubscriptionState> {
-    return subscriptions.subscribe(this.temporal, this.taskQueue, input);
+    return subscriptions.subscribe(this.temporal, this.taskQueue, input, this.#subscriptionLimits);
   }
 
   /** @throws SubscriptionNotFoundError */

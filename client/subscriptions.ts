@@ -13,6 +13,7 @@ import {
   subscriptionsQuery,
   subscriptionsWorkflowId,
   unsubscribeUpdate,
+  type SubscriptionLimits,
   type SubscriptionRecord,
   type SubscriptionState,
 } from '../workflows/subscription-definitions';
@@ -56,7 +57,8 @@ function schemeOfSubscription(id: string): string {
   return id.slice(0, id.lastIndexOf('.s'));
 }
 
-export async function subscribe(temporal: Client, taskQueue: string, input: SubscribeInput): Promise<SubscriptionState> {
+/** `limits` go to the scheme's subscriptions workflow only when this call starts it. */
+export async function subscribe(temporal: Client, taskQueue: string, input: SubscribeInput, limits?: SubscriptionLimits): Promise<SubscriptionState> {
   const parsed = parse('subscription', subscribeInputSchema, input);
   const record: SubscriptionRecord = {
     id: `${parsed.schemeId}.s${digitFree(randomBytes(6).toString('hex'))}`,
@@ -74,7 +76,7 @@ export async function subscribe(temporal: Client, taskQueue: string, input: Subs
       startWorkflowOperation: new WithStartWorkflowOperation<typeof schemeSubscriptions>('schemeSubscriptions', {
         workflowId: subscriptionsWorkflowId(parsed.schemeId),
         taskQueue,
-        args: [{ schemeId: parsed.schemeId }],
+        args: [{ schemeId: parsed.schemeId, ...(limits && { limits }) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     });

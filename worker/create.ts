@@ -17,7 +17,6 @@ import { createPersonIndexActivities } from '../activities/person-index';
 import { createConnectionActivities } from '../activities/connections';
 import type { ServiceDirectory } from '../directory/types';
 import { createSubscriptionActivities } from '../activities/subscriptions';
-import type { SubscriptionLimits } from '../workflows/subscription-definitions';
 import { FileOutbox } from '../activities/outbox';
 import type { Sink } from '../activities/sink';
 import { CodecKeyError, EncryptionCodec, isProduction } from '../codec';
@@ -50,8 +49,6 @@ export interface PathwayWorkerOptions {
   tracing?: Tracing;
   /** Where the workflows' observations go (worker/metrics.ts `engineSinks`); dropped without. */
   engineSinks?: InjectedSinks<EngineObservationSinks>;
-  /** Task subscriptions' retry cap and continue-as-new threshold (tests shorten them). */
-  subscriptions?: SubscriptionLimits;
 }
 
 const dropObservations: InjectedSinks<EngineObservationSinks> = { engine: { deadlineLate: { fn() {} }, commandRefused: { fn() {} }, connectionAnswered: { fn() {} } } };
@@ -107,7 +104,7 @@ export async function createPathwayWorker(options: PathwayWorkerOptions): Promis
       ...createConnectionActivities({ sink, ...(options.directory && { directory: options.directory }) }),
       ...createCapacityActivities({ client }),
       ...createPersonIndexActivities({ client }),
-      ...createSubscriptionActivities({ client, ...(options.subscriptions && { limits: options.subscriptions }) }),
+      ...createSubscriptionActivities({ client }),
     },
     dataConverter,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

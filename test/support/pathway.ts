@@ -16,7 +16,6 @@ import type { capacityLedger } from '../../workflows/capacity-ledger';
 import { join } from 'node:path';
 import { digitFree } from '../../machines/ids';
 import type { ServiceDirectory } from '../../directory/types';
-import type { SubscriptionLimits } from '../../workflows/subscription-definitions';
 
 let codec: Promise<EncryptionCodec> | undefined;
 
@@ -29,7 +28,7 @@ export function testCodec(): Promise<EncryptionCodec> {
   return codec;
 }
 
-export async function startPathwayWorker(opts: { address: string; namespace: string; taskQueue: string; directory?: ServiceDirectory; subscriptions?: SubscriptionLimits }) {
+export async function startPathwayWorker(opts: { address: string; namespace: string; taskQueue: string; directory?: ServiceDirectory }) {
   const sink = new MemorySink();
   const { worker, close } = await createPathwayWorker({
     ...opts,

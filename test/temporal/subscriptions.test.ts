@@ -13,6 +13,7 @@ import { startFhirValidator, type FhirValidator } from '../support/fhir-validato
 import { quietRuntime, uniqueTaskQueue } from '../support/temporal';
 import { startPathwayWorker, testCodec } from '../support/pathway';
 import { PersonKey } from '../../client';
+import { subscriptionsWorkflowId } from '../../workflows/subscription-definitions';
 import { poll, uniqueScheme } from './client.harness';
 import { gatewayHarness, referralTask, type GatewayHarness } from './gateway.harness';
 
@@ -92,7 +93,7 @@ describe('Task subscriptions (R4 Backport, rest-hook, id-only)', () => {
   const validate = (label: string, resource: unknown) => validations.push(validator.validate(resource as never).then((r) => ({ label, errors: r.errors })));
 
   const startWorker = async () => {
-    const { worker, close } = await startPathwayWorker({ address, namespace, taskQueue, subscriptions: { retryMaxInterval: '1 second' } });
+    const { worker, close } = await startPathwayWorker({ address, namespace, taskQueue });
     const running = worker.run();
     return async () => {
       worker.shutdown();
@@ -106,7 +107,7 @@ describe('Task subscriptions (R4 Backport, rest-hook, id-only)', () => {
     const starting = startFhirValidator();
     starting.catch(() => undefined);
     stopWorker = await startWorker();
-    client = await PathwayClient.connect({ address, namespace, taskQueue, codec: await testCodec(), personKey: PersonKey.generate() });
+    client = await PathwayClient.connect({ address, namespace, taskQueue, codec: await testCodec(), personKey: PersonKey.generate(), subscriptionLimits: { retryMaxInterval: '1 second' } });
     await client.setRoster(scheme, [{ id: 'lw-1' }]);
     g = await gatewayHarness(client, [scheme]);
     token = await g.token({ scope: 'system/Task.cruds system/Subscription.crd' });
@@ -230,6 +231,25 @@ describe('Task subscriptions (R4 Backport, rest-hook, id-only)', () => {
     expect(fanned[0]).toMatchObject({ eventNumber: 1, focus: `https://gateway.test/fhir/Task/${third.id}` });
     expect(receiver.acknowledged.filter((r) => r.subscription.endsWith(`/Subscription/${sub.id}`)).length).toBe(total);
   }, 4 * LONG);
+
+  it('a scheme nobody subscribes to gets no subscriptions workflow from its cases changing', async () => {
+    const quiet = uniqueScheme('subs-none');
+    await client.setRoster(quiet, [{ id: 'lw-1' }]);
+    const task = json(await send('POST', '/fhir/Task', referralTask({ schemeId: quiet }), await g.token({ schemes: [quiet], scope: 'system/Task.cruds' })));
+    await client.acceptReferral(task.id, { actor: { role: 'linkWorker', id: 'lw-1' } });
+    const moved = await client.waitFor(task.id, 'firstContact');
+    const changes = stageChangesOf(moved).length;
+    expect(changes).toBeGreaterThanOrEqual(3);
+    // Every change's announcement ran to completion (and found no workflow to tell).
+    const announced = async () => {
+      const events = (await client.temporal.workflow.getHandle(task.id).fetchHistory()).events ?? [];
+      const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceTaskChange').map((e) => String(e.eventId)));
+      return events.filter((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
+    };
+    await poll(announced, (n) => n >= changes, 'the announcements', LONG);
+    await expect(client.temporal.workflow.getHandle(subscriptionsWorkflowId(quiet)).describe()).rejects.toThrow(/not found/i);
+    expect(await client.subscriptions(quiet)).toEqual([]);
+  });
 
   it('every Subscription and notification passes the HAPI FHIR R4 validator', async () => {
     const results = await Promise.all(validations);
