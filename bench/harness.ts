@@ -18,7 +18,7 @@ import { ensureWorkflowBundle } from '../worker/bundle';
 import { pathwayDataConverter } from '../codec/defaults';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { searchAttributeFlags } from '../workflows/search-attributes';
-import { bool, environment, printEnvironment, root, sleep, str, type Environment } from './support';
+import { bool, environment, printEnvironment, root, sleep, str, type CpuSubject, type Environment } from './support';
 import type { WorkerConfig, WorkerMessage, WorkerStats } from './worker-process';
 import { digitFree } from '../machines/ids';
 
@@ -53,6 +53,8 @@ export interface BenchServer {
   namespace: string;
   /** The server process, when this run started it (for its CPU share). */
   pid?: number;
+  /** Every process of the server this run started, by name, for CPU shares (the cluster has several). */
+  processes?: Record<string, CpuSubject>;
   description: string;
   stop(): Promise<void>;
 }
@@ -84,6 +86,10 @@ export async function startBenchServer(opts: { name: string; address?: string; s
       address: cluster.address,
       namespace: cluster.namespace,
       pid: cluster.servers[0]!.pid,
+      processes: {
+        ...Object.fromEntries(cluster.servers.map((s, i) => [`server ${i + 1}`, s.pid])),
+        ...(cluster.postgres.pid !== undefined && { postgres: { tree: cluster.postgres.pid } }),
+      },
       description: `cluster: PostgreSQL, ${cluster.servers.length} Temporal server ${TEMPORAL_SERVER_VERSION} processes (all services each, 16 shards) behind a frontend balancer`,
       stop: async () => {
         await cluster.stop();

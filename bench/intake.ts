@@ -41,7 +41,7 @@ main(async () => {
     const cpu = stacks.map(() => [] as CpuShares[]);
     for (let k = 0; k < slices; k++) {
       for (const [j, s] of stacks.entries()) {
-        const m = cpuMonitor({ server: s.server.pid, worker: s.worker.pid, client: process.pid });
+        const m = cpuMonitor({ ...(s.server.processes ?? { server: s.server.pid }), worker: s.worker.pid, client: process.pid });
         parts[j]!.push(await runLoad({ label: `${label}${other ? ` [${s.describe.server.split('pragmas: ')[1]?.slice(0, 24)}]` : ''}`, seconds, rate, concurrency, op: referOn(s) }));
         cpu[j]!.push(m.stop());
       }

@@ -156,7 +156,7 @@ main(async () => {
     const eta = perSecond > 0 ? (opts.cases - done) / perSecond : Infinity;
     return `${done}/${opts.cases} discharged, ${referred - done} under way, ${commandsSent} commands (${fmt(rate, 0)}/s now), ${failures.length} failed, ${retries} reads retried; ETA ${Number.isFinite(eta) ? `${fmt(eta / 60, 1)} min` : '?'}`;
   }, 10_000);
-  const cpu = cpuMonitor({ server: server.pid, worker: worker.pid, client: process.pid });
+  const cpu = cpuMonitor({ ...(server.processes ?? { server: server.pid }), worker: worker.pid, client: process.pid });
   await pool(
     Array.from({ length: opts.cases }, (_, i) => i),
     opts.concurrency,
@@ -175,6 +175,9 @@ main(async () => {
   ticker.stop();
   console.log(`  cohort done in ${fmt(wallMs / 60_000, 1)} min: ${done} cases, ${commandsSent} commands (${fmt(commandsSent / (wallMs / 1000), 0)}/s), ${failures.length} failed`);
   console.log(`    ${cpuLine(cpuShares)}`);
+  // What the engine and its server cost, whatever else ran on the machine: every process of the run's own.
+  const cpuSeconds = Object.values(cpuShares.processes).reduce((s, share) => s + (share / 100) * cpuShares.seconds, 0);
+  console.log(`    ${fmt(cpuSeconds, 0)} CPU-seconds in all, ${fmt((cpuSeconds / Math.max(1, done)) * 1000, 0)} ms a person, ${fmt((cpuSeconds / Math.max(1, commandsSent)) * 1000, 1)} ms a command`);
 
   // ---- Every case in its expected final state ------------------------------------------------------
   const wrong: Array<{ caseId: string; expected: string; got: string }> = [];
@@ -240,6 +243,7 @@ main(async () => {
       escalationTypes,
       verifyMs,
       cpu: cpuShares,
+      cpuSecondsPerPerson: cpuSeconds / Math.max(1, done),
     },
     goals,
   });

@@ -1,7 +1,7 @@
 // What every benchmark shares: flags, percentiles from raw samples, goals, progress lines, the
 // machine and versions a figure was measured on, CPU shares per process, and the JSON results.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -308,10 +308,49 @@ export interface CpuShares {
   machineBusy: number;
 }
 
+/**
+ * A process and every process under it (PostgreSQL's backends under its postmaster), with what
+ * its children that have already exited used (cutime and cstime, fields 16 and 17 of stat).
+ */
+function treeTicks(root: number): number | undefined {
+  const own = processTicks(root);
+  if (own === undefined) return undefined;
+  let total = own;
+  try {
+    const stat = readFileSync(`/proc/${root}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += Number(fields[13]) + Number(fields[14]);
+  } catch {
+    // gone between the two reads: its own ticks stand
+  }
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited while listed
+    }
+  }
+  const queue = [...(parents.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    total += processTicks(pid) ?? 0;
+    queue.push(...(parents.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** What a CPU share is taken of: one process, or a process with everything under it. */
+export type CpuSubject = number | { tree: number } | undefined;
+const ticksOf = (s: CpuSubject) => (s === undefined ? undefined : typeof s === 'number' ? processTicks(s) : treeTicks(s.tree));
+
 /** CPU used by each named process between start and stop, from /proc: which one is the bottleneck. */
-export function cpuMonitor(pids: Record<string, number | undefined>): { stop(): CpuShares } {
+export function cpuMonitor(pids: Record<string, CpuSubject>): { stop(): CpuShares } {
   const start = Date.now();
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? undefined : processTicks(pid)]));
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ticksOf(pid)]));
   const m0 = machineTicks();
   return {
     stop() {
@@ -319,7 +358,7 @@ export function cpuMonitor(pids: Record<string, number | undefined>): { stop(): 
       const processes: Record<string, number> = {};
       for (const [k, pid] of Object.entries(pids)) {
         const a = before[k];
-        const b = pid === undefined ? undefined : processTicks(pid);
+        const b = ticksOf(pid);
         if (a !== undefined && b !== undefined) processes[k] = ((b - a) / CLOCK_TICKS / seconds) * 100;
       }
       const m1 = machineTicks();

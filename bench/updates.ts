@@ -34,7 +34,7 @@ main(async () => {
   const shifted = (i: number) => op(offset + i);
   let max;
   if (opts['max-duration'] > 0) {
-    const cpu = cpuMonitor({ server: server.pid, worker: worker.pid, client: process.pid });
+    const cpu = cpuMonitor({ ...(server.processes ?? { server: server.pid }), worker: worker.pid, client: process.pid });
     max = await runLoad({ label: 'updates max', seconds: opts['max-duration'], rate: 0, concurrency: opts.concurrency, op: shifted });
     const maxCpu = cpu.stop();
     printLoad(max);
@@ -42,7 +42,7 @@ main(async () => {
     offset += max.completed + max.failed + opts.concurrency;
     Object.assign(max, { cpu: maxCpu });
   }
-  const cpu = cpuMonitor({ server: server.pid, worker: worker.pid, client: process.pid });
+  const cpu = cpuMonitor({ ...(server.processes ?? { server: server.pid }), worker: worker.pid, client: process.pid });
   // No more in flight than cases: the server refuses an eleventh update in flight to one workflow.
   const callers = Math.min(200, cases.size);
   // --rate 0 makes this phase a closed loop too, with as many callers as there may be in flight.
