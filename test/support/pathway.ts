@@ -181,20 +181,33 @@ export async function refusalOf(promise: Promise<unknown>): Promise<{ type?: str
  * A test file's dev-server client and running pathway worker on a task queue of its own, set up
  * before the file's tests and shut down after them. Read `client` inside tests, not at load time.
  */
-export function pathwayWorkerOnDevServer(name: string): {
+export function pathwayWorkerOnDevServer(
+  name: string,
+  /**
+   * `directory` is read when the worker starts: a file that opens its directory in a `beforeAll`
+   * registered before this call has it open by then (and, closing it in an `afterAll` registered
+   * before too, closes it after the worker stops).
+   */
+  extra: { directory?: () => ServiceDirectory } = {},
+): {
   readonly taskQueue: string;
   readonly client: Client;
   /** Where a test's own extra worker connects. */
   readonly server: { address: string; namespace: string };
+  /** The worker's notices. */
+  readonly sink: MemorySink;
 } {
   const taskQueue = uniqueTaskQueue(name);
   let harness: DevServerHarness | undefined;
   let client: Client | undefined;
+  let sink: MemorySink | undefined;
   let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     harness = await connectDevServer();
     client = new TemporalClient({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
-    const { worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue });
+    const started = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue, directory: extra.directory?.() });
+    const { worker, close } = started;
+    sink = started.sink;
     const running = worker.run();
     stop = async () => {
       worker.shutdown();
@@ -215,6 +228,10 @@ export function pathwayWorkerOnDevServer(name: string): {
     get server() {
       if (!harness) throw new Error('the dev server is ready only inside tests');
       return { address: harness.connection.options.address, namespace: harness.namespace };
+    },
+    get sink() {
+      if (!sink) throw new Error('the worker is ready only inside tests');
+      return sink;
     },
   };
 }
