@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client as TemporalClient, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { connectDevServer, createTimeSkippingEnv, uniqueTaskQueue, type DevServerHarness } from './temporal';
+import { connectDevServer, createTimeSkippingEnv, poll, uniqueTaskQueue, type DevServerHarness } from './temporal';
 import { MemorySink } from '../../activities/outbox';
 import { EncryptionCodec, importKeyring, readKeyFile } from '../../codec';
 import { parsePolicy, type CommandPayload, type CommandType, type ReferralFacts, type SchemePolicy, type SchemePolicyInput } from '../../machines';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { digitFree } from '../../machines/ids';
 import type { ServiceDirectory } from '../../directory/types';
 import type { SubscriptionLimits } from '../../workflows/subscription-definitions';
+import { openConnectionsQuery } from '../../client/queries';
 
 let codec: Promise<EncryptionCodec> | undefined;
 
@@ -163,6 +164,22 @@ export async function driveTo(handle: WorkflowHandle, target: DriveTarget, opts:
   }
   if (v.stage !== target) throw new Error(`expected ${target}, case is at ${v.stage}`);
   return v;
+}
+
+/**
+ * Polls visibility, which lags a connection's start and its close, until the workflow ids it lists
+ * among the scheme's open connections on the task queue are as `done` wants them.
+ */
+export function waitForOpenConnections(client: Client, schemeId: string, taskQueue: string, done: (workflowIds: string[]) => boolean, what: string): Promise<string[]> {
+  return poll(
+    async () => {
+      const ids: string[] = [];
+      for await (const info of client.workflow.list({ query: openConnectionsQuery(schemeId, taskQueue) })) ids.push(info.workflowId);
+      return ids;
+    },
+    done,
+    what,
+  );
 }
 
 /** The validator's failure behind a refused update: its type and the message that names why. */
