@@ -10,6 +10,7 @@ import { parsePolicy, type CommandPayload, type CommandType, type ReferralFacts,
 import { caseViewQuery, caseWorkflowId, commandUpdates, ledgerWorkflowId, type CaseInput, type CaseView } from '../../workflows/definitions';
 import { setRosterUpdate, type LinkWorker } from '../../workflows/ledger-definitions';
 import { pathwayDataConverter } from '../../codec/defaults';
+import { openConnectionsQuery } from '../../client/queries';
 import { createPathwayWorker } from '../../worker/create';
 import type { pathwayCase } from '../../workflows/case';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
@@ -17,7 +18,6 @@ import { join } from 'node:path';
 import { digitFree } from '../../machines/ids';
 import type { ServiceDirectory } from '../../directory/types';
 import type { SubscriptionLimits } from '../../workflows/subscription-definitions';
-import { openConnectionsQuery } from '../../client/queries';
 
 let codec: Promise<EncryptionCodec> | undefined;
 
