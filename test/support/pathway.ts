@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { Client as TemporalClient, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { connectDevServer, createTimeSkippingEnv, uniqueTaskQueue, type DevServerHarness } from './temporal';
+import { connectDevServer, createTimeSkippingEnv, poll, uniqueTaskQueue, type DevServerHarness } from './temporal';
 import { MemorySink } from '../../activities/outbox';
 import { EncryptionCodec, importKeyring, readKeyFile } from '../../codec';
 import { parsePolicy, type CommandPayload, type CommandType, type ReferralFacts, type SchemePolicy, type SchemePolicyInput } from '../../machines';
 import { caseViewQuery, caseWorkflowId, commandUpdates, ledgerWorkflowId, type CaseInput, type CaseView } from '../../workflows/definitions';
 import { setRosterUpdate, type LinkWorker } from '../../workflows/ledger-definitions';
 import { pathwayDataConverter } from '../../codec/defaults';
+import { openConnectionsQuery } from '../../client/queries';
 import { createPathwayWorker } from '../../worker/create';
 import type { pathwayCase } from '../../workflows/case';
 import type { capacityLedger } from '../../workflows/capacity-ledger';
@@ -164,6 +165,22 @@ export async function driveTo(handle: WorkflowHandle, target: DriveTarget, opts:
   return v;
 }
 
+/**
+ * Polls visibility, which lags a connection's start and its close, until the workflow ids it lists
+ * among the scheme's open connections on the task queue are as `done` wants them.
+ */
+export function waitForOpenConnections(client: Client, schemeId: string, taskQueue: string, done: (workflowIds: string[]) => boolean, what: string): Promise<string[]> {
+  return poll(
+    async () => {
+      const ids: string[] = [];
+      for await (const info of client.workflow.list({ query: openConnectionsQuery(schemeId, taskQueue) })) ids.push(info.workflowId);
+      return ids;
+    },
+    done,
+    what,
+  );
+}
+
 /** The validator's failure behind a refused update: its type and the message that names why. */
 export async function refusalOf(promise: Promise<unknown>): Promise<{ type?: string; message: string }> {
   try {
@@ -180,20 +197,33 @@ export async function refusalOf(promise: Promise<unknown>): Promise<{ type?: str
  * A test file's dev-server client and running pathway worker on a task queue of its own, set up
  * before the file's tests and shut down after them. Read `client` inside tests, not at load time.
  */
-export function pathwayWorkerOnDevServer(name: string): {
+export function pathwayWorkerOnDevServer(
+  name: string,
+  /**
+   * `directory` is read when the worker starts: a file that opens its directory in a `beforeAll`
+   * registered before this call has it open by then (and, closing it in an `afterAll` registered
+   * before too, closes it after the worker stops).
+   */
+  extra: { directory?: () => ServiceDirectory } = {},
+): {
   readonly taskQueue: string;
   readonly client: Client;
   /** Where a test's own extra worker connects. */
   readonly server: { address: string; namespace: string };
+  /** The worker's notices. */
+  readonly sink: MemorySink;
 } {
   const taskQueue = uniqueTaskQueue(name);
   let harness: DevServerHarness | undefined;
   let client: Client | undefined;
+  let sink: MemorySink | undefined;
   let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     harness = await connectDevServer();
     client = new TemporalClient({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
-    const { worker, close } = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue });
+    const started = await startPathwayWorker({ address: harness.connection.options.address, namespace: harness.namespace, taskQueue, directory: extra.directory?.() });
+    const { worker, close } = started;
+    sink = started.sink;
     const running = worker.run();
     stop = async () => {
       worker.shutdown();
@@ -214,6 +244,10 @@ export function pathwayWorkerOnDevServer(name: string): {
     get server() {
       if (!harness) throw new Error('the dev server is ready only inside tests');
       return { address: harness.connection.options.address, namespace: harness.namespace };
+    },
+    get sink() {
+      if (!sink) throw new Error('the worker is ready only inside tests');
+      return sink;
     },
   };
 }

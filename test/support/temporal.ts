@@ -63,6 +63,17 @@ export async function createTestWorker(
   });
 }
 
+/** Reads until `done` holds (a read the system answers asynchronously), failing after the timeout with `what` was awaited. */
+export async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Visibility is eventually consistent: poll a list query until it returns what we expect. */
 export async function waitForList<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;

@@ -117,12 +117,4 @@ export const sup = { role: 'supervisor', id: 'sup-1' } as const;
 export const self = { role: 'person', id: 'self' } as const;
 export const swemwbs = (answers: number[]) => ({ instrument: 'SWEMWBS' as const, answers });
 
-export async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { poll } from '../support/temporal';

@@ -9,18 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PathwayClient } from '../../client';
 import { EXIT, runCli } from '../../client/cli';
 import { openDirectory, type SqlDirectory } from '../../directory';
-import type { MemorySink } from '../../activities/outbox';
 import { parsePolicy } from '../../machines';
 import { SERVICE_REMOVED_REASON } from '../../machines/connection';
 import { CONNECTION_NOTICE_TYPES } from '../../machines/notices';
-import { startPathwayWorker } from '../support/pathway';
-import { quietRuntime, uniqueTaskQueue } from '../support/temporal';
-import { openConnectionsQuery } from '../../client/queries';
+import { pathwayWorkerOnDevServer, waitForOpenConnections } from '../support/pathway';
 import { hostReferral, lw, poll, uniqueScheme } from './client.harness';
 
 const SAMPLE = join(__dirname, '../../directory/sample/services.json');
@@ -28,15 +24,33 @@ const SAMPLE = join(__dirname, '../../directory/sample/services.json');
 describe('a service removed from the directory while connections to it are open', () => {
   const scheme = uniqueScheme('removed');
   const other = uniqueScheme('removedelse');
-  const taskQueue = uniqueTaskQueue('conn-removed');
   const personKey = randomBytes(32).toString('base64');
   const policies = { [scheme]: parsePolicy({ schemeId: scheme }), [other]: parsePolicy({ schemeId: other }) };
   const dir = mkdtempSync(join(tmpdir(), 'pathway-removed-'));
   const db = join(dir, 'directory.sqlite');
   let directory: SqlDirectory;
-  let sink: MemorySink;
-  let stop: (() => Promise<void>) | undefined;
   let env: Record<string, string>;
+
+  // The directory opens before the worker starts and closes after it stops (hooks registered before the worker's).
+  beforeAll(async () => {
+    directory = await openDirectory(db);
+  });
+  afterAll(async () => {
+    await directory?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const dev = pathwayWorkerOnDevServer('conn-removed', { directory: () => directory });
+  const { taskQueue } = dev;
+  beforeAll(() => {
+    env = {
+      TEMPORAL_ADDRESS: dev.server.address,
+      TEMPORAL_NAMESPACE: dev.server.namespace,
+      PATHWAY_TASK_QUEUE: taskQueue,
+      PATHWAY_CODEC_KEY_FILE: join(__dirname, '..', 'fixtures', 'codec-test-keys.json'),
+      PATHWAY_PERSON_KEY: personKey,
+      PATHWAY_DIRECTORY_DB: db,
+    };
+  });
 
   const cli = async (...argv: string[]) => {
     const out: string[] = [];
@@ -45,85 +59,17 @@ describe('a service removed from the directory while connections to it are open'
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
-  /** A plain Temporal client for what the SDK does not show: histories and visibility. */
-  const withRaw = async <T>(fn: (raw: Client) => Promise<T>): Promise<T> => {
-    const connection = await Connection.connect({ address: env['TEMPORAL_ADDRESS']! });
-    try {
-      return await fn(new Client({ connection, namespace: env['TEMPORAL_NAMESPACE']! }));
-    } finally {
-      await connection.close();
-    }
-  };
-
-  /** Waits until visibility no longer lists the connection among the scheme's open ones. */
-  /** Visibility lists every one of these among the scheme's open connections (it lags their start). */
-  const openInVisibility = (workflowIds: string[]) =>
-    withRaw(async (raw) => {
-      await poll(
-        async () => {
-          const ids: string[] = [];
-          for await (const info of raw.workflow.list({ query: openConnectionsQuery(scheme, taskQueue) })) ids.push(info.workflowId);
-          return ids;
-        },
-        (ids) => workflowIds.every((id) => ids.includes(id)),
-        'the connections listed as open',
-      );
-    });
-
-  const closedInVisibility = (workflowId: string) =>
-    withRaw(async (raw) => {
-      await poll(
-        async () => {
-          const ids: string[] = [];
-          for await (const info of raw.workflow.list({ query: openConnectionsQuery(scheme, taskQueue) })) ids.push(info.workflowId);
-          return ids;
-        },
-        (ids) => !ids.includes(workflowId),
-        'the stopped connection closes',
-      );
-    });
-
   /** Waits until the connection's workflow has taken `n` serviceRemoved signals in a completed task. */
   const tookSignals = (workflowId: string, n: number) =>
-    withRaw(async (raw) => {
-      await poll(
-        async () => (await raw.workflow.getHandle(workflowId).fetchHistory()).events ?? [],
-        (events) => {
-          const signals = events.flatMap((e, i) => (e.workflowExecutionSignaledEventAttributes?.signalName === 'serviceRemoved' ? [i] : []));
-          const last = signals[n - 1];
-          return last !== undefined && events.slice(last).some((e) => e.workflowTaskCompletedEventAttributes);
-        },
-        `${n} serviceRemoved signals taken`,
-      );
-    });
-
-  beforeAll(async () => {
-    quietRuntime();
-    const address = inject('temporalAddress');
-    const namespace = inject('temporalNamespace');
-    env = {
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_NAMESPACE: namespace,
-      PATHWAY_TASK_QUEUE: taskQueue,
-      PATHWAY_CODEC_KEY_FILE: join(__dirname, '..', 'fixtures', 'codec-test-keys.json'),
-      PATHWAY_PERSON_KEY: personKey,
-      PATHWAY_DIRECTORY_DB: db,
-    };
-    directory = await openDirectory(db);
-    const started = await startPathwayWorker({ address, namespace, taskQueue, directory });
-    sink = started.sink;
-    const running = started.worker.run();
-    stop = async () => {
-      started.worker.shutdown();
-      await running;
-      await started.close();
-    };
-  });
-  afterAll(async () => {
-    await stop?.();
-    await directory?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    poll(
+      async () => (await dev.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [],
+      (events) => {
+        const signals = events.flatMap((e, i) => (e.workflowExecutionSignaledEventAttributes?.signalName === 'serviceRemoved' ? [i] : []));
+        const last = signals[n - 1];
+        return last !== undefined && events.slice(last).some((e) => e.workflowTaskCompletedEventAttributes);
+      },
+      `${n} serviceRemoved signals taken`,
+    );
 
   it('tells the link worker with the next match, stops the connection still waiting and keeps the accepted one', async () => {
     for (const s of [scheme, other]) {
@@ -148,7 +94,8 @@ describe('a service removed from the directory while connections to it are open'
     await client.recordAttendance(toGoing.connectionId, { actor: { role: 'provider', id: 'staff-1' } });
 
     // The import finds open connections through visibility, which lags their start.
-    await openInVisibility([toWaiting.connectionId, toGoing.connectionId, toStaying.connectionId]);
+    const listed = [toWaiting.connectionId, toGoing.connectionId, toStaying.connectionId];
+    await waitForOpenConnections(dev.client, scheme, taskQueue, (ids) => listed.every((id) => ids.includes(id)), 'the connections listed as open');
 
     // The council's next export no longer lists two of them.
     const services = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Array<{ id: string }>;
@@ -167,7 +114,7 @@ describe('a service removed from the directory while connections to it are open'
 
     type Told = { type: string; audience: string; connection: { connectionId: string; serviceId: string; suggestions: Array<{ serviceId: string }> } };
     const told = await poll(
-      async () => sink.messages.filter((m) => m.channel === 'supervisor').map((m) => m.body as Told),
+      async () => dev.sink.messages.filter((m) => m.channel === 'supervisor').map((m) => m.body as Told),
       (t) => t.filter((n) => n.type === CONNECTION_NOTICE_TYPES.serviceRemoved).length >= 2,
       'the link worker of each is told',
     );
@@ -189,11 +136,11 @@ describe('a service removed from the directory while connections to it are open'
     );
 
     // Told once only; the other scheme's connection and the still-listed service hear nothing.
-    await closedInVisibility(toWaiting.connectionId);
+    await waitForOpenConnections(dev.client, scheme, taskQueue, (ids) => !ids.includes(toWaiting.connectionId), 'the stopped connection closes');
     expect(await client.serviceRemoved(scheme, [waiting!, going!])).toEqual([{ connectionId: toGoing.connectionId, serviceId: going }]);
     await tookSignals(toGoing.connectionId, 2);
     expect((await client.getConnection(toGoing.connectionId)).status).toBe('attending');
-    const again = sink.messages.filter((m) => m.channel === 'supervisor').map((m) => m.body as Told);
+    const again = dev.sink.messages.filter((m) => m.channel === 'supervisor').map((m) => m.body as Told);
     expect(again.filter((n) => n.connection.connectionId === toGoing.connectionId && n.type === 'CONNECTION_SERVICE_REMOVED')).toHaveLength(1);
     expect((await client.getConnection(otherScheme.connectionId)).status).toBe('sent');
     expect((await client.getConnection(toStaying.connectionId)).status).toBe('sent');

@@ -5,50 +5,24 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
-import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
-import { MemorySink } from '../../activities/outbox';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openDirectory, type SqlDirectory } from '../../directory';
 import type { CohortReport } from '../../evidence/report';
-import { createPathwayWorker } from '../../worker/create';
 import { runDemo } from '../../scripts/demo';
 import { importSampleDirectory } from '../../scripts/demo-connections';
-import { connectDevServer, uniqueTaskQueue, type DevServerHarness } from '../support/temporal';
-import { dataConverter, testCodec } from '../support/pathway';
+import { pathwayWorkerOnDevServer } from '../support/pathway';
 
-const taskQueue = uniqueTaskQueue('demo');
 const dir = mkdtempSync(join(tmpdir(), 'pathway-demo-'));
-let harness: DevServerHarness;
-let client: Client;
 let directory: SqlDirectory;
-let stop: () => Promise<void>;
 
+// Opened before the worker starts and closed after it stops (hooks registered before the worker's).
 beforeAll(async () => {
-  harness = await connectDevServer();
-  client = new Client({ connection: harness.connection, namespace: harness.namespace, dataConverter: await dataConverter() });
   directory = await openDirectory(join(dir, 'directory.sqlite'));
-  const { worker, close } = await createPathwayWorker({
-    address: harness.connection.options.address,
-    namespace: harness.namespace,
-    taskQueue,
-    codec: await testCodec(),
-    sink: new MemorySink(),
-    directory,
-    workflowBundlePath: inject('workflowBundlePath'),
-  });
-  const running = worker.run();
-  stop = async () => {
-    worker.shutdown();
-    await running;
-    await close();
-  };
 });
-
 afterAll(async () => {
-  await stop?.();
   await directory?.close();
-  await harness?.close();
 });
+const dev = pathwayWorkerOnDevServer('demo', { directory: () => directory });
 
 it('connects people to services from the sample directory, and reports accepted, auto-declined and attended connections', { timeout: 600_000 }, async () => {
   const lines: string[] = [];
@@ -58,7 +32,7 @@ it('connects people to services from the sample directory, and reports accepted,
   vi.stubEnv('PATHWAY_REPORT_DIR', dir);
   let schemeId: string;
   try {
-    ({ schemeId } = await runDemo({ client, taskQueue, address: harness.connection.options.address, directory }));
+    ({ schemeId } = await runDemo({ client: dev.client, taskQueue: dev.taskQueue, address: dev.server.address, directory }));
   } finally {
     log.mockRestore();
     warn.mockRestore();

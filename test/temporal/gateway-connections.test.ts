@@ -9,10 +9,8 @@ import type { PathwayClient } from '../../client';
 import { connectionFhirIdOf, connectionIdOfFhirId } from '../../gateway/fhir/resources';
 import { digitFree } from '../../machines/ids';
 import { clientHarness, lw, poll, uniqueScheme, type ClientHarness } from './client.harness';
-import { gatewayHarness, referralTask, type GatewayHarness } from './gateway.harness';
+import { expectOutcome, gatewayHarness, json, referralTask, type GatewayHarness } from './gateway.harness';
 
-const FHIR = 'application/fhir+json';
-const PATCH = 'application/json-patch+json';
 const PROVIDER_SCOPES = 'system/Task.rus';
 const STAFF_SCOPES = 'system/Task.rus';
 
@@ -41,34 +39,20 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     await h?.close();
   });
 
-  const get = (url: string, bearer: string) => g.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${bearer}` } });
-  const patch = (id: string, ops: unknown[], bearer: string) =>
-    g.app.inject({ method: 'PATCH', url: `/fhir/Task/${id}`, headers: { authorization: `Bearer ${bearer}`, 'content-type': PATCH }, payload: JSON.stringify(ops) });
-  const put = (id: string, body: unknown, bearer: string) =>
-    g.app.inject({ method: 'PUT', url: `/fhir/Task/${id}`, headers: { authorization: `Bearer ${bearer}`, 'content-type': FHIR }, payload: JSON.stringify(body) });
   const attend = (id: string, bearer: string) => g.app.inject({ method: 'POST', url: `/fhir/Task/${id}/$record-attendance`, headers: { authorization: `Bearer ${bearer}` } });
-  const json = (r: LightMyRequestResponse) => r.json() as Record<string, any>;
   const ok = (r: LightMyRequestResponse) => {
     expect(r.statusCode, r.body).toBe(200);
     return json(r);
-  };
-  const expectOutcome = (r: LightMyRequestResponse, status: number, expression?: string) => {
-    expect(r.statusCode, r.body).toBe(status);
-    expect(r.headers['content-type']).toContain(FHIR);
-    const body = json(r);
-    expect(body.resourceType).toBe('OperationOutcome');
-    if (expression) expect(body.issue.map((i: { expression?: string[] }) => i.expression?.[0])).toContain(expression);
-    return body;
   };
   const setStatus = (status: string, extra: unknown[] = []) => [{ op: 'replace', path: '/status', value: status }, ...extra];
 
   it('takes a provider from the referral through acceptance and attendance to completion, and a second one to rejection', async () => {
     const referral = referralTask({ schemeId: scheme });
-    const created = await g.app.inject({ method: 'POST', url: '/fhir/Task', headers: { authorization: `Bearer ${referrer}`, 'content-type': FHIR }, payload: JSON.stringify(referral) });
+    const created = await g.post('/fhir/Task', referral, referrer);
     expect(created.statusCode, created.body).toBe(201);
     const caseTask = json(created);
     const caseId = caseTask.id as string;
-    const before = ok(await get(`/fhir/Task/${caseId}`, referrer));
+    const before = ok(await g.get(`/fhir/Task/${caseId}`, referrer));
 
     const lunch = await client.proposeConnection(caseId, { serviceId: 'svc-lunch_club', category: 'connecting', providerId: org, actor: lw });
     const walk = await client.proposeConnection(caseId, { serviceId: 'svc-walking.group', category: 'active', providerId: org, actor: lw });
@@ -81,7 +65,7 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     expect(connectionIdOfFhirId(walkId)).toBe(walk.connectionId);
 
     // The provider reads its onward referral: partOf the case's Task, owned by it, focused on the service.
-    const sent = ok(await get(`/fhir/Task/${lunchId}`, provider));
+    const sent = ok(await g.get(`/fhir/Task/${lunchId}`, provider));
     expect(sent).toMatchObject({
       resourceType: 'Task',
       id: lunchId,
@@ -99,59 +83,59 @@ describe('FHIR gateway: onward referrals (connections)', () => {
 
     // And polls for the open ones sent to it (visibility lags a start by a moment).
     const polled = await poll(
-      async () => ok(await get(`/fhir/Task?owner=Organization/${org}&status=requested`, provider)),
+      async () => ok(await g.get(`/fhir/Task?owner=Organization/${org}&status=requested`, provider)),
       (b) => b.total === 2,
       'the provider poll to list both',
     );
     expect(polled.entry.map((e: any) => e.resource.id).sort()).toEqual([lunchId, walkId].sort());
-    expect(json(await get(`/fhir/Task?owner=Organization/${otherOrg}&status=requested`, outsider)).total).toBe(0);
+    expect(json(await g.get(`/fhir/Task?owner=Organization/${otherOrg}&status=requested`, outsider)).total).toBe(0);
 
     // Accept, two attendances (the first is the move to in-progress), complete.
-    const accepted = ok(await patch(lunchId, [{ op: 'test', path: '/status', value: 'requested' }, ...setStatus('accepted')], provider));
+    const accepted = ok(await g.patchTask(lunchId, [{ op: 'test', path: '/status', value: 'requested' }, ...setStatus('accepted')], provider));
     expect(accepted).toMatchObject({ status: 'accepted', businessStatus: { coding: [{ code: 'accepted' }] }, output: [{ valueUnsignedInt: 0 }] });
     // The same request again changes nothing.
-    expect(ok(await patch(lunchId, setStatus('accepted'), provider)).status).toBe('accepted');
-    const first = ok(await patch(lunchId, setStatus('in-progress'), provider));
+    expect(ok(await g.patchTask(lunchId, setStatus('accepted'), provider)).status).toBe('accepted');
+    const first = ok(await g.patchTask(lunchId, setStatus('in-progress'), provider));
     expect(first).toMatchObject({ status: 'in-progress', businessStatus: { coding: [{ code: 'attending' }] }, output: [{ valueUnsignedInt: 1 }, {}, {}] });
     const second = ok(await attend(lunchId, provider));
     expect(second.output[0].valueUnsignedInt).toBe(2);
-    const done = ok(await put(lunchId, { ...second, status: 'completed' }, provider));
+    const done = ok(await g.putTask(lunchId, { ...second, status: 'completed' }, provider));
     expect(done).toMatchObject({ status: 'completed', businessStatus: { coding: [{ code: 'completed' }] } });
     expect(done.executionPeriod.end).toBeDefined();
     expect((await client.getConnection(lunch.connectionId)).attendances).toBe(2);
 
     // The second is rejected with a reason: the reason reaches the link worker, never the Task.
-    const rejected = ok(await patch(walkId, setStatus('rejected', [{ op: 'add', path: '/statusReason', value: { text: 'Group is full until spring' } }]), provider));
+    const rejected = ok(await g.patchTask(walkId, setStatus('rejected', [{ op: 'add', path: '/statusReason', value: { text: 'Group is full until spring' } }]), provider));
     expect(rejected).toMatchObject({ status: 'rejected', statusReason: { coding: [{ code: 'declinedByProvider' }] }, businessStatus: { coding: [{ code: 'declined' }] } });
     expect(JSON.stringify(rejected)).not.toContain('spring');
     expect((await client.getConnection(walk.connectionId)).declineReason).toBe('Group is full until spring');
 
     // A move the status does not take: an OperationOutcome naming the status and the move, and nothing changed.
-    const refused = expectOutcome(await patch(walkId, setStatus('accepted'), provider), 409, 'Task.status');
+    const refused = expectOutcome(await g.patchTask(walkId, setStatus('accepted'), provider), 409, 'Task.status');
     expect(refused.issue[0].diagnostics).toBe('an onward referral that is rejected (declined) cannot move to accepted: it has ended');
-    expectOutcome(await patch(lunchId, setStatus('on-hold'), provider), 422, 'Task.status');
+    expectOutcome(await g.patchTask(lunchId, setStatus('on-hold'), provider), 422, 'Task.status');
     expectOutcome(await attend(walkId, provider), 409, 'Task.status');
     expect((await client.getConnection(walk.connectionId)).status).toBe('declined');
 
     // The case's referrer (and staff of the scheme) list both by part-of, each with its status.
     const staff = await g.token({ sub: 'lw-1', role: 'linkWorker', scope: STAFF_SCOPES });
     for (const bearer of [referrer, staff]) {
-      const listed = ok(await get(`/fhir/Task?part-of=Task/${caseId}`, bearer));
+      const listed = ok(await g.get(`/fhir/Task?part-of=Task/${caseId}`, bearer));
       expect(listed.total).toBe(2);
       const byId = Object.fromEntries(listed.entry.map((e: any) => [e.resource.id, e.resource.status]));
       expect(byId).toEqual({ [lunchId]: 'completed', [walkId]: 'rejected' });
     }
-    expect(ok(await get(`/fhir/Task?part-of=Task/${caseId}&status=rejected`, referrer)).entry.map((e: any) => e.resource.id)).toEqual([walkId]);
+    expect(ok(await g.get(`/fhir/Task?part-of=Task/${caseId}&status=rejected`, referrer)).entry.map((e: any) => e.resource.id)).toEqual([walkId]);
     // Neither is open now: the provider's poll is empty.
-    expect(ok(await get(`/fhir/Task?owner=Organization/${org}`, provider)).total).toBe(0);
+    expect(ok(await g.get(`/fhir/Task?owner=Organization/${org}`, provider)).total).toBe(0);
 
     // The case's own Task is unchanged by its onward referrals.
-    const after = ok(await get(`/fhir/Task/${caseId}`, referrer));
+    const after = ok(await g.get(`/fhir/Task/${caseId}`, referrer));
     for (const field of ['id', 'status', 'businessStatus', 'statusReason', 'owner', 'focus', 'identifier', 'output']) expect(after[field], field).toEqual(before[field]);
   });
 
   it('keeps everyone else out: another provider, another referrer, a provider reading the case', async () => {
-    const created = await g.app.inject({ method: 'POST', url: '/fhir/Task', headers: { authorization: `Bearer ${referrer}`, 'content-type': FHIR }, payload: JSON.stringify(referralTask({ schemeId: scheme })) });
+    const created = await g.post('/fhir/Task', referralTask({ schemeId: scheme }), referrer);
     const caseId = json(created).id as string;
     const c = await client.proposeConnection(caseId, { serviceId: 'svc-mens-shed', category: 'connecting', providerId: org, actor: lw });
     const id = connectionFhirIdOf(c.connectionId);
@@ -159,37 +143,37 @@ describe('FHIR gateway: onward referrals (connections)', () => {
     // Another provider learns nothing of it: the same 404 as a connection that does not exist.
     const missing = connectionFhirIdOf(`${caseId}:conn:svc-none`);
     for (const target of [id, missing]) {
-      expectOutcome(await get(`/fhir/Task/${target}`, outsider), 404, 'Task.id');
-      expectOutcome(await patch(target, setStatus('accepted'), outsider), 404, 'Task.id');
+      expectOutcome(await g.get(`/fhir/Task/${target}`, outsider), 404, 'Task.id');
+      expectOutcome(await g.patchTask(target, setStatus('accepted'), outsider), 404, 'Task.id');
     }
-    expectOutcome(await get(`/fhir/Task?owner=Organization/${org}`, outsider), 403, 'owner');
+    expectOutcome(await g.get(`/fhir/Task?owner=Organization/${org}`, outsider), 403, 'owner');
     // The same organisation id in another scheme's directory is another organisation: nothing of this one.
     const namesake = await g.token({ sub: 'staff-namesake', role: 'provider', organisation: org, scope: PROVIDER_SCOPES, schemes: [`${scheme}-elsewhere`] });
-    expectOutcome(await get(`/fhir/Task/${id}`, namesake), 404, 'Task.id');
-    expectOutcome(await patch(id, setStatus('accepted'), namesake), 404, 'Task.id');
-    expect(json(await get(`/fhir/Task?owner=Organization/${org}`, namesake)).total).toBe(0);
+    expectOutcome(await g.get(`/fhir/Task/${id}`, namesake), 404, 'Task.id');
+    expectOutcome(await g.patchTask(id, setStatus('accepted'), namesake), 404, 'Task.id');
+    expect(json(await g.get(`/fhir/Task?owner=Organization/${org}`, namesake)).total).toBe(0);
     // A provider sees neither the case's Task nor its other onward referrals.
-    expectOutcome(await get(`/fhir/Task/${caseId}`, provider), 403);
-    expectOutcome(await get(`/fhir/Task?part-of=Task/${caseId}`, provider), 403, 'part-of');
-    const subscribe = await g.app.inject({ method: 'POST', url: '/fhir/Subscription', headers: { authorization: `Bearer ${provider}`, 'content-type': FHIR }, payload: JSON.stringify({ resourceType: 'Subscription' }) });
+    expectOutcome(await g.get(`/fhir/Task/${caseId}`, provider), 403);
+    expectOutcome(await g.get(`/fhir/Task?part-of=Task/${caseId}`, provider), 403, 'part-of');
+    const subscribe = await g.post('/fhir/Subscription', { resourceType: 'Subscription' }, provider);
     expectOutcome(subscribe, 403, 'Authorization');
     // Another host bound to the scheme did not make this referral: no part-of, no read, no answer.
     const otherHost = await g.token({ sub: 'gp-system-2' });
-    expectOutcome(await get(`/fhir/Task?part-of=Task/${caseId}`, otherHost), 403, 'part-of');
-    expectOutcome(await get(`/fhir/Task/${id}`, otherHost), 404, 'Task.id');
+    expectOutcome(await g.get(`/fhir/Task?part-of=Task/${caseId}`, otherHost), 403, 'part-of');
+    expectOutcome(await g.get(`/fhir/Task/${id}`, otherHost), 404, 'Task.id');
     // A host (even the referrer) does not answer for a provider.
-    expectOutcome(await patch(id, setStatus('accepted'), referrer), 403, 'Authorization');
+    expectOutcome(await g.patchTask(id, setStatus('accepted'), referrer), 403, 'Authorization');
     // A token naming the provider role without its organisation is refused.
-    expectOutcome(await get(`/fhir/Task/${id}`, await g.token({ sub: 'staff-x', role: 'provider', scope: PROVIDER_SCOPES })), 403, 'Authorization');
+    expectOutcome(await g.get(`/fhir/Task/${id}`, await g.token({ sub: 'staff-x', role: 'provider', scope: PROVIDER_SCOPES })), 403, 'Authorization');
     // Stopping needs a reason; the reason is never echoed.
-    expectOutcome(await patch(id, setStatus('failed'), provider), 409, 'Task.status');
-    ok(await patch(id, setStatus('accepted'), provider));
-    expectOutcome(await patch(id, setStatus('cancelled'), provider), 400, 'Task.statusReason.text');
-    const stopped = ok(await patch(id, setStatus('cancelled', [{ op: 'add', path: '/statusReason/text', value: 'Moved to another town' }]), provider));
+    expectOutcome(await g.patchTask(id, setStatus('failed'), provider), 409, 'Task.status');
+    ok(await g.patchTask(id, setStatus('accepted'), provider));
+    expectOutcome(await g.patchTask(id, setStatus('cancelled'), provider), 400, 'Task.statusReason.text');
+    const stopped = ok(await g.patchTask(id, setStatus('cancelled', [{ op: 'add', path: '/statusReason/text', value: 'Moved to another town' }]), provider));
     expect(stopped).toMatchObject({ status: 'failed', statusReason: { coding: [{ code: 'stopped' }] }, businessStatus: { coding: [{ code: 'stopped' }] } });
     expect(JSON.stringify(stopped)).not.toContain('Moved');
     // The same stop again (it now reads failed) changes nothing.
-    expect(ok(await patch(id, setStatus('cancelled', [{ op: 'add', path: '/statusReason/text', value: 'Moved to another town' }]), provider)).status).toBe('failed');
+    expect(ok(await g.patchTask(id, setStatus('cancelled', [{ op: 'add', path: '/statusReason/text', value: 'Moved to another town' }]), provider)).status).toBe('failed');
     expect((await client.getConnection(c.connectionId)).status).toBe('stopped');
   });
 

@@ -1,10 +1,11 @@
 // What the gateway tests and the benchmark share: a gateway app on a PathwayClient, a signing key
 // standing in for the authorisation server, tokens, and Gravity referrals with synthetic people.
 import { randomInt, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
 import type { PathwayClient } from '../../client';
 import { nhsCheckDigit } from '../../client/referral';
-import { buildApp, type GatewayOptions } from '../../gateway/app';
+import { buildApp, FHIR_JSON, type GatewayOptions } from '../../gateway/app';
 import { generateSigningKey, signToken, DEV_AUDIENCE, DEV_ISSUER, type SigningKey, type TokenClaims } from '../../gateway/dev-keys';
 import { IDENTIFIER_SYSTEMS, NHS_NUMBER_SYSTEM, ROUTE_SYSTEM } from '../../gateway/fhir/systems';
 import { digitFree } from '../../machines/ids';
@@ -15,17 +16,45 @@ export interface GatewayHarness {
   app: FastifyInstance;
   key: SigningKey;
   token(claims?: Partial<TokenClaims>): Promise<string>;
+  /** Requests as a host or provider sends them, with its bearer token (null: none). */
+  get(url: string, bearer: string | null): Promise<LightMyRequestResponse>;
+  post(url: string, body: unknown, bearer: string | null): Promise<LightMyRequestResponse>;
+  /** A JSON Patch of the Task. */
+  patchTask(id: string, ops: unknown[], bearer: string): Promise<LightMyRequestResponse>;
+  /** The whole Task, put back. */
+  putTask(id: string, body: unknown, bearer: string): Promise<LightMyRequestResponse>;
 }
 
 export async function gatewayHarness(client: PathwayClient, schemes: string[], options: Partial<GatewayOptions> = {}): Promise<GatewayHarness> {
   const key = await generateSigningKey();
   const app = buildApp({ client, auth: { jwks: key.jwks, issuer: DEV_ISSUER, audience: DEV_AUDIENCE }, baseUrl: 'https://gateway.test/fhir', ...options });
   await app.ready();
+  const authorization = (bearer: string | null) => (bearer ? { authorization: `Bearer ${bearer}` } : {});
   return {
     app,
     key,
     token: (claims = {}) => signToken(key, { sub: 'gp-system-1', scope: HOST_SCOPES, schemes, role: 'host', ...claims }),
+    get: (url, bearer) => app.inject({ method: 'GET', url, headers: authorization(bearer) }),
+    post: (url, body, bearer) => app.inject({ method: 'POST', url, headers: { 'content-type': FHIR_JSON, ...authorization(bearer) }, payload: JSON.stringify(body) }),
+    patchTask: (id, ops, bearer) =>
+      app.inject({ method: 'PATCH', url: `/fhir/Task/${id}`, headers: { ...authorization(bearer), 'content-type': JSON_PATCH }, payload: JSON.stringify(ops) }),
+    putTask: (id, body, bearer) => app.inject({ method: 'PUT', url: `/fhir/Task/${id}`, headers: { ...authorization(bearer), 'content-type': FHIR_JSON }, payload: JSON.stringify(body) }),
   };
+}
+
+export const JSON_PATCH = 'application/json-patch+json';
+
+/** A gateway answer's body, for reading its fields. */
+export const json = (r: LightMyRequestResponse) => r.json() as Record<string, any>;
+
+/** The answer is an OperationOutcome with this status, naming `expression` among its issues if given. */
+export function expectOutcome(r: LightMyRequestResponse, status: number, expression?: string): Record<string, any> {
+  expect(r.statusCode, r.body).toBe(status);
+  expect(r.headers['content-type']).toContain(FHIR_JSON);
+  const body = json(r);
+  expect(body.resourceType).toBe('OperationOutcome');
+  if (expression) expect(body.issue.map((i: { expression?: string[] }) => i.expression?.[0])).toContain(expression);
+  return body;
 }
 
 export function syntheticNhs(): string {

@@ -1,21 +1,20 @@
 // The FHIR gateway over real HTTP handling (Fastify's inject) against a real dev server and worker:
 // refer, read, poll, cancel; idempotency; auth; errors; and generated malformed requests.
 import fc from 'fast-check';
-import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseNotFoundError, PathwayClient } from '../../client';
 import { generateSigningKey, signToken } from '../../gateway/dev-keys';
+import { FHIR_JSON as FHIR } from '../../gateway/app';
 import { devInstructions } from '../../gateway/server';
 import { TASK_STATUS_TOPIC } from '../../gateway/fhir/subscription';
 import { startHttpApp } from '../../http/server';
 import { workflowTaskFailures } from '../support/faults';
 import { clientHarness, poll, uniqueScheme, type ClientHarness } from './client.harness';
-import { gatewayHarness, referralBundle, referralTask, type GatewayHarness } from './gateway.harness';
+import { expectOutcome, gatewayHarness, json, referralBundle, referralTask, JSON_PATCH, type GatewayHarness } from './gateway.harness';
 
 const FUZZ_RUNS = Number(process.env.GATEWAY_FUZZ_RUNS ?? 2000);
-const FHIR = 'application/fhir+json';
 
 describe('FHIR gateway', () => {
   let h: ClientHarness;
@@ -37,18 +36,9 @@ describe('FHIR gateway', () => {
     await h?.close();
   });
 
-  const post = (url: string, body: unknown, bearer: string | null = token) =>
-    g.app.inject({ method: 'POST', url, headers: { 'content-type': FHIR, ...(bearer && { authorization: `Bearer ${bearer}` }) }, payload: JSON.stringify(body) });
-  const get = (url: string, bearer: string | null = token) => g.app.inject({ method: 'GET', url, headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
-  const json = (r: LightMyRequestResponse) => r.json() as Record<string, any>;
-  const expectOutcome = (r: LightMyRequestResponse, status: number, expression?: string) => {
-    expect(r.statusCode, r.body).toBe(status);
-    expect(r.headers['content-type']).toContain(FHIR);
-    const body = json(r);
-    expect(body.resourceType).toBe('OperationOutcome');
-    if (expression) expect(body.issue.map((i: { expression?: string[] }) => i.expression?.[0])).toContain(expression);
-    return body;
-  };
+  // As the host, unless a test names another bearer (or null: none).
+  const post = (url: string, body: unknown, bearer: string | null = token) => g.post(url, body, bearer);
+  const get = (url: string, bearer: string | null = token) => g.get(url, bearer);
 
   describe('refer, follow, cancel', () => {
     it('opens a case from a Gravity Task, reads it back, finds it by polling, and withdraws it on cancel', async () => {
@@ -85,12 +75,7 @@ describe('FHIR gateway', () => {
       expect(byFocus.entry.map((e: any) => e.resource.id)).toEqual([task.id]);
       expect(json(await get(`/fhir/Task?owner=${scheme}&status=completed,cancelled&focus=${task.id}`)).total).toBe(0);
 
-      const cancelled = await g.app.inject({
-        method: 'PATCH',
-        url: `/fhir/Task/${task.id}`,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json-patch+json' },
-        payload: JSON.stringify([{ op: 'replace', path: '/status', value: 'cancelled' }]),
-      });
+      const cancelled = await g.patchTask(task.id, [{ op: 'replace', path: '/status', value: 'cancelled' }], token);
       expect(cancelled.statusCode, cancelled.body).toBe(200);
       expect(json(cancelled)).toMatchObject({ status: 'cancelled', businessStatus: { coding: [{ code: 'discharged' }] }, statusReason: { coding: [{ code: 'withdrew' }] } });
       // The message back: Task.output references the outcome, which reads back by id and by searching based-on the ServiceRequest.
@@ -108,17 +93,17 @@ describe('FHIR gateway', () => {
       const view = await client.getCase(task.id);
       expect(view.discharge).toMatchObject({ reason: 'withdrew', by: { role: 'host', id: 'gp-system-1' } });
       // Cancelling again changes nothing.
-      const again = await g.app.inject({ method: 'PUT', url: `/fhir/Task/${task.id}`, headers: { authorization: `Bearer ${token}`, 'content-type': FHIR }, payload: JSON.stringify({ ...json(cancelled), status: 'cancelled' }) });
+      const again = await g.putTask(task.id, { ...json(cancelled), status: 'cancelled' }, token);
       expect(again.statusCode, again.body).toBe(200);
       expect((await client.getCase(task.id)).sequence).toBe(view.sequence);
     });
 
     it('cancels with PUT of the Task', async () => {
       const task = json(await post('/fhir/Task', referralTask({ schemeId: scheme })));
-      const put = await g.app.inject({ method: 'PUT', url: `/fhir/Task/${task.id}`, headers: { authorization: `Bearer ${token}`, 'content-type': FHIR }, payload: JSON.stringify({ ...task, status: 'cancelled' }) });
+      const put = await g.putTask(task.id, { ...task, status: 'cancelled' }, token);
       expect(put.statusCode, put.body).toBe(200);
       expect(json(put).status).toBe('cancelled');
-      const other = await g.app.inject({ method: 'PUT', url: `/fhir/Task/${task.id}`, headers: { authorization: `Bearer ${token}`, 'content-type': FHIR }, payload: JSON.stringify({ ...task, status: 'completed' }) });
+      const other = await g.putTask(task.id, { ...task, status: 'completed' }, token);
       expectOutcome(other, 422, 'Task.status');
     });
 
@@ -377,7 +362,7 @@ describe('FHIR gateway', () => {
           const res = await g.app.inject({
             method: r.method,
             url: r.url,
-            headers: { authorization: `Bearer ${fuzzToken}`, 'content-type': 'json' in r ? 'application/json-patch+json' : FHIR },
+            headers: { authorization: `Bearer ${fuzzToken}`, 'content-type': 'json' in r ? JSON_PATCH : FHIR },
             ...(r.payload !== undefined && { payload: r.payload }),
           });
           statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
