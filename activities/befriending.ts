@@ -7,9 +7,8 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { safeIdSchema } from '../machines/ids';
-import { connectionWorkflowId, type ConnectionWorkflowInput } from '../workflows/connection-definitions';
+import { connectionStartOptions, connectionWorkflowId, type ConnectionWorkflowInput } from '../workflows/connection-definitions';
 import type { ActivityEnvelope } from '../workflows/definitions';
-import { providerKey, schemeKey } from '../workflows/search-attributes';
 import type { pathwayConnection } from '../workflows/connection';
 import type { BefriendingConnectionArgs } from './contract';
 
@@ -43,16 +42,5 @@ export async function startBefriendingConnection(client: Client, envelope: Activ
     tried: [],
     proposedBy: { role: 'linkWorker', id: args.linkWorkerId ?? 'pathway' },
   };
-  await client.workflow.start<typeof pathwayConnection>('pathwayConnection', {
-    workflowId: connectionId,
-    taskQueue: Context.current().info.taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    // As a proposed connection carries them: ids only, for the directory import and the provider's poll.
-    typedSearchAttributes: [
-      { key: schemeKey, value: envelope.schemeId },
-      { key: providerKey, value: input.providerId },
-    ],
-  });
+  await client.workflow.start<typeof pathwayConnection>('pathwayConnection', connectionStartOptions(input, Context.current().info.taskQueue, 'USE_EXISTING'));
 }

@@ -531,6 +531,9 @@ export class PathwayClient {
   /** The handoff's connection hears the host's answer (ConnectionsApi.settleBefriending); never fails the command. */
   async #settleBefriending(caseId: string, body: CommandInput<'BEFRIENDING.RESULT'>): Promise<void> {
     if (body.result === 'waiting') return;
+    // Read, not derived: the connection's id ends with the befriending service of the case's own
+    // policy, which neither the case id nor the command's result names, and the read also says
+    // whether that connection is still waiting and who the case's link worker is.
     const view = await this.getCase(caseId).catch(() => undefined);
     if (view) await this.#conn.settleBefriending(view, body.result, body.actor);
   }

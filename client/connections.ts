@@ -7,6 +7,7 @@ import { activityCategorySchema, actorSchema, befriendingServiceId, caseIdSchema
 import { CONNECTION_END_STATUSES, connectionCommandSchemas, type ConnectionCommand, type ConnectionCommandType, type ConnectionSummary } from '../machines/connection';
 import {
   connectionCommandUpdate,
+  connectionStartOptions,
   connectionViewQuery,
   connectionWorkflowId,
   serviceRemovedSignal,
@@ -16,7 +17,7 @@ import {
 import type { CaseView } from '../workflows/definitions';
 import type { pathwayConnection } from '../workflows/connection';
 import { openConnectionsQuery, providerConnectionsQuery } from './queries';
-import { providerKey, schemeKey } from '../workflows/search-attributes';
+import { schemeKey } from '../workflows/search-attributes';
 import { queryWorkflow } from './reads';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
 
@@ -104,19 +105,7 @@ export class ConnectionsApi {
       proposedBy: { role: body.actor.role as 'linkWorker' | 'supervisor', id: body.actor.id },
     };
     try {
-      await this.temporal.workflow.start<typeof pathwayConnection>('pathwayConnection', {
-        workflowId: connectionId,
-        taskQueue: this.taskQueue,
-        args: [args],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // The scheme and the provider's organisation id (never the person): a directory import finds
-        // the scheme's open connections (serviceRemoved), a provider its open onward referrals.
-        typedSearchAttributes: [
-          { key: schemeKey, value: view.schemeId },
-          { key: providerKey, value: args.providerId },
-        ],
-      });
+      await this.temporal.workflow.start<typeof pathwayConnection>('pathwayConnection', connectionStartOptions(args, this.taskQueue, 'FAIL'));
     } catch (err) {
       if (isAlreadyStarted(err)) throw new ConnectionRefusedError(connectionId, 'propose', undefined, 'an open connection to this service exists', { cause: err });
       throw err;

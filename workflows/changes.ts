@@ -84,6 +84,12 @@ export const CHANGES = {
    * signal without a handler and did nothing, so a replay of that history must do nothing too.
    */
   connectionServiceRemoved: 'connection-service-removed',
+  /**
+   * A connection whose case has closed stops telling it of its changes: it notes the closed case
+   * once and sends no more signals, where it sent one (and warned) at every change. Asked only once
+   * the case is known closed, so a connection whose case stays open writes no marker.
+   */
+  connectionCaseClosed: 'connection-case-closed',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];

@@ -3,6 +3,7 @@
 // activities alike (docs/connections.md).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ConnectionActor, ConnectionCommand, ConnectionStatus, ConnectionSummary } from '../machines/connection';
+import { providerKey, schemeKey } from './search-attributes';
 
 /**
  * A connection's workflow id: its case's id, the word `conn` and the service's directory id, all
@@ -11,6 +12,29 @@ import type { ConnectionActor, ConnectionCommand, ConnectionStatus, ConnectionSu
  */
 export function connectionWorkflowId(caseId: string, serviceId: string): string {
   return `${caseId}:conn:${serviceId}`;
+}
+
+/**
+ * How a connection's workflow is started, by the client (a link worker proposes) and by the
+ * befriending handoff's activity alike: plain options, so this module stays free of Temporal's
+ * client for the workflow bundle that imports it. What differs is `ifOpen`: a proposal is refused
+ * while a connection to the service is open (`FAIL`), the handoff joins it (`USE_EXISTING`, a
+ * retried activity or a second handoff). A closed connection's id is reused either way.
+ */
+export function connectionStartOptions(input: ConnectionWorkflowInput, taskQueue: string, ifOpen: 'FAIL' | 'USE_EXISTING') {
+  return {
+    workflowId: input.connectionId,
+    taskQueue,
+    args: [input] as [ConnectionWorkflowInput],
+    workflowIdConflictPolicy: ifOpen,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
+    // The scheme and the provider's organisation id (never the person): a directory import finds
+    // the scheme's open connections (serviceRemoved), a provider its open onward referrals.
+    typedSearchAttributes: [
+      { key: schemeKey, value: input.schemeId },
+      { key: providerKey, value: input.providerId },
+    ],
+  };
 }
 
 /** What the next-match suggestion asks the directory: the plan's needs and barriers, never the person. */

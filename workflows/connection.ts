@@ -24,6 +24,7 @@ import { changed, CHANGES } from './changes';
 import type { PathwayActivities } from '../activities';
 import type { ConnectionActivities, Suggestion } from '../activities/connections';
 import { observeConnectionAnswer } from './runtime/engine-observations';
+import { isExternalWorkflowGone } from './runtime/external-not-found';
 import {
   connectionChangedSignal,
   connectionCommandUpdate,
@@ -148,13 +149,24 @@ export async function pathwayConnection(input: ConnectionWorkflowInput): Promise
     }
   };
 
-  /** Tells the case; a case that has closed (or never existed) is no reason to stop the loop. */
+  /**
+   * Tells the case of the connection's change. A case that has closed (or never existed) is an
+   * expected end, not a fault: noted once, and not told again (patched: a connection of the code
+   * before tried again at every change). Any other failure is a warning, and the next change tries again.
+   */
+  let caseClosed = false;
   const report = async () => {
     reported = true;
+    if (caseClosed && changed(CHANGES.connectionCaseClosed)) return;
     try {
       await getExternalWorkflowHandle(caseId).signal(connectionChangedSignal, connectionSummary(statusOf(snapshot), snapshot.context));
     } catch (err) {
-      log.warn('connection could not tell its case', { connectionId, error: (err as Error)?.name ?? 'error' });
+      if (!isExternalWorkflowGone(err)) {
+        log.warn('connection could not tell its case', { connectionId, error: (err as Error)?.name ?? 'error' });
+      } else if (!caseClosed) {
+        caseClosed = true;
+        log.info('connection stops telling its case: the case has closed', { connectionId });
+      }
     }
   };
 

@@ -906,13 +906,13 @@ export async function auditRun(
       `(ready in ${Math.round(starts.reduce((a, b) => a + b, 0) / Math.max(1, starts.length))} ms on average), ${stats.commands} commands, ` +
       `${stats.transientErrors} calls retried, ${stats.refusals.length} refusals, ${audit.messages} outbox messages, ` +
       `${audit.duplicateKeys.length} duplicate keys, ${audit.mismatches.length} mismatches, ${failedTasks.length} failed workflow tasks, ` +
-      `${refusedTasks.length} tasks refused for unsent commands, ` +
+      `${refusedTasks.length} tasks turned back to run again (refused for unsent commands, or a signal arrived meanwhile), ` +
       `${audits.length - replayFailures.length}/${audits.length} histories replayed`,
   );
   // A refusal is the pathway answering a command that a deadline overtook (a session logged as the
   // review fell due): expected now and then, and shown so that a pattern would be noticed.
   for (const r of stats.refusals.slice(0, 5)) console.log(`[${label}] refused: ${r.caseId} ${r.message}`);
-  for (const r of refusedTasks.slice(0, 5)) console.log(`[${label}] refused task: ${r}`);
+  for (const r of refusedTasks.slice(0, 5)) console.log(`[${label}] task turned back: ${r}`);
   return { ...audit, failedTasks, refusedTasks, replayFailures };
 }
 

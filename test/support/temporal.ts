@@ -21,6 +21,40 @@ export function quietRuntime(): void {
   });
 }
 
+/** One line the worker or a workflow logged (workflow lines only when run for real, never on replay). */
+export interface RuntimeLogLine {
+  level: 'warn' | 'info' | 'debug';
+  message: string;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * The quiet runtime, keeping the worker's and workflows' info, warn and debug lines for a test to
+ * read. There is one runtime per process (a test file): call it at the top of the file, before any
+ * harness starts a worker.
+ */
+export function recordRuntimeLogs(): RuntimeLogLine[] {
+  if (runtimeInstalled) throw new Error('the runtime is already installed: record its logs before any worker starts');
+  runtimeInstalled = true;
+  const lines: RuntimeLogLine[] = [];
+  const keep = (level: RuntimeLogLine['level']) => (message: string, meta?: Record<string, unknown>) => void lines.push({ level, message, ...(meta && { meta }) });
+  Runtime.install({
+    logger: {
+      log() {},
+      trace() {},
+      debug: keep('debug'),
+      info: keep('info'),
+      warn: (message, meta) => {
+        keep('warn')(message, meta);
+        console.warn(message, meta);
+      },
+      error: console.error,
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+  return lines;
+}
+
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${digitFree(randomUUID().slice(0, 8))}`;
 }

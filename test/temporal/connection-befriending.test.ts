@@ -13,6 +13,10 @@ import { CommandRefusedError, PathwayClient, PersonKey } from '../../client';
 import { DEFAULT_BEFRIENDING_SERVICE, WEEK, type SchemePolicy } from '../../machines';
 import { digitFree } from '../../machines/ids';
 import { allocated, driveTo, pathwayWorkerOnTimeSkipping, policy, refer, referral, send, setRoster, until } from '../support/pathway';
+import { recordRuntimeLogs } from '../support/temporal';
+
+// Before the harness starts its worker: what the connections log, read by the last test.
+const logs = recordRuntimeLogs();
 
 describe('the befriending handoff as a connection (time-skipping)', () => {
   const schemeId = `befr-${digitFree(randomUUID().slice(0, 8))}`;
@@ -117,5 +121,39 @@ describe('the befriending handoff as a connection (time-skipping)', () => {
     await h.env.sleep(pol!.deadlines.befriendingWait + WEEK);
     const later = h.sink.messages.filter((m) => m.key.startsWith(`${connectionId}:`)).map((m) => `${m.channel}:${m.key.slice(connectionId.length + 1)}`);
     expect(later).toEqual(['provider:referral-0']);
+  });
+
+  it('notes once, without a warning, that the case it outlived has closed, and stops telling it', async () => {
+    const { client, handle, connectionId } = await handedOff();
+    await client.respondToConnection(connectionId, { accept: true, actor: provider });
+    // The acceptance hands the person off: the case is discharged and its workflow closes. Asked
+    // without awaiting its result, which would let the test server skip time and the connection lapse.
+    expect((await until(handle, (v) => v.stage === 'discharged')).discharge?.reason).toBe('handedOff');
+    for (let i = 0; (await handle.describe()).status.name === 'RUNNING'; i++) {
+      if (i > 600) throw new Error('the discharged case did not close');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The connection goes on: two attendances and its completion, none of which the case can hear.
+    await client.recordAttendance(connectionId, { actor: provider });
+    await client.recordAttendance(connectionId, { actor: provider });
+    await client.completeConnection(connectionId, { actor: provider });
+    const connection = h.env.client.workflow.getHandle(connectionId);
+    expect((await connection.result()).status).toBe('completed');
+    const events = (await connection.fetchHistory()).events ?? [];
+
+    // `RECORD_HISTORIES=1` keeps the connection's history for the replay test (written before the
+    // `connection-case-closed` patch, it told the closed case of every change).
+    if (process.env.RECORD_HISTORIES === '1') {
+      writeFileSync(join(__dirname, '..', 'fixtures', 'histories', 'connection-outlived-case.history.bin'), temporal.api.history.v1.History.encode({ events }).finish());
+    }
+
+    // Told of the referral going out and of the acceptance while the case ran; the first attendance
+    // found it closed, and nothing after that was sent to it.
+    const signals = events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length;
+    const failed = events.filter((e) => e.signalExternalWorkflowExecutionFailedEventAttributes).length;
+    expect([signals, failed]).toEqual([3, 1]);
+    const about = logs.filter((l) => l.meta?.['connectionId'] === connectionId);
+    expect(about.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([]);
+    expect(about.filter((l) => /case/.test(l.message)).map((l) => [l.level, l.message])).toEqual([['info', 'connection stops telling its case: the case has closed']]);
   });
 });
