@@ -87,12 +87,14 @@ export class CommandGate {
 
   // Catching up happens only for a command that will be accepted: one the validator would refuse
   // leaves no trace in history, so neither may anything done on its account, or a replay (which
-  // never sees it) would not match.
+  // never sees it) would not match. An update that is not a command (a repeated referral's
+  // `openCase`) never catches up, live or on replay: judged by its name before the replay shortcut,
+  // or a replay caught up where the live run had not (found by the cluster's worker-kill fault).
   catchUpBeforeAcceptedCommands(): void {
     beforeCommands((updates) => {
       const accepted = updates.some(({ id, name, args, validated }) => {
-        if (!validated) return true;
         if (!(COMMAND_TYPES as readonly string[]).includes(name) && name !== flagDuplicatesUpdate.name) return false;
+        if (!validated) return true;
         const gateName = name === flagDuplicatesUpdate.name ? FLAG : (name as CommandType);
         try {
           this.validate(gateName, args[0], id);
