@@ -894,7 +894,7 @@ export async function auditRun(
   // the protection working, counted apart. So is a completion the server turned back because a signal
   // arrived while the task ran (UnhandledCommand: a connection telling a case of a nudge just as the
   // case closes); the worker then runs the task again with the signal. Any other failed task is a fault.
-  const refusedTasks = allFailed.filter((f) => f.includes('UnsentCommandsError') || f.includes('ServerFailure: UnhandledCommand'));
+  const refusedTasks = allFailed.filter(isTurnedBackTask);
   const failedTasks = allFailed.filter((f) => !refusedTasks.includes(f));
   const replayFailures = await replayCases(rig, audits.map((a) => a.caseId));
   // A case started on one build and resumed on another fails its tasks for a reason no fault
@@ -921,6 +921,16 @@ export async function auditRun(
  * history no longer replays (the worker kept, in its cache, state a replay would not reach), and
  * then the next restart would stop it. Returns one line per history that does not replay.
  */
+/**
+ * A workflow task failure that is a protection working, not a fault: the case refused a task on
+ * purpose for unsent commands (workflows/runtime/unsent-commands.ts), or the server turned back a
+ * completion because new events arrived while the task ran (UnhandledCommand), and the worker runs
+ * the task again with them.
+ */
+export function isTurnedBackTask(failure: string): boolean {
+  return failure.includes('UnsentCommandsError') || failure.includes('ServerFailure: UnhandledCommand');
+}
+
 export async function replayCases(rig: CohortRig, caseIds: string[]): Promise<string[]> {
   const histories = await mapLimit(caseIds, 16, async (workflowId) => ({ workflowId, history: await rig.client.temporal.workflow.getHandle(workflowId).fetchHistory() }));
   const failures: string[] = [];
