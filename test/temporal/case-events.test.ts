@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathwayClient } from '../../client';
 import { parsePolicy } from '../../machines';
+import { commandUpdates } from '../../workflows/definitions';
 import { uniqueTaskQueue } from '../support/temporal';
 import { clientHarness, hostReferral, lw, poll, quickPolicy, swemwbs, uniqueScheme, type ClientHarness } from './client.harness';
 
@@ -25,6 +26,9 @@ function byTask(events: HistoryEvent[]): HistoryEvent[][] {
 
 const pathwayUpserts = (task: HistoryEvent[]) =>
   task.filter((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k.startsWith('Pathway')));
+/** Whether a worker started a task after the timer fired, and so saw it. */
+const takenAfterTimer = (events: HistoryEvent[]) =>
+  events.slice(events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
 const markers = (task: HistoryEvent[]) => task.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
 
 async function historyOf(client: PathwayClient, caseId: string): Promise<HistoryEvent[]> {
@@ -91,22 +95,16 @@ describe('the events a case writes', () => {
   it('writes one upsert for a deadline caught up and the command that met it in the same task', async () => {
     // A case of its own on a queue of its own, so its worker can be stopped while the triage deadline passes.
     const taskQueue = uniqueTaskQueue('events-down');
-    const triageMs = 1500;
-    const client = await h.connect({ taskQueue, policies: { [scheme]: quickPolicy(scheme, { deadlines: { triage: triageMs } }) } });
-    let stop = await h.startWorker(taskQueue);
-    const { case: opened } = await client.refer(hostReferral(scheme));
-    await stop();
-    await new Promise((r) => setTimeout(r, triageMs + 1000));
-    // The command waits at the server beside the fired timer; the next worker takes both in one task.
-    const accepted = client.send(opened.caseId, 'TRIAGE.ACCEPT', { actor: lw });
-    await new Promise((r) => setTimeout(r, 1000));
-    stop = await h.startWorker(taskQueue);
+    const client = await h.connect({ taskQueue, policies: { [scheme]: quickPolicy(scheme, { deadlines: { triage: 1500 } }) } });
+    const { caseId, accepted } = await commandHeldBesideFiredDeadline(client, taskQueue);
+    // The next worker takes the fired timer and the command in one task.
+    const stop = await h.startWorker(taskQueue);
     await accepted;
-    const seen = await poll(() => client.getCase(opened.caseId), (v) => v.timeline.some((t) => t.event === 'TRIAGE.ACCEPT'), 'the accepted triage');
+    const seen = await poll(() => client.getCase(caseId), (v) => v.timeline.some((t) => t.event === 'TRIAGE.ACCEPT'), 'the accepted triage');
     const applied = seen.timeline.map((t) => t.event);
     expect(applied.indexOf('DEADLINE.TRIAGE')).toBeGreaterThan(-1);
     expect(applied.indexOf('DEADLINE.TRIAGE')).toBeLessThan(applied.indexOf('TRIAGE.ACCEPT'));
-    const tasks = byTask(await historyOf(client, opened.caseId));
+    const tasks = byTask(await historyOf(client, caseId));
     const both = tasks.find((t) => t.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'TRIAGE.ACCEPT'))!;
     const upserts = pathwayUpserts(both);
     expect(upserts).toHaveLength(1);
@@ -116,5 +114,42 @@ describe('the events a case writes', () => {
     );
     for (const task of tasks) expect(pathwayUpserts(task).length).toBeLessThanOrEqual(1);
     await stop();
-  }, 60_000);
+  }, 90_000);
+
+  /**
+   * Opens a case, stops its only worker, lets the triage deadline (1.5 s) pass and sends TRIAGE.ACCEPT, returning once
+   * the server holds the command beside the fired timer. Both are waited for, not slept on: a loaded machine may take
+   * longer to deliver the command than any fixed pause. A worker slow to stop may take the timer's task itself before
+   * it goes, and that case cannot show the point; another is opened then, at most three times.
+   */
+  async function commandHeldBesideFiredDeadline(client: PathwayClient, taskQueue: string) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const stop = await h.startWorker(taskQueue);
+      const { case: opened } = await client.refer(hostReferral(scheme));
+      await stop();
+      const caseId = opened.caseId;
+      await poll(() => historyOf(client, caseId), (events) => events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED), 'the triage timer');
+      const updateId = `accept-${attempt}`;
+      const accepted = client.temporal.workflow.getHandle(caseId).executeUpdate(commandUpdates['TRIAGE.ACCEPT'], { args: [{ actor: lw }], updateId });
+      accepted.catch(() => undefined); // awaited by the caller; a case given up on is answered when a worker returns
+      await poll(() => admitted(client, caseId, updateId), Boolean, 'the command held at the server');
+      if (!takenAfterTimer(await historyOf(client, caseId))) return { caseId, accepted };
+    }
+    throw new Error('three times the stopping worker took the fired deadline before it went');
+  }
+
+  /** Whether the server has taken in the update (admitted it), before any worker has seen it. */
+  async function admitted(client: PathwayClient, workflowId: string, updateId: string): Promise<boolean> {
+    try {
+      await client.temporal.workflowService.pollWorkflowExecutionUpdate({
+        namespace: h.namespace,
+        updateRef: { workflowExecution: { workflowId }, updateId },
+        waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
+      });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 5) return false; // NOT_FOUND: not taken in yet
+      throw err;
+    }
+  }
 });
