@@ -74,6 +74,7 @@ import { CASE_ID_PREFIX, caseFiltersSchema, caseListQuery, caseSummary, ledgerLi
 import { canonicalJson, hostReferralSchema, instantSchema, isoDateSchema, referralFacts, type HostReferral } from './referral';
 import { tracingFromEnv } from './tracing';
 import { queryWorkflow } from './reads';
+import { executeCommandUpdate } from './updates';
 
 /** The task queue the project's worker polls unless told otherwise (worker/create.ts). */
 export { DEFAULT_TASK_QUEUE };
@@ -501,7 +502,7 @@ export class PathwayClient {
     // Keyed like the intake digest: the update id is visible in Temporal, a plain hash could be tested against guesses.
     const updateId = commandId !== undefined ? commandUpdateId(commandId, this.#personKey.digest('command', canonicalJson({ type, body })).slice(0, 32)) : undefined;
     try {
-      const result = (await this.temporal.workflow.getHandle(id).executeUpdate(commandUpdates[type] as never, { args: [body], ...(updateId && { updateId }) })) as CommandResult;
+      const result = (await executeCommandUpdate(this.temporal, id, commandUpdates[type] as never, body as never, updateId)) as CommandResult;
       if (type === 'BEFRIENDING.RESULT') await this.#settleBefriending(id, body as CommandInput<'BEFRIENDING.RESULT'>);
       return result;
     } catch (err) {

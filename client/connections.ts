@@ -19,6 +19,7 @@ import type { pathwayConnection } from '../workflows/connection';
 import { openConnectionsQuery, providerConnectionsQuery } from './queries';
 import { schemeKey } from '../workflows/search-attributes';
 import { queryWorkflow } from './reads';
+import { executeCommandUpdate } from './updates';
 import { applicationFailureOf, ConnectionNotFoundError, ConnectionRefusedError, formatPath, InvalidInputError, isAlreadyStarted, isNotFound } from './errors';
 
 export const proposeConnectionSchema = z
@@ -238,7 +239,7 @@ export class ConnectionsApi {
     const id = parse('connectionId', connectionIdSchema, connectionId);
     const body = parse(type, connectionCommandSchemas[type] as z.ZodType, payload) as object;
     try {
-      return await this.temporal.workflow.getHandle(id).executeUpdate(connectionCommandUpdate, { args: [{ type, ...body } as ConnectionCommand] });
+      return await executeCommandUpdate(this.temporal, id, connectionCommandUpdate, { type, ...body } as ConnectionCommand);
     } catch (err) {
       if (isNotFound(err)) {
         // A finished connection's workflow still exists; it just takes no more commands.
