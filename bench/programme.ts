@@ -32,6 +32,7 @@ main(async () => {
     contacts: num(6, 'contacts (sessions and check-ins) during support, spread over the twelve weeks'),
     schemes: num(2, "schemes the cohort is split over (one scheme's person index holds about 9,800 people: see the README)"),
     verify: bool(true, "read every case's result at the end and check its final state"),
+    'stop-referring-after-min': num(0, 'take no new referrals after this many minutes (0: never); those under way finish, and the run reports what it measured on them'),
     ...serverFlags,
   });
   const run = digitFree(randomUUID().slice(0, 6));
@@ -65,6 +66,9 @@ main(async () => {
   let commandsSent = 0;
   let commandsWindow = 0;
   const failures: Array<{ i: number; error: string }> = [];
+  /** Failures counted by what failed: the error's name, and for a refusal the command and the stage it met. */
+  const failureKinds: Record<string, number> = {};
+  let notReferred = 0;
   const finals = new Map<string, { script: Script; view?: Pick<CaseView, 'stage' | 'linkWorkerId' | 'discharge'> }>();
   const caseMs: number[] = [];
 
@@ -99,7 +103,12 @@ main(async () => {
 
   const referralGap = 1000 / opts['referral-rate'];
   let nextReferralAt = Date.now();
+  let referralsCloseAt = Infinity;
   const script = async (i: number) => {
+    if (Date.now() >= referralsCloseAt) {
+      notReferred++;
+      return;
+    }
     const slot = nextReferralAt;
     nextReferralAt = Math.max(Date.now(), nextReferralAt) + referralGap;
     await sleep(slot - Date.now());
@@ -146,15 +155,19 @@ main(async () => {
   };
 
   const t0 = Date.now();
+  if (opts['stop-referring-after-min'] > 0) referralsCloseAt = t0 + opts['stop-referring-after-min'] * 60_000;
   let lastAt = t0;
+  let doneAtLast = 0;
   const ticker = progress('programme', () => {
     const now = Date.now();
     const rate = commandsWindow / ((now - lastAt) / 1000);
+    const people = (done - doneAtLast) / ((now - lastAt) / 1000);
     commandsWindow = 0;
+    doneAtLast = done;
     lastAt = now;
     const perSecond = done / ((now - t0) / 1000);
     const eta = perSecond > 0 ? (opts.cases - done) / perSecond : Infinity;
-    return `${done}/${opts.cases} discharged, ${referred - done} under way, ${commandsSent} commands (${fmt(rate, 0)}/s now), ${failures.length} failed, ${retries} reads retried; ETA ${Number.isFinite(eta) ? `${fmt(eta / 60, 1)} min` : '?'}`;
+    return `${done}/${opts.cases} discharged (${fmt(people, 1)}/s now), ${referred - done - failures.length} under way, ${commandsSent} commands (${fmt(rate, 0)}/s now), ${failures.length} failed, ${retries} reads retried; ETA ${Number.isFinite(eta) ? `${fmt(eta / 60, 1)} min` : '?'}`;
   }, 10_000);
   const cpu = cpuMonitor({ ...(server.processes ?? { server: server.pid }), worker: worker.pid, client: process.pid });
   await pool(
@@ -166,6 +179,8 @@ main(async () => {
       } catch (err) {
         const e = err as Error;
         failures.push({ i, error: `${e.name}: ${e.message}${err instanceof CommandRefusedError ? ` (stage ${err.stage})` : ''}`.slice(0, 300) });
+        const kind = err instanceof CommandRefusedError ? `${e.name} ${err.command} at ${err.stage}` : e.name;
+        failureKinds[kind] = (failureKinds[kind] ?? 0) + 1;
         if (failures.length <= 5) console.log(`  case ${i} failed: ${failures.at(-1)!.error}`);
       }
     },
@@ -174,6 +189,8 @@ main(async () => {
   const cpuShares = cpu.stop();
   ticker.stop();
   console.log(`  cohort done in ${fmt(wallMs / 60_000, 1)} min: ${done} cases, ${commandsSent} commands (${fmt(commandsSent / (wallMs / 1000), 0)}/s), ${failures.length} failed`);
+  if (notReferred) console.log(`    referrals closed after ${opts['stop-referring-after-min']} min: ${notReferred} of ${opts.cases} never referred; the figures are those of the ${referred} who were`);
+  if (failures.length) console.log(`    failures by kind: ${JSON.stringify(failureKinds)}`);
   console.log(`    ${cpuLine(cpuShares)}`);
   // What the engine and its server cost, whatever else ran on the machine: every process of the run's own.
   const cpuSeconds = Object.values(cpuShares.processes).reduce((s, share) => s + (share / 100) * cpuShares.seconds, 0);
@@ -234,6 +251,8 @@ main(async () => {
       commandsPerSecond: commandsSent / (wallMs / 1000),
       caseSeconds: { p50: perCase.p50 / 1000, p99: perCase.p99 / 1000, max: perCase.max / 1000 },
       failures: failures.length,
+      failureKinds,
+      notReferred,
       readsRetried: retries,
       failureSamples: failures.slice(0, 20),
       verified,
