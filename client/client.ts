@@ -1,6 +1,7 @@
 // The SDK a host system (a GP clinical system, a case-management system) uses to refer people,
 // move their cases along the pathway and read what supervisors need. It is the only module a host
 // imports: Temporal, the codec and the workflows' contracts stay behind it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, type TLSConfig } from '@temporalio/client';
 import type { PayloadCodec, QueryDefinition } from '@temporalio/common';
@@ -215,8 +216,6 @@ function parse<S extends z.ZodType>(what: string, schema: S, input: unknown): z.
 function unknownFields(count: number): string {
   return `has ${count} field${count === 1 ? '' : 's'} it does not accept (not named here: keys are input and may hold personal data)`;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class PathwayClient {
   readonly #ownsConnection: boolean;

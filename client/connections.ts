@@ -1,6 +1,7 @@
 // The SDK's side of connections (docs/connections.md): a link worker proposes a service for a case,
 // the provider answers, attendance is recorded, a connection stops or completes. Each connection is
 // its own workflow (workflows/connection.ts); PathwayClient's methods of the same names call these.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { activityCategorySchema, actorSchema, befriendingServiceId, caseIdSchema, connectionPolicy, safeIdSchema, type SchemePolicy } from '../machines';
@@ -59,7 +60,6 @@ function triedServices(view: CaseView): string[] {
   return [...new Set((view.connections ?? []).map((c) => c.serviceId))];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ConnectionsApi {
   constructor(

@@ -7,21 +7,12 @@
 // with no such query: it asks again a few times, then gives the caller the last error.
 import { QueryNotRegisteredError, type Client } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
+import { retrying } from './retry';
 
 /** Waits between attempts: about 1.5 s in all, long enough for a restarted worker to replay a case. */
 const RETRY_DELAYS_MS = [50, 100, 200, 400, 800] as const;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The workflow's answer to `query`, asking again while the worker refuses a stale read. */
-export async function queryWorkflow<T>(temporal: Client, workflowId: string, query: QueryDefinition<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await temporal.workflow.getHandle(workflowId).query(query);
-    } catch (err) {
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (!(err instanceof QueryNotRegisteredError) || delay === undefined) throw err;
-      await sleep(delay);
-    }
-  }
+export function queryWorkflow<T>(temporal: Client, workflowId: string, query: QueryDefinition<T>): Promise<T> {
+  return retrying(RETRY_DELAYS_MS, (err) => err instanceof QueryNotRegisteredError, () => temporal.workflow.getHandle(workflowId).query(query));
 }

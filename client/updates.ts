@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import { retrying } from './retry';
 
 /** Waits before each new attempt: about 4 s in all, beyond a stall that outlasted the server's own wait. */
 const RETRY_DELAYS_MS = [250, 1000, 3000] as const;
@@ -20,25 +21,15 @@ const RETRY_DELAYS_MS = [250, 1000, 3000] as const;
 /** gRPC's DEADLINE_EXCEEDED status code. */
 const DEADLINE_EXCEEDED = 4;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The workflow's answer to the update, sent again under the same id while the server times the call out. */
-export async function executeCommandUpdate<R, P>(
+export function executeCommandUpdate<R, P>(
   temporal: Client,
   workflowId: string,
   update: UpdateDefinition<R, [P]>,
   payload: P,
   updateId: string = randomUUID(),
 ): Promise<R> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await temporal.workflow.getHandle(workflowId).executeUpdate(update, { args: [payload], updateId });
-    } catch (err) {
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (!timedOutByServer(err) || delay === undefined) throw err;
-      await sleep(delay);
-    }
-  }
+  return retrying(RETRY_DELAYS_MS, timedOutByServer, () => temporal.workflow.getHandle(workflowId).executeUpdate(update, { args: [payload], updateId }));
 }
 
 /** A deadline the call ran out of, not one the caller cancelled (CANCELLED is the caller's own choice). */
