@@ -1,6 +1,6 @@
 // How the case workflow should call the pathway's activities. Types and plain values only: the
 // workflow bundle imports this file, and it must not pull in Node modules.
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/common';
+import type { ActivityOptions } from '@temporalio/common';
 
 /** Failure types the activities throw; the workflow may match on them. */
 export const ACTIVITY_ERROR_TYPES = {
@@ -33,23 +33,6 @@ export const activityOptions: ActivityOptions = {
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: [ACTIVITY_ERROR_TYPES.invalidPayload, ACTIVITY_ERROR_TYPES.keyConflict],
   },
-};
-
-/*
- * A side effect's first attempt, made as a local activity: the worker that ran the case's task
- * delivers it inside that task, so a delivery that works (nearly all of them) costs no activity
- * task, no second workflow task and two history events fewer (a marker for three), and the
- * command's answer leaves once its notices are written. Only that attempt runs locally:
- * - startToCloseTimeout 5s: the command that caused the effect is answered only when its task
- *   completes, so a slow sink may hold a command's answer this long, never the 30s of a queued
- *   attempt (and never past the workflow task's own timeout).
- * - One attempt, no retries: a failed or slow local attempt is handed at once to the queued
- *   activity above (activityOptions), whose retries add no history and hold up nothing. The
- *   idempotency key makes the second delivery of an attempt that did get through a no-op.
- */
-export const localAttemptOptions: LocalActivityOptions = {
-  startToCloseTimeout: '5 seconds',
-  retry: { maximumAttempts: 1 },
 };
 
 /** Failure types of the subscription activities (activities/subscriptions.ts). */

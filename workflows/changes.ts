@@ -90,18 +90,6 @@ export const CHANGES = {
    * the case is known closed, so a connection whose case stays open writes no marker.
    */
   connectionCaseClosed: 'connection-case-closed',
-  /**
-   * A case's side effects are first tried as local activities, inside the workflow task that
-   * asked for them, and queued as activities only when that attempt fails
-   * (workflows/case/effect-pump.ts): a marker where history held an activity's three events and
-   * a workflow task of its own.
-   */
-  effectsTriedLocally: 'effects-tried-locally',
-  /**
-   * v10, for cases: the v8 set and effectsTriedLocally at once, one marker (and one
-   * TemporalChangeVersion upsert) for a case that starts on this code.
-   */
-  caseChangesV10: 'case-changes-v10',
 } as const;
 
 export type ChangeId = (typeof CHANGES)[keyof typeof CHANGES];
@@ -119,25 +107,18 @@ const IN_CASE_V8: ReadonlySet<ChangeId> = new Set([
   CHANGES.taskSearchAttributes,
 ]);
 
-/** The case changes that `caseChangesV10` stands for. */
-const IN_CASE_V10: ReadonlySet<ChangeId> = new Set([...IN_CASE_V8, CHANGES.effectsTriedLocally]);
-
 // Set once, at the start of a case's run (module state is per workflow run in the sandbox).
 let caseV8 = false;
-let caseV10 = false;
 
 /**
  * Called first thing in a case's run. True for a run that starts on this code; false while a case
  * begun earlier replays its history, which then keeps asking for each change on its own, as before.
  */
 export function startCaseRun(): void {
-  // A run begun on v8 or v9 code replays without the v10 marker, and finds its v8 one.
-  caseV10 = patched(CHANGES.caseChangesV10);
-  caseV8 = caseV10 || patched(CHANGES.caseChangesV8);
+  caseV8 = patched(CHANGES.caseChangesV8);
 }
 
 export function changed(id: ChangeId): boolean {
-  if (caseV10 && IN_CASE_V10.has(id)) return true;
   if (caseV8 && IN_CASE_V8.has(id)) return true;
   return patched(id);
 }

@@ -86,7 +86,6 @@ export function parseCommandUpdateId(updateId: string | undefined): { id: string
 export interface DeliveryProblem {
   key: string;
   effect: string;
-  /** When the case asked for the effect (workflow time): it has waited since then. */
   since: number;
   attempts: number;
   /** The failure's type only; messages may quote data. */

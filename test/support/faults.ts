@@ -224,36 +224,11 @@ export function historyPayloads(history: unknown): FoundPayload[] {
 }
 
 /**
- * Payloads that never pass through a codec, by design: search attributes (the server indexes them),
- * the SDK's patch markers (the patch id) and its local activity markers' `data` (the attempt's
- * sequence, type and times, written by the SDK's core; the activity's result beside it is
- * encrypted). The tests check what they hold; everything else must be ciphertext.
+ * Payloads that never pass through a codec, by design: search attributes (the server indexes them)
+ * and the SDK's patch markers (the patch id). The tests check what they hold; everything else must
+ * be ciphertext.
  */
-export const isPlaintextByDesign = (p: FoundPayload) => /searchAttributes\.indexedFields|markerRecordedEventAttributes\.details\.(patch-data|data\.)/.test(p.path);
-
-/** What the SDK's core writes in a local activity marker's `data` (its LocalActivityMarkerData, as JSON). */
-export const LOCAL_ACTIVITY_MARKER_FIELDS: ReadonlySet<string> = new Set(['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff', 'original_schedule_time']);
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** The local activities a history recorded, by type, and whether each attempt failed. */
-export function localActivitiesIn(events: readonly HistoryEvent[]): Array<{ type: string; failed: boolean; eventId: number }> {
-  return events.flatMap((e) => {
-    const marker = e.markerRecordedEventAttributes;
-    if (marker?.markerName !== 'core_local_activity') return [];
-    const data = marker.details?.data?.payloads?.[0]?.data;
-    const parsed = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }) : {};
-    return [{ type: parsed.activity_type ?? '', failed: marker.failure != null, eventId: Number(e.eventId) }];
-  });
-}
-
-/** The activities a history scheduled (queued, not local), by type. */
-export function queuedActivitiesIn(events: readonly HistoryEvent[]): Array<{ type: string; eventId: number }> {
-  return events.flatMap((e) => {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    return name ? [{ type: name, eventId: Number(e.eventId) }] : [];
-  });
-}
+export const isPlaintextByDesign = (p: FoundPayload) => /searchAttributes\.indexedFields|markerRecordedEventAttributes\.details\.patch-data/.test(p.path);
 
 // ---- Keys ------------------------------------------------------------------------------------------
 

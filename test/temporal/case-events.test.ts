@@ -29,8 +29,7 @@ const pathwayUpserts = (task: HistoryEvent[]) =>
 /** Whether a worker started a task after the timer fired, and so saw it. */
 const takenAfterTimer = (events: HistoryEvent[]) =>
   events.slice(events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
-/** Patch markers only: a side effect delivered in the task writes a local activity marker beside them. */
-const markers = (task: HistoryEvent[]) => task.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+const markers = (task: HistoryEvent[]) => task.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
 
 async function historyOf(client: PathwayClient, caseId: string): Promise<HistoryEvent[]> {
   return (await client.temporal.workflow.getHandle(caseId).fetchHistory()).events ?? [];

@@ -12,7 +12,6 @@ import { TASK_STATUS_TOPIC, BACKPORT_EXTENSIONS } from '../../gateway/fhir/subsc
 import { startFhirValidator, type FhirValidator } from '../support/fhir-validator';
 import { quietRuntime, uniqueTaskQueue } from '../support/temporal';
 import { startPathwayWorker, testCodec } from '../support/pathway';
-import { localActivitiesIn, queuedActivitiesIn } from '../support/faults';
 import { PersonKey } from '../../client';
 import { subscriptionsWorkflowId } from '../../workflows/subscription-definitions';
 import { poll, uniqueScheme } from './client.harness';
@@ -241,13 +240,11 @@ describe('Task subscriptions (R4 Backport, rest-hook, id-only)', () => {
     const moved = await client.waitFor(task.id, 'firstContact');
     const changes = stageChangesOf(moved).length;
     expect(changes).toBeGreaterThanOrEqual(3);
-    // Every change's announcement ran to completion (and found no workflow to tell): inside the
-    // case's task as a local activity, or queued if that attempt failed.
+    // Every change's announcement ran to completion (and found no workflow to tell).
     const announced = async () => {
       const events = (await client.temporal.workflow.getHandle(task.id).fetchHistory()).events ?? [];
-      const scheduled = new Set(queuedActivitiesIn(events).filter((a) => a.type === 'announceTaskChange').map((a) => String(a.eventId)));
-      const queued = events.filter((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
-      return queued + localActivitiesIn(events).filter((a) => a.type === 'announceTaskChange' && !a.failed).length;
+      const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceTaskChange').map((e) => String(e.eventId)));
+      return events.filter((e) => scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
     };
     await poll(announced, (n) => n >= changes, 'the announcements', LONG);
     await expect(client.temporal.workflow.getHandle(subscriptionsWorkflowId(quiet)).describe()).rejects.toThrow(/not found/i);

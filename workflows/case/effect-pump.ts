@@ -1,16 +1,20 @@
 // The effect pump: runs the machine's side effects as activities in a loop of its own, one at a
-// time in the order the pathway asked for them. Each is tried first inside the task that asked for
-// it (a local activity, at most a few seconds) and queued as an activity if that fails, so a slow
-// or broken sink holds up the case's deadlines and commands for one short attempt at most. A
-// failure is never dropped silently: it is kept as a delivery problem (shown in the view, the case
-// counts as escalated), reported to a supervisor, and retried later unless it can never succeed.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+// time in the order the pathway asked for them, so a slow or broken sink never holds up the case's
+// deadlines or commands. A failure is never dropped silently: it is kept as a delivery problem
+// (shown in the view, the case counts as escalated), reported to a supervisor, and retried later
+// unless it can never succeed.
+//
+// Not local activities, though they would save a person about a sixth of its CPU on the cluster
+// (tried, and reverted): a local activity runs inside a workflow task the server may still turn
+// back, and the task that replaces it can take events in another order, so the same effect comes
+// again under a key naming another place in history (docs/benchmarks.md, "side effects inside the
+// task").
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { befriendingConnectionTiming, escalationAudience, isEffect, type DeliveredSupervisorNotice, type EffectName, type PathwayEffects } from '../../machines';
-import { activityOptions, localAttemptOptions } from '../../activities/options';
+import { activityOptions } from '../../activities/options';
 import type { EffectActivities, EffectArgs } from '../../activities/contract';
 import type { SubscriptionActivities } from '../../activities/subscriptions';
-import { CHANGES, changed } from '../changes';
 import { TASK_CHANGE_EFFECT, type TaskChangeEffect } from '../task-changes';
 import type { CaseState, MachineAction } from './state';
 
@@ -23,12 +27,6 @@ type QueuedName = keyof QueuedParams;
 type PumpActivities = EffectActivities & Pick<SubscriptionActivities, 'announceTaskChange'>;
 
 export type Effect<K extends QueuedName = QueuedName> = { [P in K]: { type: P; params: QueuedParams[P]; key: string } }[K];
-/**
- * An effect as queued, with the workflow time it was asked for at. A delivery problem dates from
- * it, not from the failure: a failure is met where a local attempt ended, whose workflow time a
- * replay need not reproduce to the millisecond (the SDK moves the clock by the attempt's run time).
- */
-type Queued = Effect & { at: number };
 
 /** What each effect's activity takes besides the envelope, from the effect's params and the case. */
 const argsOf: { [K in EffectName]: (params: QueuedParams[K], state: CaseState) => EffectArgs[K] } = {
@@ -69,10 +67,9 @@ function failureType(err: unknown): string {
 }
 
 export class EffectPump {
-  private readonly queue: Queued[] = [];
+  private readonly queue: Effect[] = [];
   private pumping = false;
   private readonly activities: PumpActivities;
-  private readonly local: PumpActivities;
 
   constructor(
     private readonly state: CaseState,
@@ -84,19 +81,18 @@ export class EffectPump {
       ...activityOptions,
       scheduleToCloseTimeout: limits.effectTimeout,
     });
-    this.local = proxyLocalActivities<PumpActivities>(localAttemptOptions);
   }
 
   /** Queues the side effects among the actions of the event applied as `state.sequence`. */
   enqueue(actions: readonly MachineAction[]): void {
     const { caseId, sequence } = this.state;
     actions.forEach((action, i) => {
-      if (isEffect(action)) this.queue.push({ ...action, key: `${caseId}:${sequence}:${i}:${action.type}`, at: Date.now() });
+      if (isEffect(action)) this.queue.push({ ...action, key: `${caseId}:${sequence}:${i}:${action.type}` });
     });
   }
 
   push(effect: Effect): void {
-    this.queue.push({ ...effect, at: Date.now() });
+    this.queue.push(effect);
   }
 
   /** Effects wait that no delivery loop is running for. */
@@ -118,37 +114,17 @@ export class EffectPump {
   }
 
   // Async, as it always was: the ticks between an activity's end and the next one's start decide
-  // where its command falls among a task's others, which history records. A case on code from
-  // before effectsTriedLocally keeps exactly those ticks: one call, queued.
+  // where its command falls among a task's others, which history records.
   private async run(effect: Effect) {
-    if (changed(CHANGES.effectsTriedLocally)) return this.tryLocallyFirst(effect);
-    return this.call(this.activities, effect);
-  }
-
-  /**
-   * One attempt inside the task that asked for the effect; if it fails or is slow (anything but a
-   * failure no retry can mend), the same delivery under the same idempotency key is queued as an
-   * activity, with its retries and time limit as before (activities/options.ts).
-   */
-  private async tryLocallyFirst(effect: Effect) {
-    try {
-      return await this.call(this.local, effect);
-    } catch (err) {
-      if (isPermanent(err)) throw err;
-      return await this.call(this.activities, effect);
-    }
-  }
-
-  private call(activities: PumpActivities, effect: Effect) {
-    if (effect.type === TASK_CHANGE_EFFECT) return activities.announceTaskChange(effect.params);
-    return this.deliver(activities, effect);
+    if (effect.type === TASK_CHANGE_EFFECT) return this.activities.announceTaskChange(effect.params);
+    return this.deliver(effect);
   }
 
   /** A machine effect through its activity (activities/contract.ts); not async, so `run` keeps its ticks. */
-  private deliver<K extends EffectName>(activities: PumpActivities, effect: Effect<K>) {
+  private deliver<K extends EffectName>(effect: Effect<K>) {
     const { state } = this;
     const envelope = { caseId: state.caseId, schemeId: state.schemeId, idempotencyKey: effect.key };
-    const activity: EffectActivities[K] = activities[effect.type];
+    const activity: EffectActivities[K] = this.activities[effect.type];
     return activity({ ...envelope, ...argsOf[effect.type](effect.params, state) });
   }
 
@@ -181,7 +157,7 @@ export class EffectPump {
     }
   }
 
-  private noteDeliveryProblem(effect: Queued, err: unknown, permanent: boolean): void {
+  private noteDeliveryProblem(effect: Effect, err: unknown, permanent: boolean): void {
     const { state } = this;
     const existing = state.deliveryProblems.find((p) => p.key === effect.key);
     const error = failureType(err);
@@ -191,7 +167,7 @@ export class EffectPump {
       existing.permanent = permanent;
       return;
     }
-    state.deliveryProblems.push({ key: effect.key, effect: effect.type, since: effect.at, attempts: 1, error, permanent });
+    state.deliveryProblems.push({ key: effect.key, effect: effect.type, since: Date.now(), attempts: 1, error, permanent });
     if (effect.type !== 'notifySupervisor') {
       this.queue.push({
         type: 'notifySupervisor',
@@ -203,7 +179,6 @@ export class EffectPump {
           audience: escalationAudience(state.context.policy, 1),
         },
         key: `${effect.key}:failed`,
-        at: effect.at,
       });
     }
   }

@@ -38,11 +38,7 @@ export class StaleActivationError extends Error {
   }
 }
 
-/**
- * Jobs that carry history events a previous task caused (not commands from a host). A local
- * activity's result is not one: it comes within the task that started it, where the clock moves
- * only by the attempt's run time (under a millisecond for a fast one).
- */
+/** Jobs that carry history events a previous task caused (not commands from a host). */
 const FROM_HISTORY = ['fireTimer', 'resolveActivity', 'signalWorkflow', 'resolveChildWorkflowExecution', 'resolveSignalExternalWorkflow', 'resolveRequestCancelExternalWorkflow'] as const;
 
 let hook: ((updates: IncomingUpdate[]) => void) | undefined;
@@ -61,7 +57,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         if (jobs.every((job) => job.queryWorkflow != null)) return next(input);
         sent.starting({ historyLength: input.activation.historyLength ?? 0, isReplaying: input.activation.isReplaying === true, jobs });
         const now = Date.now();
-        const fromHistory = jobs.some((job) => FROM_HISTORY.some((kind) => job[kind] != null) && job.resolveActivity?.isLocal !== true);
+        const fromHistory = jobs.some((job) => FROM_HISTORY.some((kind) => job[kind] != null));
         if (fromHistory && lastClock !== undefined && now <= lastClock && !workflowInfo().unsafe.isReplaying) {
           throw new StaleActivationError();
         }

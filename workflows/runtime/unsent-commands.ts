@@ -35,8 +35,6 @@ export function fewestEvents(job: Job): number {
   if (job.resolveSignalExternalWorkflow || job.resolveRequestCancelExternalWorkflow) return 1;
   // A completed activity wrote its start and its end; a failed one at least its end (a timeout
   // before it started); a cancelled one perhaps nothing (cancelled before it was scheduled).
-  // A local activity wrote nothing yet: its marker comes with the commands of the task that took it.
-  if (job.resolveActivity?.isLocal) return 0;
   if (job.resolveActivity) return job.resolveActivity.result?.completed ? 2 : job.resolveActivity.result?.failed ? 1 : 0;
   return 0;
 }

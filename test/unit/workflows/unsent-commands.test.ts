@@ -86,8 +86,6 @@ describe('commands a timed-out task never sent', () => {
     expect(fewestEvents(activityDone)).toBe(2);
     expect(fewestEvents({ resolveActivity: { seq: 1, result: { failed: {} } } })).toBe(1);
     expect(fewestEvents({ resolveActivity: { seq: 1, result: { cancelled: {} } } })).toBe(0);
-    // A local activity's result comes within the task that started it; its marker is written later.
-    expect(fewestEvents({ resolveActivity: { seq: 1, isLocal: true, result: { completed: {} } } })).toBe(0);
     expect(fewestEvents(doUpdate)).toBe(0);
     expect(fewestEvents({ signalWorkflow: { signalName: 'capacityDecision' } })).toBe(1);
     expect(eventsWritten([marker, upsert, schedule(1), timer(2), { cancelTimer: { seq: 9 } }])).toBe(4);
