@@ -1,5 +1,7 @@
+import { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { EncryptionCodec, ENCRYPTED_ENCODING, encryptionKeyId, KEY_ID_METADATA, PayloadDecryptionError } from '../../../codec/aes-gcm';
 import { keyringFrom, rawKeys, text } from './support';
 
@@ -31,6 +33,28 @@ describe('EncryptionCodec', () => {
       expect(Buffer.from(decoded!.metadata![key]!).equals(Buffer.from(value))).toBe(true);
     }
     expect(bytes(decoded!).equals(bytes(payload))).toBe(true);
+  });
+
+  // Histories already written hold what webcrypto's AES-GCM sealed (IV, then ciphertext and tag);
+  // the codec now uses node's synchronous cipher on the same keys, and must read and write that.
+  it('reads what webcrypto sealed, and writes what webcrypto opens', async () => {
+    const keys = rawKeys('k1');
+    const codec = await codecWith(['k1'], 'k1', keys);
+    const key = await webcrypto.subtle.importKey('raw', keys.get('k1')!, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    const payload = samples.json!;
+    const iv = webcrypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv, tagLength: 128 }, key, temporal.api.common.v1.Payload.encode(payload).finish()));
+    const written: Payload = {
+      metadata: { [METADATA_ENCODING_KEY]: new TextEncoder().encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: new TextEncoder().encode('k1') },
+      data: new Uint8Array([...iv, ...sealed]),
+    };
+    const [read] = await codec.decode([written]);
+    expect(bytes(read!).equals(bytes(payload))).toBe(true);
+
+    const [encoded] = await codec.encode([payload]);
+    const data = encoded!.data!;
+    const opened = new Uint8Array(await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12), tagLength: 128 }, key, data.subarray(12)));
+    expect(bytes(temporal.api.common.v1.Payload.decode(opened)).equals(bytes(payload))).toBe(true);
   });
 
   it('gives values back through the payload converter unchanged', async () => {
