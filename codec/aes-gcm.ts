@@ -1,10 +1,10 @@
 // AES-256-GCM payload codec. The whole Payload message (metadata included, since the encoding and
 // type hints can say as much as the data) is serialized and encrypted; what Temporal stores is an
 // envelope that names only the cipher and the key id.
-import { KeyObject, createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { CryptoKey, Keyring } from './keys';
+import type { Keyring } from './keys';
 import { KEY_FILE_ENV, KEYS_ENV } from './keys';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -60,16 +60,6 @@ function toPlainPayload(message: temporal.api.common.v1.Payload): Payload {
   return payload;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 export interface EncryptionCodecOptions {
   /**
    * Encrypted or refused: decoding a payload that is not encrypted throws instead of passing it
@@ -81,13 +71,6 @@ export interface EncryptionCodecOptions {
 
 export class EncryptionCodec implements PayloadCodec {
   private readonly refusePlaintext: boolean;
-  /**
-   * The keyring's keys as node KeyObjects, for node's synchronous AES-GCM: webcrypto's runs each
-   * payload through an asynchronous job and cost a worker several times as much CPU a payload. Same
-   * keys, same format (IV, ciphertext, tag), so either reads what the other wrote.
-   */
-  private readonly nodeKeys = new Map<CryptoKey, KeyObject>();
-
   constructor(
     private readonly keyring: Keyring,
     options: EncryptionCodecOptions = {},
@@ -120,8 +103,8 @@ export class EncryptionCodec implements PayloadCodec {
         // A fresh random IV every time: reusing one under the same GCM key leaks the XOR of the
         // plaintexts and the authentication key.
         const iv = randomFillSync(new Uint8Array(IV_BYTES));
-        const cipher = createCipheriv('aes-256-gcm', this.nodeKey(key), iv, { authTagLength: TAG_BYTES });
-        const data = concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+        const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+        const data = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
         return {
           metadata: {
             [METADATA_ENCODING_KEY]: utf8.encode(ENCRYPTED_ENCODING),
@@ -131,12 +114,6 @@ export class EncryptionCodec implements PayloadCodec {
         };
       }),
     );
-  }
-
-  private nodeKey(key: CryptoKey): KeyObject {
-    let node = this.nodeKeys.get(key);
-    if (node === undefined) this.nodeKeys.set(key, (node = KeyObject.from(key)));
-    return node;
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
@@ -180,9 +157,9 @@ export class EncryptionCodec implements PayloadCodec {
     }
     let plaintext: Uint8Array;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.nodeKey(key), data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      plaintext = concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      plaintext = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch {
       // GCM reports every failure alike ("unable to authenticate data"), so the likely causes are spelt out.
       throw new PayloadDecryptionError(

@@ -168,7 +168,7 @@ export async function devKeyring(dir: string = DEFAULT_DEV_KEY_DIR, env: NodeJS.
     }
     text = await readFile(keyFile, 'utf8');
   }
-  const keyring = await importKeyring(parseKeyFile(text, `dev key file (${keyFile})`));
+  const keyring = importKeyring(parseKeyFile(text, `dev key file (${keyFile})`));
   return { keyFile, keyring, env: { [KEY_FILE_ENV]: keyFile } };
 }
 

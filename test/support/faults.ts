@@ -244,7 +244,7 @@ export function newKeys(...ids: string[]): KeySet {
 
 export async function codecOf(active: string, keys: KeySet): Promise<EncryptionCodec> {
   const raw = new Map(Object.entries(keys).map(([id, key]) => [id, new Uint8Array(Buffer.from(key, 'base64'))]));
-  return new EncryptionCodec(await importKeyring({ activeKeyId: active, keys: raw }));
+  return new EncryptionCodec(importKeyring({ activeKeyId: active, keys: raw }));
 }
 
 // ---- The worker as a process -------------------------------------------------------------------------

@@ -25,7 +25,7 @@ let codec: Promise<EncryptionCodec> | undefined;
  * protects synthetic data only): the replay fixtures recorded under it must decrypt on any machine.
  */
 export function testCodec(): Promise<EncryptionCodec> {
-  codec ??= importKeyring(readKeyFile(join(__dirname, '..', 'fixtures', 'codec-test-keys.json'))).then((keyring) => new EncryptionCodec(keyring));
+  codec ??= Promise.resolve(new EncryptionCodec(importKeyring(readKeyFile(join(__dirname, '..', 'fixtures', 'codec-test-keys.json')))));
   return codec;
 }
 

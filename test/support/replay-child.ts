@@ -13,7 +13,7 @@ import { pathwayDataConverter } from '../../codec/defaults';
 async function main() {
   const [codePath, ...files] = process.argv.slice(2);
   Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
-  const keyring = await importKeyring(readKeyFile(join(__dirname, '..', 'fixtures', 'codec-test-keys.json')));
+  const keyring = importKeyring(readKeyFile(join(__dirname, '..', 'fixtures', 'codec-test-keys.json')));
   const results = Worker.runReplayHistories(
     { workflowBundle: { codePath: codePath! }, dataConverter: pathwayDataConverter(new EncryptionCodec(keyring)) },
     files.map((f) => ({ workflowId: basename(f), history: temporal.api.history.v1.History.decode(readFileSync(f)) })),

@@ -190,7 +190,7 @@ describe('readOutbox', () => {
 
 describe('private on disk', () => {
   const keys = rawKeys('k1', 'k0');
-  const codecOf = async (id: string) => new EncryptionCodec(await keyringFrom(keys, id, [id]));
+  const codecOf = async (id: string) => new EncryptionCodec(keyringFrom(keys, id, [id]));
 
   it.skipIf(process.platform === 'win32')('keeps the folder 0700 and its files 0600, tightening ones an older version left open', async () => {
     const where = join(dir, 'box');

@@ -18,7 +18,7 @@ const samples: Record<string, Payload> = {
 };
 
 async function codecWith(ids: string[], active: string, keys = rawKeys(...ids)): Promise<EncryptionCodec> {
-  return new EncryptionCodec(await keyringFrom(keys, active, ids));
+  return new EncryptionCodec(keyringFrom(keys, active, ids));
 }
 
 const bytes = (payload: Payload): Buffer => Buffer.from(payload.data ?? []);
@@ -150,7 +150,7 @@ describe('EncryptionCodec', () => {
   });
 
   it('will not start without its active key', async () => {
-    const keyring = await keyringFrom(rawKeys('k1'), 'k1');
+    const keyring = keyringFrom(rawKeys('k1'), 'k1');
     expect(() => new EncryptionCodec({ activeKeyId: 'k9', keys: keyring.keys })).toThrow(/"k9" is not in the keyring/);
   });
 });

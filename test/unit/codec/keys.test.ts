@@ -135,12 +135,12 @@ describe('loadKeyringFromEnv', () => {
     expect(await loadKeyringFromEnv({})).toBeUndefined();
   });
 
-  it('loads inline keys as non-extractable AES-GCM keys', async () => {
+  it('loads inline keys as AES-256 secret keys', async () => {
     const keyring = await loadKeyringFromEnv({ [KEYS_ENV]: `k1:${generateKey()}` });
     const key = keyring!.keys.get('k1')!;
     expect(keyring!.activeKeyId).toBe('k1');
-    expect(key.algorithm.name).toBe('AES-GCM');
-    expect(key.extractable).toBe(false);
+    expect(key.type).toBe('secret');
+    expect(key.symmetricKeySize).toBe(32);
   });
 
   it('loads a key file', async () => {

@@ -15,7 +15,7 @@ let codec: EncryptionCodec;
 let server: CodecServer;
 
 beforeAll(async () => {
-  codec = new EncryptionCodec(await keyringFrom(rawKeys('k1'), 'k1'));
+  codec = new EncryptionCodec(keyringFrom(rawKeys('k1'), 'k1'));
   server = await startCodecServer({ port: 0, codec, authToken: TOKEN, corsOrigins: [UI, 'http://127.0.0.1:8233'] });
 });
 afterAll(() => server.close());
@@ -140,7 +140,7 @@ describe('codec server', () => {
   });
 
   it('reports an undecryptable payload as a 400 that names no key, never as data', async () => {
-    const other = new EncryptionCodec(await keyringFrom(rawKeys('k0'), 'k0'));
+    const other = new EncryptionCodec(keyringFrom(rawKeys('k0'), 'k0'));
     const [foreign] = await other.encode([defaultPayloadConverter.toPayload('elsewhere')]);
     const response = await post('/decode', { payloads: [payloadToJSON(foreign!)] });
     expect(response.status).toBe(400);
@@ -223,7 +223,7 @@ describe('codec server limits and auth', () => {
 
 describe('codec server over a production keyring', () => {
   it('still hands back payloads that are plaintext by design (patch markers), decrypting the rest', async () => {
-    const strict = new EncryptionCodec(await keyringFrom(rawKeys('k9'), 'k9'), { refusePlaintext: true });
+    const strict = new EncryptionCodec(keyringFrom(rawKeys('k9'), 'k9'), { refusePlaintext: true });
     const viewer = await startCodecServer({ port: 0, codec: strict, authToken: TOKEN });
     try {
       const marker = jsonPayload({ id: 'deadline-timer-kept', deprecated: false });

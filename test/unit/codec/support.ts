@@ -7,7 +7,7 @@ export function rawKeys(...ids: string[]): Map<string, Uint8Array> {
 }
 
 /** A keyring over `keys`, active `activeKeyId`, holding only the ids listed in `ids` (default all). */
-export function keyringFrom(keys: Map<string, Uint8Array>, activeKeyId: string, ids?: string[]): Promise<Keyring> {
+export function keyringFrom(keys: Map<string, Uint8Array>, activeKeyId: string, ids?: string[]): Keyring {
   const chosen = new Map([...keys].filter(([id]) => ids === undefined || ids.includes(id)));
   return importKeyring({ activeKeyId, keys: chosen });
 }
