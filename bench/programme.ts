@@ -62,6 +62,8 @@ main(async () => {
   for (const schemeId of schemes) await c.setRoster(schemeId, rosterFor(Math.ceil((opts.concurrency * 1.2) / opts.schemes)));
 
   let referred = 0;
+  /** Referred and neither discharged nor failed yet: counted, not derived, as a referral may fail before it counts. */
+  let underWay = 0;
   let done = 0;
   let commandsSent = 0;
   let commandsWindow = 0;
@@ -101,23 +103,8 @@ main(async () => {
       return retried(() => c.waitFor(id, stage, { timeoutMs: 60 * W + 120_000, intervalMs: Math.max(100, W / 4) }));
     })();
 
-  const referralGap = 1000 / opts['referral-rate'];
-  let nextReferralAt = Date.now();
-  let referralsCloseAt = Infinity;
-  const script = async (i: number) => {
-    if (Date.now() >= referralsCloseAt) {
-      notReferred++;
-      return;
-    }
-    const slot = nextReferralAt;
-    nextReferralAt = Math.max(Date.now(), nextReferralAt) + referralGap;
-    await sleep(slot - Date.now());
-    const started = Date.now();
-    const kind = scriptOf(i);
-    const schemeId = schemes[i % schemes.length]!;
-    const { case: opened } = await retried(() => c.refer(syntheticReferral(schemeId, run, i)));
-    referred++;
-    const id = opened.caseId;
+  /** One person's script from the referral on: the commands a host sends, at the pace of the scheme's weeks. */
+  const follow = async (kind: Script, id: string, started: number) => {
     finals.set(id, { script: kind });
     let v: Pick<CaseView, 'stage' | 'linkWorkerId' | 'discharge'>;
     if (kind === 'declined') {
@@ -154,6 +141,30 @@ main(async () => {
     done++;
   };
 
+  const referralGap = 1000 / opts['referral-rate'];
+  let nextReferralAt = Date.now();
+  let referralsCloseAt = Infinity;
+  const script = async (i: number) => {
+    if (Date.now() >= referralsCloseAt) {
+      notReferred++;
+      return;
+    }
+    const slot = nextReferralAt;
+    nextReferralAt = Math.max(Date.now(), nextReferralAt) + referralGap;
+    await sleep(slot - Date.now());
+    const started = Date.now();
+    const kind = scriptOf(i);
+    const schemeId = schemes[i % schemes.length]!;
+    const { case: opened } = await retried(() => c.refer(syntheticReferral(schemeId, run, i)));
+    referred++;
+    underWay++;
+    try {
+      await follow(kind, opened.caseId, started);
+    } finally {
+      underWay--;
+    }
+  };
+
   const t0 = Date.now();
   if (opts['stop-referring-after-min'] > 0) referralsCloseAt = t0 + opts['stop-referring-after-min'] * 60_000;
   let lastAt = t0;
@@ -167,7 +178,7 @@ main(async () => {
     lastAt = now;
     const perSecond = done / ((now - t0) / 1000);
     const eta = perSecond > 0 ? (opts.cases - done) / perSecond : Infinity;
-    return `${done}/${opts.cases} discharged (${fmt(people, 1)}/s now), ${referred - done - failures.length} under way, ${commandsSent} commands (${fmt(rate, 0)}/s now), ${failures.length} failed, ${retries} reads retried; ETA ${Number.isFinite(eta) ? `${fmt(eta / 60, 1)} min` : '?'}`;
+    return `${done}/${opts.cases} discharged (${fmt(people, 1)}/s now), ${underWay} under way, ${commandsSent} commands (${fmt(rate, 0)}/s now), ${failures.length} failed, ${retries} reads retried; ETA ${Number.isFinite(eta) ? `${fmt(eta / 60, 1)} min` : '?'}`;
   }, 10_000);
   const cpu = cpuMonitor({ ...(server.processes ?? { server: server.pid }), worker: worker.pid, client: process.pid });
   await pool(
