@@ -96,16 +96,10 @@ describe('the events a case writes', () => {
     // A case of its own on a queue of its own, so its worker can be stopped while the triage deadline passes.
     const taskQueue = uniqueTaskQueue('events-down');
     const client = await h.connect({ taskQueue, policies: { [scheme]: quickPolicy(scheme, { deadlines: { triage: 1500 } }) } });
-    const { caseId, accepted } = await commandHeldBesideFiredDeadline(client, taskQueue);
-    // The next worker takes the fired timer and the command in one task.
-    const stop = await h.startWorker(taskQueue);
-    await accepted;
-    const seen = await poll(() => client.getCase(caseId), (v) => v.timeline.some((t) => t.event === 'TRIAGE.ACCEPT'), 'the accepted triage');
+    const { seen, tasks, both } = await deadlineAndCommandInOneTask(client, taskQueue);
     const applied = seen.timeline.map((t) => t.event);
     expect(applied.indexOf('DEADLINE.TRIAGE')).toBeGreaterThan(-1);
     expect(applied.indexOf('DEADLINE.TRIAGE')).toBeLessThan(applied.indexOf('TRIAGE.ACCEPT'));
-    const tasks = byTask(await historyOf(client, caseId));
-    const both = tasks.find((t) => t.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'TRIAGE.ACCEPT'))!;
     const upserts = pathwayUpserts(both);
     expect(upserts).toHaveLength(1);
     // The one upsert carries what both events changed: the escalation the deadline raised and the stage the command moved to.
@@ -113,8 +107,34 @@ describe('the events a case writes', () => {
       expect.arrayContaining(['PathwayEscalated', 'PathwayStage']),
     );
     for (const task of tasks) expect(pathwayUpserts(task).length).toBeLessThanOrEqual(1);
-    await stop();
-  }, 90_000);
+  }, 120_000);
+
+  /**
+   * Holds TRIAGE.ACCEPT beside the fired triage deadline, then starts a worker, which takes both in the first task
+   * after the timer fired. Only the server decides what a task holds, and once, on a loaded CI machine, it gave the
+   * fired deadline a task of its own and the command the next (the command's task had no escalation to write). Such a
+   * case cannot show the point and another is opened, at most three times; what each history holds after the timer
+   * goes into the error, to tell why. The case that shows the point must have no failed task.
+   */
+  async function deadlineAndCommandInOneTask(client: PathwayClient, taskQueue: string) {
+    const splits: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { caseId, accepted } = await commandHeldBesideFiredDeadline(client, taskQueue);
+      const stop = await h.startWorker(taskQueue);
+      await accepted;
+      const seen = await poll(() => client.getCase(caseId), (v) => v.timeline.some((t) => t.event === 'TRIAGE.ACCEPT'), 'the accepted triage');
+      await stop();
+      const events = await historyOf(client, caseId);
+      const afterTimer = events.slice(events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED));
+      const [first] = byTask(afterTimer);
+      if (first?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'TRIAGE.ACCEPT')) {
+        expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
+        return { seen, tasks: byTask(events), both: first };
+      }
+      splits.push(afterTimer.map((e) => EventType[e.eventType!]).join(' '));
+    }
+    throw new Error(`three times the server split the fired deadline and the command into two tasks: ${splits.join(' | ')}`);
+  }
 
   /**
    * Opens a case, stops its only worker, lets the triage deadline (1.5 s) pass and sends TRIAGE.ACCEPT, returning once
